@@ -1,0 +1,1 @@
+package dev.webhooks.dispatcher; public final class Main { public static void main(String[] a){} }

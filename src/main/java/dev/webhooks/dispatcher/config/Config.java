@@ -1,0 +1,165 @@
+package dev.webhooks.dispatcher.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Every setting of the service, read once from the environment and validated as a whole. Each field names its
+ * environment variable; {@link #fromEnv} reports every bad value at once, naming the variable.
+ */
+public record Config(
+    Optional<String> kafkaBootstrapServers,
+    List<String> eventsTopics,
+    String consumerGroup,
+    String deadLetterTopic,
+    String installationsTopic,
+    int maxEventBytes,
+    int httpPort,
+    int managementPort,
+    Optional<String> adminToken,
+    Optional<String> secretsKey,
+    Path dataDir,
+    int embeddedKafkaPort,
+    int topicPartitions,
+    Duration connectTimeout,
+    Duration responseTimeout,
+    Optional<Path> trustedCaPem,
+    boolean allowPrivateNetworks,
+    int maxConnectionsPerEndpoint,
+    Duration retryBaseDelay,
+    double retryMultiplier,
+    Duration retryMaxDelay,
+    int maxInFlightPerPartition,
+    Duration shutdownGrace) {
+
+  /** Whether the service runs its own single-node broker: the default, when no bootstrap servers are given. */
+  public boolean embeddedKafka() {
+    return kafkaBootstrapServers.isEmpty();
+  }
+
+  public static Config fromEnv() {
+    return fromEnv(System.getenv());
+  }
+
+  public static Config fromEnv(Map<String, String> env) {
+    Reader r = new Reader(env);
+    Config config =
+        new Config(
+            r.optional("KAFKA_BOOTSTRAP_SERVERS"),
+            r.list("EVENTS_TOPICS", "messaging-events"),
+            r.string("CONSUMER_GROUP", "webhook-dispatcher"),
+            r.string("DEAD_LETTER_TOPIC", "webhook-dead-letters"),
+            r.string("INSTALLATIONS_TOPIC", "app-installations"),
+            r.integer("MAX_EVENT_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
+            r.integer("HTTP_PORT", 8080, 0, 65535),
+            r.integer("MANAGEMENT_PORT", 8081, 0, 65535),
+            r.optional("ADMIN_TOKEN"),
+            r.optional("SECRETS_KEY"),
+            Path.of(r.string("DATA_DIR", "./data")),
+            r.integer("EMBEDDED_KAFKA_PORT", 9092, 0, 65535),
+            r.integer("TOPIC_PARTITIONS", 6, 1, 10_000),
+            r.millis("DELIVERY_CONNECT_TIMEOUT_MS", 5000),
+            r.millis("DELIVERY_RESPONSE_TIMEOUT_MS", 5000),
+            r.optional("DELIVERY_TRUSTED_CA_PEM").map(Path::of),
+            r.bool("DELIVERY_ALLOW_PRIVATE_NETWORKS", false),
+            r.integer("DELIVERY_MAX_CONNECTIONS_PER_ENDPOINT", 32, 1, 10_000),
+            r.millis("RETRY_BASE_DELAY_MS", 2000),
+            r.decimal("RETRY_MULTIPLIER", 2.0, 1.0, 100.0),
+            r.millis("RETRY_MAX_DELAY_MS", 60_000),
+            r.integer("MAX_IN_FLIGHT_PER_PARTITION", 1000, 1, 1_000_000),
+            r.millis("SHUTDOWN_GRACE_MS", 20_000));
+    r.failIfAnyError();
+    return config;
+  }
+
+  /** Collects every problem before failing, so an operator fixes them all in one go. */
+  private static final class Reader {
+    private final Map<String, String> env;
+    private final List<String> errors = new ArrayList<>();
+
+    Reader(Map<String, String> env) {
+      this.env = env;
+    }
+
+    Optional<String> optional(String name) {
+      return Optional.ofNullable(env.get(name)).map(String::trim).filter(v -> !v.isEmpty());
+    }
+
+    String string(String name, String fallback) {
+      return optional(name).orElse(fallback);
+    }
+
+    List<String> list(String name, String fallback) {
+      List<String> items =
+          Arrays.stream(string(name, fallback).split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+      if (items.isEmpty()) {
+        errors.add(name + " must name at least one topic");
+      }
+      return items;
+    }
+
+    int integer(String name, int fallback, int min, int max) {
+      Optional<String> raw = optional(name);
+      if (raw.isEmpty()) {
+        return fallback;
+      }
+      try {
+        int value = Integer.parseInt(raw.get());
+        if (value < min || value > max) {
+          errors.add(name + " must be between " + min + " and " + max + ", was " + value);
+        }
+        return value;
+      } catch (NumberFormatException e) {
+        errors.add(name + " must be a whole number, was '" + raw.get() + "'");
+        return fallback;
+      }
+    }
+
+    double decimal(String name, double fallback, double min, double max) {
+      Optional<String> raw = optional(name);
+      if (raw.isEmpty()) {
+        return fallback;
+      }
+      try {
+        double value = Double.parseDouble(raw.get());
+        if (!(value >= min && value <= max)) {
+          errors.add(name + " must be between " + min + " and " + max + ", was " + raw.get());
+        }
+        return value;
+      } catch (NumberFormatException e) {
+        errors.add(name + " must be a number, was '" + raw.get() + "'");
+        return fallback;
+      }
+    }
+
+    Duration millis(String name, int fallback) {
+      return Duration.ofMillis(integer(name, fallback, 0, 24 * 3600 * 1000));
+    }
+
+    boolean bool(String name, boolean fallback) {
+      Optional<String> raw = optional(name);
+      if (raw.isEmpty()) {
+        return fallback;
+      }
+      return switch (raw.get().toLowerCase()) {
+        case "true" -> true;
+        case "false" -> false;
+        default -> {
+          errors.add(name + " must be true or false, was '" + raw.get() + "'");
+          yield fallback;
+        }
+      };
+    }
+
+    void failIfAnyError() {
+      if (!errors.isEmpty()) {
+        throw new ConfigException(errors);
+      }
+    }
+  }
+}

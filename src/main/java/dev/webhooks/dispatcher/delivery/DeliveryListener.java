@@ -1,0 +1,22 @@
+package dev.webhooks.dispatcher.delivery;
+
+import java.time.Duration;
+
+/** Carries what happens to deliveries out of the delivery core (to metrics and logs); every method defaults to nothing. */
+public interface DeliveryListener {
+  DeliveryListener NONE = new DeliveryListener() {};
+
+  /** A delivery was handed to the courier. */
+  default void started(Delivery delivery) {}
+
+  /** One attempt ended; {@code attempt} counts from 1. */
+  default void attempted(Delivery delivery, int attempt, DeliveryOutcome outcome, Duration took) {}
+
+  default void retryScheduled(Delivery delivery, int attempt, Duration delay) {}
+
+  /** The receiver accepted the delivery. */
+  default void delivered(Delivery delivery, int attempts) {}
+
+  /** A delivery, or an undeliverable record, was written to the dead-letter topic. */
+  default void deadLettered(DeadLetter deadLetter) {}
+}

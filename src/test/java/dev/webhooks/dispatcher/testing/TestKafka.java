@@ -1,0 +1,97 @@
+package dev.webhooks.dispatcher.testing;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+import org.apache.kafka.server.common.MetadataVersion;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.kafka.KafkaContainer;
+
+/**
+ * One real Kafka broker for the whole test JVM, started on first use and stopped when the JVM exits. It is a KRaft
+ * broker in this process, or a container where a Docker engine answers. Tests isolate themselves with fresh topic and
+ * group names ({@link #uniqueName}).
+ */
+public final class TestKafka {
+  private static String bootstrapServers;
+
+  private TestKafka() {}
+
+  public static synchronized String bootstrapServers() {
+    if (bootstrapServers == null) {
+      bootstrapServers = dockerAnswers() ? startContainer() : startInProcess();
+    }
+    return bootstrapServers;
+  }
+
+  public static String uniqueName(String prefix) {
+    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  public static void createTopic(String topic, int partitions) {
+    try (Admin admin = admin()) {
+      admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot create topic " + topic, e);
+    }
+  }
+
+  public static Admin admin() {
+    return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()));
+  }
+
+  private static boolean dockerAnswers() {
+    try {
+      return DockerClientFactory.instance().isDockerAvailable();
+    } catch (RuntimeException | LinkageError e) {
+      return false;
+    }
+  }
+
+  private static String startContainer() {
+    KafkaContainer container = new KafkaContainer("apache/kafka-native:4.1.0");
+    container.start();
+    Runtime.getRuntime().addShutdownHook(new Thread(container::stop, "test-kafka-stop"));
+    return container.getBootstrapServers();
+  }
+
+  private static String startInProcess() {
+    try {
+      KafkaClusterTestKit cluster =
+          new KafkaClusterTestKit.Builder(
+                  new TestKitNodes.Builder()
+                      .setCombined(true)
+                      .setNumBrokerNodes(1)
+                      .setNumControllerNodes(1)
+                      .setBootstrapMetadataVersion(MetadataVersion.latestProduction())
+                      .build())
+              .setConfigProp("offsets.topic.replication.factor", "1")
+              .setConfigProp("transaction.state.log.replication.factor", "1")
+              .setConfigProp("transaction.state.log.min.isr", "1")
+              .setConfigProp("group.initial.rebalance.delay.ms", "0")
+              .setConfigProp("num.partitions", "1")
+              .build();
+      cluster.format();
+      cluster.startup();
+      cluster.waitForReadyBrokers();
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> close(cluster), "test-kafka-stop"));
+      return cluster.bootstrapServers();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot start the test Kafka broker", e);
+    }
+  }
+
+  private static void close(KafkaClusterTestKit cluster) {
+    try {
+      cluster.close();
+    } catch (Exception e) {
+      // the JVM is exiting; nothing is left to protect
+    }
+  }
+}
