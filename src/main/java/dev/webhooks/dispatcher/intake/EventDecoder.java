@@ -1,0 +1,102 @@
+package dev.webhooks.dispatcher.intake;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.webhooks.dispatcher.delivery.Source;
+import dev.webhooks.dispatcher.install.WebhookKeys;
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+
+/**
+ * Turns a Kafka record into an {@link Event}, or says in one word why it cannot be routed. Never throws: every record
+ * ends up accepted or rejected. Thread-safe.
+ */
+public final class EventDecoder {
+  static final String ACCOUNT_HEADER = "account-id";
+  private static final String MESSAGING = "ms.MessagingEventNotification";
+
+  private final int maxEventBytes;
+
+  public EventDecoder(int maxEventBytes) {
+    this.maxEventBytes = maxEventBytes;
+  }
+
+  public Decoded decode(ConsumerRecord<byte[], byte[]> record) {
+    try {
+      return decodeChecked(record);
+    } catch (RuntimeException e) {
+      return new Decoded.Rejected("invalid-event", "cannot decode: " + e, "");
+    }
+  }
+
+  private Decoded decodeChecked(ConsumerRecord<byte[], byte[]> record) {
+    byte[] value = record.value() == null ? new byte[0] : record.value();
+    String account = accountOf(record);
+    if (value.length > maxEventBytes) {
+      return new Decoded.Rejected(
+          "too-large", "value is " + value.length + " bytes, over MAX_EVENT_BYTES " + maxEventBytes, account);
+    }
+    if (account.isEmpty()) {
+      return new Decoded.Rejected("missing-account", "record has no UTF-8 '" + ACCOUNT_HEADER + "' header", "");
+    }
+    JsonNode root;
+    try {
+      root = Json.read(value);
+    } catch (IOException e) {
+      return new Decoded.Rejected("invalid-json", "value is not JSON: " + firstLine(e.getMessage()), account);
+    }
+    if (!(root instanceof ObjectNode envelope)) {
+      return new Decoded.Rejected("invalid-json", "value is not a JSON object", account);
+    }
+    String type = envelope.path("type").asText("");
+    if (!type.equals(MESSAGING) && !type.equals(WebhookKeys.CONVERSATION_CHANGE)) {
+      return new Decoded.Rejected("unknown-type", "unknown notification type '" + type + "'", account);
+    }
+    JsonNode changes = Event.changes(envelope);
+    if (!changes.isArray() || changes.isEmpty()) {
+      return new Decoded.Rejected("no-changes", "body.changes is missing or empty", account);
+    }
+    LinkedHashMap<String, List<Integer>> byKey = new LinkedHashMap<>();
+    for (int i = 0; i < changes.size(); i++) {
+      JsonNode change = changes.get(i);
+      if (!change.isObject()) {
+        return new Decoded.Rejected("invalid-event", "body.changes[" + i + "] is not an object", account);
+      }
+      String key = type.equals(MESSAGING) ? MESSAGING + "." + change.path("event").path("type").asText("") : type;
+      if (!WebhookKeys.ALL.contains(key)) {
+        return new Decoded.Rejected(
+            "unknown-type", "body.changes[" + i + "].event.type is not a known event type", account);
+      }
+      byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(i);
+    }
+    Source source = new Source(record.topic(), record.partition(), record.offset(), record.timestamp());
+    return new Decoded.Accepted(new Event(account, value, envelope, byKey, source));
+  }
+
+  private static String accountOf(ConsumerRecord<byte[], byte[]> record) {
+    Header header = record.headers().lastHeader(ACCOUNT_HEADER);
+    if (header == null || header.value() == null) {
+      return "";
+    }
+    try {
+      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(header.value())).toString().trim();
+    } catch (CharacterCodingException e) {
+      return "";
+    }
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "unreadable";
+    }
+    int newline = message.indexOf('\n');
+    return newline < 0 ? message : message.substring(0, newline);
+  }
+}

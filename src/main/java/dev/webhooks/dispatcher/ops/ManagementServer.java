@@ -1,0 +1,53 @@
+package dev.webhooks.dispatcher.ops;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The operators' port: {@code /metrics} in Prometheus text format, {@code /health/live} (the process answers) and
+ * {@code /health/ready} (200 only when Kafka is reachable and the installations view has caught up).
+ */
+public final class ManagementServer {
+  private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+
+  private final Vertx vertx;
+  private final PrometheusMeterRegistry registry;
+  private final BooleanSupplier ready;
+
+  public ManagementServer(Vertx vertx, PrometheusMeterRegistry registry, BooleanSupplier ready) {
+    this.vertx = vertx;
+    this.registry = registry;
+    this.ready = ready;
+  }
+
+  public Future<HttpServer> listen(int port) {
+    return vertx.createHttpServer().requestHandler(this::handle).listen(port);
+  }
+
+  private void handle(HttpServerRequest request) {
+    switch (request.path()) {
+      case "/metrics" -> vertx
+          .executeBlocking(registry::scrape, false)
+          .onSuccess(text -> request.response().putHeader("Content-Type", PROMETHEUS_TEXT).end(text))
+          .onFailure(e -> request.response().setStatusCode(500).end(String.valueOf(e.getMessage())));
+      case "/health/live" -> json(request, 200, "UP");
+      case "/health/ready" -> {
+        boolean up = ready.getAsBoolean();
+        json(request, up ? 200 : 503, up ? "UP" : "DOWN");
+      }
+      default -> request.response().setStatusCode(404).end();
+    }
+  }
+
+  private static void json(HttpServerRequest request, int status, String state) {
+    request
+        .response()
+        .setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .end("{\"status\":\"" + state + "\"}");
+  }
+}
