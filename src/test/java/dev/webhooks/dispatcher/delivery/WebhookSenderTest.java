@@ -100,6 +100,16 @@ class WebhookSenderTest {
   }
 
   @Test
+  void keepsTheConnectionAliveBetweenDeliveries() throws Exception {
+    receiver.enqueue(Response.status(500).withBody("x".repeat(10_000)), Response.ok());
+    send(Deliveries.to(receiver.url("/a"), 0));
+    send(Deliveries.to(receiver.url("/b"), 0));
+    List<ReceivedRequest> requests = receiver.requests();
+    assertThat(requests).hasSize(2);
+    assertThat(requests.get(1).remoteAddress()).as("same client port").isEqualTo(requests.get(0).remoteAddress());
+  }
+
+  @Test
   void neverFollowsARedirect() throws Exception {
     TestReceiver elsewhere = TestReceiver.start(vertx, TestCertificates.shared().localhost());
     try {

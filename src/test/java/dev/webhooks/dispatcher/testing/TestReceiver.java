@@ -34,8 +34,10 @@ public final class TestReceiver implements AutoCloseable {
    * @param uri the path and query, as sent
    * @param body the exact body bytes
    * @param arrivedAt when its head arrived
+   * @param remoteAddress the client's {@code address:port}: equal for requests that shared a kept-alive connection
    */
-  public record ReceivedRequest(String method, String uri, MultiMap headers, Buffer body, Instant arrivedAt) {
+  public record ReceivedRequest(
+      String method, String uri, MultiMap headers, Buffer body, Instant arrivedAt, String remoteAddress) {
     /** A header's value (names are case-insensitive), or null. */
     public String header(String name) {
       return headers.get(name);
@@ -148,7 +150,10 @@ public final class TestReceiver implements AutoCloseable {
     Instant arrivedAt = Instant.now();
     Response response = next();
     request.body().onSuccess(body -> {
-      record(new ReceivedRequest(request.method().name(), request.uri(), copy(request.headers()), body, arrivedAt));
+      record(
+          new ReceivedRequest(
+              request.method().name(), request.uri(), copy(request.headers()), body, arrivedAt,
+              request.remoteAddress().toString()));
       if (response.delay().isZero()) {
         answer(request, response);
       } else {
