@@ -142,7 +142,8 @@ public final class Courier {
           tries, letter.accountId(), letter.clientId(), letter.webhookKey(), hostOf(letter.endpoint()), letter.source(),
           written.cause());
       if (closed) {
-        done.fail(new IllegalStateException("courier closed before the dead letter of " + letter.source() + " was written"));
+        done.fail(new IllegalStateException("courier closed before the dead letter of " + letter.source() + " was written"
+            + "; the record stays uncommitted"));
         return;
       }
       Duration backoff = policy.backoff(Math.min(tries, 30));

@@ -34,7 +34,10 @@ public record Endpoint(String host, int port, String pathAndQuery) {
     String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
     String query = uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery();
     int port = uri.getPort() == -1 ? HTTPS_PORT : uri.getPort();
-    String host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1) : uri.getHost();
+    String host = uri.getHost();
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1); // an IPv6 literal
+    }
     return new Endpoint(host, port, path + query);
   }
 }

@@ -94,7 +94,7 @@ public final class KafkaDeadLetterWriter implements DeadLetterWriter {
             header("webhook-id", letter.webhookId()),
             header("endpoint", letter.endpoint()),
             header("attempts", Integer.toString(letter.attempts())),
-            header("last-status", letter.lastStatus().isPresent() ? Integer.toString(letter.lastStatus().getAsInt()) : ""),
+            header("last-status", letter.lastStatus().isPresent() ? "" + letter.lastStatus().getAsInt() : ""),
             header("reason", letter.reason()),
             header("error", letter.error().replaceAll("[\\r\\n]+", " ")),
             header("source", letter.source().toString()));

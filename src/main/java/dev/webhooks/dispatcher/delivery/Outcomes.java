@@ -32,8 +32,8 @@ final class Outcomes {
     if (status == 200 || status == 201) {
       return new DeliveryOutcome.Delivered(status);
     }
-    Optional<Duration> retryAfter =
-        (status == 429 || status == 503) && retryAfterHeader != null ? retryAfter(retryAfterHeader, now) : Optional.empty();
+    boolean mayAskToWait = (status == 429 || status == 503) && retryAfterHeader != null;
+    Optional<Duration> retryAfter = mayAskToWait ? retryAfter(retryAfterHeader, now) : Optional.empty();
     return new DeliveryOutcome.RetryableFailure(
         OptionalInt.of(status), HTTP_STATUS, host + " answered HTTP " + status, retryAfter);
   }
@@ -67,7 +67,8 @@ final class Outcomes {
   static Optional<Duration> retryAfter(String value, Instant now) {
     String v = value.trim();
     if (!v.isEmpty() && v.chars().allMatch(Character::isDigit)) {
-      return Optional.of(Duration.ofSeconds(v.length() > 6 ? MAX_RETRY_AFTER_SECONDS : Math.min(Long.parseLong(v), MAX_RETRY_AFTER_SECONDS)));
+      long seconds = v.length() > 6 ? MAX_RETRY_AFTER_SECONDS : Long.parseLong(v); // no overflow from long digit runs
+      return Optional.of(Duration.ofSeconds(Math.min(seconds, MAX_RETRY_AFTER_SECONDS)));
     }
     try {
       Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();

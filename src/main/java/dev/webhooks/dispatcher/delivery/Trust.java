@@ -1,5 +1,6 @@
 package dev.webhooks.dispatcher.delivery;
 
+import dev.webhooks.dispatcher.config.ConfigException;
 import io.vertx.core.net.TrustOptions;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,7 +21,10 @@ import javax.net.ssl.X509TrustManager;
 final class Trust {
   private Trust() {}
 
-  /** Empty means the JDK defaults alone; there is deliberately no way to trust everything. */
+  /**
+   * Empty means the JDK defaults alone; there is deliberately no way to trust everything. A missing or unreadable file
+   * stops start-up with a {@link ConfigException} naming the variable.
+   */
   static Optional<TrustOptions> withExtraCas(Optional<Path> pem) {
     if (pem.isEmpty()) {
       return Optional.empty();
@@ -37,7 +41,7 @@ final class Trust {
         extra = CertificateFactory.getInstance("X.509").generateCertificates(in);
       }
       if (extra.isEmpty()) {
-        throw new IllegalArgumentException("DELIVERY_TRUSTED_CA_PEM " + pem.get() + " holds no certificate");
+        throw new ConfigException("DELIVERY_TRUSTED_CA_PEM " + pem.get() + " holds no certificate");
       }
       for (Certificate ca : extra) {
         store.setCertificateEntry("extra-" + n++, ca);
@@ -46,7 +50,7 @@ final class Trust {
       factory.init(store);
       return Optional.of(TrustOptions.wrap(factory));
     } catch (IOException | GeneralSecurityException e) {
-      throw new IllegalArgumentException("DELIVERY_TRUSTED_CA_PEM " + pem.get() + " cannot be read: " + e.getMessage(), e);
+      throw new ConfigException("DELIVERY_TRUSTED_CA_PEM " + pem.get() + " cannot be read: " + e.getMessage());
     }
   }
 

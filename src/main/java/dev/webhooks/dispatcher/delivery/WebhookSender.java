@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Makes one attempt of a delivery: resolves the endpoint's host, refuses blocked addresses, and POSTs the signed body
@@ -62,7 +63,10 @@ public final class WebhookSender {
             .setTrustAll(false)
             .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"))
             .setKeepAlive(true)
-            .setConnectTimeout((int) connectTimeout.toMillis());
+            .setConnectTimeout((int) connectTimeout.toMillis())
+            // a receiver that accepts TCP but stalls the handshake is as dead as one that does not accept
+            .setSslHandshakeTimeout(connectTimeout.toMillis())
+            .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
     Trust.withExtraCas(config.trustedCaPem()).ifPresent(options::setTrustOptions);
     PoolOptions pool = new PoolOptions().setHttp1MaxSize(config.maxConnectionsPerEndpoint());
     this.client = vertx.httpClientBuilder().with(options).with(pool).build();

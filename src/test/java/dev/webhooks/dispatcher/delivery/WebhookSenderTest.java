@@ -11,6 +11,7 @@ import dev.webhooks.dispatcher.testing.TestReceiver.Response;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.net.NetServer;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.UnknownHostException;
@@ -150,6 +151,24 @@ class WebhookSenderTest {
       assertThat(outcome.status()).hasValue(500);
     } finally {
       quick.close().await(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aServerStallingTheTlsHandshakeIsCutOffAtTheConnectTimeout() throws Exception {
+    NetServer silent = vertx.createNetServer().connectHandler(socket -> {}); // accepts TCP, never speaks TLS
+    silent.listen(0, "127.0.0.1").await(5, TimeUnit.SECONDS);
+    WebhookSender quick = new WebhookSender(vertx, Deliveries.config("DELIVERY_CONNECT_TIMEOUT_MS", "300"));
+    try {
+      long start = System.nanoTime();
+      DeliveryOutcome outcome =
+          quick.send(Deliveries.to("https://localhost:" + silent.actualPort() + "/", 0)).await(5, TimeUnit.SECONDS);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(2000));
+      assertThat(outcome).isInstanceOf(DeliveryOutcome.RetryableFailure.class);
+      assertThat(((DeliveryOutcome.RetryableFailure) outcome).reason()).isEqualTo("connect-timeout");
+    } finally {
+      quick.close().await(5, TimeUnit.SECONDS);
+      silent.close().await(5, TimeUnit.SECONDS);
     }
   }
 
