@@ -198,6 +198,26 @@ class WebhookSenderTest {
   }
 
   @Test
+  void checksTheAddressAtEveryAttemptSoARebindToAPrivateAddressIsRefused() throws Exception {
+    // installed while it resolved to a public address; now the name points at this machine
+    WebhookSender guarded =
+        new WebhookSender(
+            vertx, Deliveries.config("DELIVERY_ALLOW_PRIVATE_NETWORKS", "false"), fake("rebind.test", "127.0.0.1"),
+            Clock.systemUTC());
+    try {
+      DeliveryOutcome outcome =
+          guarded.send(Deliveries.to("https://rebind.test:" + receiver.port() + "/", 0)).await(5, TimeUnit.SECONDS);
+      assertThat(outcome).isInstanceOfSatisfying(DeliveryOutcome.PermanentFailure.class, f -> {
+        assertThat(f.reason()).isEqualTo("blocked-address");
+        assertThat(f.error()).contains("rebind.test").contains("127.0.0.1");
+      });
+      assertThat(receiver.requests()).isEmpty();
+    } finally {
+      guarded.close().await(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void connectsToTheCheckedAddressWhileTlsAndHostUseTheEndpointName() throws Exception {
     // receiver.test exists only in this resolver; the certificate names it, not the address
     TestReceiver named = TestReceiver.start(vertx, TestCertificates.shared().leaf("receiver.test"));
