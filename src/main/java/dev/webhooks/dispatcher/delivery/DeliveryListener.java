@@ -12,6 +12,7 @@ public interface DeliveryListener {
   /** One attempt ended; {@code attempt} counts from 1. */
   default void attempted(Delivery delivery, int attempt, DeliveryOutcome outcome, Duration took) {}
 
+  /** Attempt number {@code attempt} (2 for the first retry) will run after {@code delay}. */
   default void retryScheduled(Delivery delivery, int attempt, Duration delay) {}
 
   /** The receiver accepted the delivery. */

@@ -1,0 +1,57 @@
+package dev.webhooks.dispatcher.delivery;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Resolves host names with a blocking lookup on a worker thread and keeps each answer for a short time, so concurrent
+ * and repeated deliveries to one host share one lookup. Failed lookups are not kept: the next delivery asks again.
+ */
+final class CachingHostResolver implements HostResolver {
+  /** A bound on memory when endpoints churn; expired entries are swept when it is crossed. */
+  private static final int MAX_ENTRIES = 10_000;
+
+  /** A blocking lookup, such as {@link InetAddress#getAllByName}. */
+  @FunctionalInterface
+  interface Lookup {
+    List<InetAddress> lookup(String host) throws UnknownHostException;
+  }
+
+  private record Entry(Future<List<InetAddress>> addresses, long expiresAtNanos) {}
+
+  private final Vertx vertx;
+  private final long ttlNanos;
+  private final Lookup lookup;
+  private final Map<String, Entry> cache = new ConcurrentHashMap<>();
+
+  CachingHostResolver(Vertx vertx, Duration ttl, Lookup lookup) {
+    this.vertx = vertx;
+    this.ttlNanos = ttl.toNanos();
+    this.lookup = lookup;
+  }
+
+  @Override
+  public Future<List<InetAddress>> resolve(String host) {
+    String key = host.toLowerCase(Locale.ROOT);
+    long now = System.nanoTime();
+    Entry cached = cache.get(key);
+    if (cached != null && now - cached.expiresAtNanos() < 0) {
+      return cached.addresses();
+    }
+    Future<List<InetAddress>> lookedUp = vertx.executeBlocking(() -> lookup.lookup(host), false);
+    Entry fresh = new Entry(lookedUp, now + ttlNanos);
+    cache.put(key, fresh);
+    lookedUp.onFailure(e -> cache.remove(key, fresh));
+    if (cache.size() > MAX_ENTRIES) {
+      cache.entrySet().removeIf(e -> now - e.getValue().expiresAtNanos() >= 0);
+    }
+    return lookedUp;
+  }
+}

@@ -1,0 +1,196 @@
+package dev.webhooks.dispatcher.delivery;
+
+import dev.webhooks.dispatcher.config.Config;
+import dev.webhooks.dispatcher.install.Header;
+import dev.webhooks.dispatcher.install.Installation;
+import dev.webhooks.dispatcher.signing.Signer;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.SocketAddress;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Makes one attempt of a delivery: resolves the endpoint's host, refuses blocked addresses, and POSTs the signed body
+ * to the address that was checked (Host, SNI and certificate checks still use the endpoint's host). The future always
+ * succeeds with a {@link DeliveryOutcome}; it never fails for a receiver's or the network's behaviour.
+ */
+public final class WebhookSender {
+  /** Response bodies are ignored; past this many bytes the connection is dropped rather than drained. */
+  static final int DRAIN_LIMIT_BYTES = 64 * 1024;
+
+  private final Vertx vertx;
+  private final HostResolver resolver;
+  private final AddressGuard guard;
+  private final Clock clock;
+  private final Duration connectTimeout;
+  private final Duration responseTimeout;
+  private final HttpClientAgent client;
+
+  /** Reads {@code config.trustedCaPem} (a small file), so construct it at start-up. */
+  public WebhookSender(Vertx vertx, Config config, HostResolver resolver, Clock clock) {
+    this.vertx = vertx;
+    this.resolver = resolver;
+    this.guard = new AddressGuard(config.allowPrivateNetworks(), resolver);
+    this.clock = clock;
+    this.connectTimeout = config.connectTimeout();
+    this.responseTimeout = config.responseTimeout();
+    HttpClientOptions options =
+        new HttpClientOptions()
+            .setName("webhook-delivery")
+            .setProtocolVersion(HttpVersion.HTTP_1_1)
+            .setSsl(true)
+            .setVerifyHost(true)
+            .setTrustAll(false)
+            .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"))
+            .setKeepAlive(true)
+            .setConnectTimeout((int) connectTimeout.toMillis())
+            // a receiver that accepts TCP but stalls the handshake is as dead as one that does not accept
+            .setSslHandshakeTimeout(connectTimeout.toMillis())
+            .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
+    Trust.withExtraCas(config.trustedCaPem()).ifPresent(options::setTrustOptions);
+    PoolOptions pool = new PoolOptions().setHttp1MaxSize(config.maxConnectionsPerEndpoint());
+    this.client = vertx.httpClientBuilder().with(options).with(pool).build();
+  }
+
+  public WebhookSender(Vertx vertx, Config config) {
+    this(vertx, config, HostResolver.system(vertx), Clock.systemUTC());
+  }
+
+  /** One attempt; the outcome says whether it was delivered, is worth a retry, or must never be retried. */
+  public Future<DeliveryOutcome> send(Delivery delivery) {
+    Endpoint endpoint;
+    try {
+      endpoint = Endpoint.parse(delivery.webhook().endpoint());
+    } catch (IllegalArgumentException e) {
+      return Future.succeededFuture(
+          new DeliveryOutcome.PermanentFailure(OptionalInt.empty(), Outcomes.INVALID_ENDPOINT, e.getMessage()));
+    }
+    return resolver
+        .resolve(endpoint.host())
+        .compose(addresses -> checkedPost(delivery, endpoint, addresses))
+        .otherwise(failure -> Outcomes.ofFailure(failure, endpoint.host()));
+  }
+
+  public Future<Void> close() {
+    return client.close();
+  }
+
+  private Future<DeliveryOutcome> checkedPost(Delivery delivery, Endpoint endpoint, List<InetAddress> addresses) {
+    Optional<String> refusal = guard.refusal(endpoint.host(), addresses);
+    if (refusal.isPresent()) {
+      return Future.succeededFuture(
+          new DeliveryOutcome.PermanentFailure(OptionalInt.empty(), Outcomes.BLOCKED_ADDRESS, refusal.get()));
+    }
+    long timestamp = clock.instant().getEpochSecond();
+    RequestOptions request =
+        new RequestOptions()
+            .setMethod(HttpMethod.POST)
+            .setServer(SocketAddress.inetSocketAddress(new InetSocketAddress(addresses.get(0), endpoint.port())))
+            .setHost(endpoint.host())
+            .setPort(endpoint.port())
+            .setURI(endpoint.pathAndQuery())
+            .setSsl(true)
+            .setFollowRedirects(false)
+            .setConnectTimeout(connectTimeout.toMillis())
+            .setHeaders(headers(delivery, timestamp));
+    Promise<DeliveryOutcome> outcome = Promise.promise();
+    client
+        .request(request)
+        .onSuccess(req -> new Exchange(req, endpoint.host(), outcome).start(delivery.body()))
+        .onFailure(failure -> outcome.tryComplete(Outcomes.ofFailure(failure, endpoint.host())));
+    return outcome.future();
+  }
+
+  /** Every header of the POST, in the documented order, custom headers last and as given. */
+  static MultiMap headers(Delivery delivery, long timestamp) {
+    Installation app = delivery.app();
+    byte[] body = delivery.body().getBytes();
+    MultiMap headers = HttpHeaders.headers();
+    headers.add(HttpHeaders.CONTENT_TYPE, "application/json");
+    headers.add("x-liveperson-account-id", app.accountId());
+    headers.add("x-liveperson-client-id", app.clientId());
+    headers.add("x-liveperson-signature", Signer.liveperson(app.currentSecret(), body));
+    headers.add("webhook-id", delivery.webhookId());
+    headers.add("webhook-timestamp", Long.toString(timestamp));
+    headers.add("webhook-signature", Signer.standard(app.signingSecrets(), delivery.webhookId(), timestamp, body));
+    for (Header custom : delivery.webhook().headers()) {
+      headers.add(custom.name(), custom.value());
+    }
+    return headers;
+  }
+
+  /**
+   * One request and its response under a deadline counted from sending: when it passes, the request is reset, so a
+   * receiver that answers slowly or dribbles bytes cannot hold the attempt longer.
+   */
+  private final class Exchange {
+    private final HttpClientRequest request;
+    private final String host;
+    private final Promise<DeliveryOutcome> outcome;
+    private DeliveryOutcome byStatus;
+    private long timer;
+    private long drained;
+
+    Exchange(HttpClientRequest request, String host, Promise<DeliveryOutcome> outcome) {
+      this.request = request;
+      this.host = host;
+      this.outcome = outcome;
+    }
+
+    void start(Buffer body) {
+      timer = vertx.setTimer(responseTimeout.toMillis(), id -> deadlinePassed());
+      request.send(body).onComplete(sent -> {
+        if (sent.succeeded()) {
+          read(sent.result());
+        } else {
+          finish(Outcomes.ofFailure(sent.cause(), host));
+        }
+      });
+    }
+
+    private void read(HttpClientResponse response) {
+      byStatus = Outcomes.ofStatus(
+          response.statusCode(), response.getHeader(HttpHeaders.RETRY_AFTER), host, clock.instant());
+      response.handler(chunk -> {
+        drained += chunk.length();
+        if (drained > DRAIN_LIMIT_BYTES && finish(byStatus)) {
+          request.reset(); // not worth reading: give up the connection instead
+        }
+      });
+      response.exceptionHandler(failure -> finish(byStatus));
+      response.endHandler(end -> finish(byStatus));
+    }
+
+    private void deadlinePassed() {
+      // a status that has arrived decides; only the rest of an ignored body was still outstanding
+      if (finish(byStatus != null ? byStatus : Outcomes.timedOut(host, responseTimeout))) {
+        request.reset();
+      }
+    }
+
+    private boolean finish(DeliveryOutcome result) {
+      vertx.cancelTimer(timer);
+      return outcome.tryComplete(result);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package dev.webhooks.dispatcher.delivery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.Vertx;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class CachingHostResolverTest {
+  private static Vertx vertx;
+
+  @BeforeAll
+  static void startVertx() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void stopVertx() throws Exception {
+    vertx.close().await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void keepsAnAnswerForItsTimeToLive() throws Exception {
+    AtomicInteger lookups = new AtomicInteger();
+    HostResolver resolver =
+        new CachingHostResolver(vertx, Duration.ofMinutes(1), host -> {
+          lookups.incrementAndGet();
+          return List.of(InetAddress.getByAddress(host, new byte[] {93, (byte) 184, (byte) 216, 34}));
+        });
+    assertThat(resolver.resolve("hooks.example").await(5, TimeUnit.SECONDS)).hasSize(1);
+    assertThat(resolver.resolve("HOOKS.example").await(5, TimeUnit.SECONDS)).hasSize(1);
+    assertThat(lookups).hasValue(1);
+  }
+
+  @Test
+  void asksAgainAfterTheTimeToLiveAndAfterAFailure() throws Exception {
+    AtomicInteger lookups = new AtomicInteger();
+    HostResolver resolver =
+        new CachingHostResolver(vertx, Duration.ZERO, host -> {
+          if (lookups.incrementAndGet() == 1) {
+            throw new UnknownHostException(host);
+          }
+          return List.of(InetAddress.getByAddress(host, new byte[] {8, 8, 8, 8}));
+        });
+    assertThatThrownBy(() -> resolver.resolve("late.example").await(5, TimeUnit.SECONDS)).isInstanceOf(UnknownHostException.class);
+    resolver.resolve("late.example").await(5, TimeUnit.SECONDS);
+    resolver.resolve("late.example").await(5, TimeUnit.SECONDS);
+    assertThat(lookups).hasValue(3);
+  }
+
+  @Test
+  void answersIpLiteralsWithoutALookup() {
+    HostResolver resolver = HostResolver.literalsFirst(host -> { throw new AssertionError("looked up " + host); });
+    assertThat(resolver.resolve("[::1]").result()).extracting(InetAddress::getHostAddress).containsExactly("0:0:0:0:0:0:0:1");
+    assertThat(resolver.resolve("10.0.0.1").result()).extracting(InetAddress::getHostAddress).containsExactly("10.0.0.1");
+    assertThat(HostResolver.literal("hooks.example")).isEmpty();
+  }
+}

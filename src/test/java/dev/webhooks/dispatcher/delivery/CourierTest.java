@@ -1,0 +1,158 @@
+package dev.webhooks.dispatcher.delivery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.webhooks.dispatcher.config.Config;
+import dev.webhooks.dispatcher.testing.TestCertificates;
+import dev.webhooks.dispatcher.testing.TestReceiver;
+import dev.webhooks.dispatcher.testing.TestReceiver.ReceivedRequest;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class CourierTest {
+  /** Base 1 s so that attempts land in different Unix seconds; no jitter so the gaps are exact minimums. */
+  private static final RetryPolicy ONE_SECOND_DOUBLING = new RetryPolicy(Duration.ofSeconds(1), 2.0, Duration.ofSeconds(30), 0);
+  private static Vertx vertx;
+  private TestReceiver receiver;
+  private final RecordingListener listener = new RecordingListener();
+
+  @BeforeAll
+  static void startVertx() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void stopVertx() throws Exception {
+    vertx.close().await(10, TimeUnit.SECONDS);
+  }
+
+  @BeforeEach
+  void startReceiver() {
+    receiver = TestReceiver.start(vertx, TestCertificates.shared().localhost());
+  }
+
+  @AfterEach
+  void stopReceiver() {
+    receiver.close();
+  }
+
+  @Test
+  void retriesServerErrorsWithGrowingGapsUnderOneWebhookId() throws Exception {
+    receiver.enqueue(500, 500, 200);
+    RecordingDeadLetterWriter deadLetters = new RecordingDeadLetterWriter();
+    Courier courier = courier(Deliveries.config(), ONE_SECOND_DOUBLING, deadLetters);
+
+    deliver(courier, Deliveries.to(receiver.url("/hook"), 2)).await(20, TimeUnit.SECONDS);
+
+    List<ReceivedRequest> requests = receiver.requests();
+    assertThat(requests).hasSize(3);
+    Duration firstGap = Duration.between(requests.get(0).arrivedAt(), requests.get(1).arrivedAt());
+    Duration secondGap = Duration.between(requests.get(1).arrivedAt(), requests.get(2).arrivedAt());
+    assertThat(firstGap).isGreaterThanOrEqualTo(Duration.ofMillis(1000));
+    assertThat(secondGap).isGreaterThanOrEqualTo(Duration.ofMillis(2000)).isGreaterThan(firstGap);
+    assertThat(requests).extracting(r -> r.header("webhook-id")).containsOnly(requests.get(0).header("webhook-id"));
+    assertThat(requests).extracting(r -> Long.parseLong(r.header("webhook-timestamp"))).isSorted().doesNotHaveDuplicates();
+    assertThat(listener.events)
+        .containsExactly(
+            "started", "attempted 1 5xx", "retryScheduled 2", "attempted 2 5xx", "retryScheduled 3", "attempted 3 2xx",
+            "delivered 3");
+    assertThat(listener.retryDelays).containsExactly(Duration.ofSeconds(1), Duration.ofSeconds(2));
+    assertThat(deadLetters.written).isEmpty();
+  }
+
+  @Test
+  void deadLettersAfterTheLastRetryFails() throws Exception {
+    receiver.enqueue(500, 503);
+    RecordingDeadLetterWriter deadLetters = new RecordingDeadLetterWriter();
+    Courier courier = courier(Deliveries.config(), new RetryPolicy(Duration.ofMillis(50), 2.0, Duration.ofSeconds(1), 0), deadLetters);
+    Delivery delivery = Deliveries.to(receiver.url("/hook?a=1"), 1);
+
+    deliver(courier, delivery).await(10, TimeUnit.SECONDS);
+
+    assertThat(receiver.requests()).hasSize(2);
+    assertThat(deadLetters.written).singleElement().satisfies(letter -> {
+      assertThat(letter.reason()).isEqualTo("exhausted");
+      assertThat(letter.attempts()).isEqualTo(2);
+      assertThat(letter.lastStatus()).hasValue(503);
+      assertThat(letter.error()).contains("2 attempts").contains("503");
+      assertThat(letter.accountId()).isEqualTo(Deliveries.ACCOUNT);
+      assertThat(letter.clientId()).isEqualTo(Deliveries.CLIENT_ID);
+      assertThat(letter.webhookKey()).isEqualTo(delivery.webhookKey());
+      assertThat(letter.webhookId()).isEqualTo(delivery.webhookId());
+      assertThat(letter.endpoint()).isEqualTo(receiver.url("/hook?a=1"));
+      assertThat(letter.source()).isEqualTo(delivery.source());
+      assertThat(letter.value()).isEqualTo(delivery.body());
+    });
+    assertThat(listener.events).endsWith("deadLettered exhausted");
+  }
+
+  @Test
+  void deadLettersABlockedAddressAtOnceWithoutAnyRequest() throws Exception {
+    RecordingDeadLetterWriter deadLetters = new RecordingDeadLetterWriter();
+    Courier courier = courier(Deliveries.config("DELIVERY_ALLOW_PRIVATE_NETWORKS", "false"), ONE_SECOND_DOUBLING, deadLetters);
+
+    deliver(courier, Deliveries.to(receiver.url("/hook"), 5)).await(10, TimeUnit.SECONDS);
+
+    assertThat(receiver.requests()).isEmpty();
+    assertThat(deadLetters.written).singleElement().satisfies(letter -> {
+      assertThat(letter.reason()).isEqualTo("blocked-address");
+      assertThat(letter.lastStatus()).isEmpty();
+      assertThat(letter.attempts()).isEqualTo(1);
+    });
+    assertThat(listener.events).containsExactly("started", "attempted 1 blocked-address", "deadLettered blocked-address");
+  }
+
+  @Test
+  void retriesAFailedDeadLetterWriteUntilItIsDurable() throws Exception {
+    receiver.enqueue(500);
+    RecordingDeadLetterWriter deadLetters = new RecordingDeadLetterWriter(2);
+    Courier courier = courier(Deliveries.config(), new RetryPolicy(Duration.ofMillis(10), 2.0, Duration.ofSeconds(1), 0), deadLetters);
+
+    Future<Void> done = deliver(courier, Deliveries.to(receiver.url("/"), 0));
+
+    done.await(10, TimeUnit.SECONDS);
+    assertThat(deadLetters.calls).hasValue(3);
+    assertThat(deadLetters.written).hasSize(1);
+    assertThat(listener.events).containsExactly("started", "attempted 1 5xx", "deadLettered exhausted");
+  }
+
+  @Test
+  void closeCancelsWaitingRetriesWithoutMakingThemFinal() {
+    receiver.enqueue(500);
+    RecordingDeadLetterWriter deadLetters = new RecordingDeadLetterWriter();
+    Courier courier = courier(Deliveries.config(), new RetryPolicy(Duration.ofMinutes(1), 2.0, Duration.ofMinutes(1), 0), deadLetters);
+    Future<Void> done = deliver(courier, Deliveries.to(receiver.url("/"), 5));
+    await().atMost(Duration.ofSeconds(5)).until(() -> listener.events.contains("retryScheduled 2"));
+
+    courier.close();
+
+    await().atMost(Duration.ofSeconds(2)).until(done::isComplete);
+    assertThat(done.failed()).isTrue();
+    assertThat(receiver.requests()).hasSize(1);
+    assertThat(deadLetters.written).isEmpty();
+    assertThat(courier.deliver(Deliveries.to(receiver.url("/"), 0)).failed()).as("no deliveries after close").isTrue();
+  }
+
+  private Courier courier(Config config, RetryPolicy policy, DeadLetterWriter deadLetters) {
+    WebhookSender sender = new WebhookSender(vertx, config, HostResolver.system(vertx), Clock.systemUTC());
+    return new Courier(vertx, sender, policy, deadLetters, listener, () -> 0.0);
+  }
+
+  /** Delivers from an event-loop context, as intake does. */
+  private static Future<Void> deliver(Courier courier, Delivery delivery) {
+    Promise<Void> done = Promise.promise();
+    vertx.getOrCreateContext().runOnContext(v -> courier.deliver(delivery).onComplete(done));
+    return done.future();
+  }
+}

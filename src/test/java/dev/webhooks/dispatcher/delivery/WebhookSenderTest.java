@@ -1,0 +1,314 @@
+package dev.webhooks.dispatcher.delivery;
+
+import static dev.webhooks.dispatcher.delivery.Deliveries.BODY;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.webhooks.dispatcher.install.Header;
+import dev.webhooks.dispatcher.testing.TestCertificates;
+import dev.webhooks.dispatcher.testing.TestReceiver;
+import dev.webhooks.dispatcher.testing.TestReceiver.ReceivedRequest;
+import dev.webhooks.dispatcher.testing.TestReceiver.Response;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetServer;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class WebhookSenderTest {
+  private static final Instant NOW = Instant.parse("2026-01-02T03:04:05Z");
+  private static Vertx vertx;
+  private TestReceiver receiver;
+  private WebhookSender sender;
+
+  @BeforeAll
+  static void startVertx() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void stopVertx() throws Exception {
+    vertx.close().await(10, TimeUnit.SECONDS);
+  }
+
+  @BeforeEach
+  void startReceiver() {
+    receiver = TestReceiver.start(vertx, TestCertificates.shared().localhost());
+    sender = new WebhookSender(vertx, Deliveries.config(), HostResolver.system(vertx), Clock.fixed(NOW, ZoneOffset.UTC));
+  }
+
+  @AfterEach
+  void stopReceiver() throws Exception {
+    receiver.close();
+    sender.close().await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void postsTheExactBodyWithEveryHeaderSigned() throws Exception {
+    Delivery delivery =
+        Deliveries.to(receiver.url("/hooks/content?tenant=a&x=%20y"), 0, new Header("X-Api-Key", "k-1"), new Header("x-trace", "t t"));
+
+    DeliveryOutcome outcome = send(delivery);
+
+    assertThat(outcome).isEqualTo(new DeliveryOutcome.Delivered(200));
+    ReceivedRequest request = receiver.requests().get(0);
+    byte[] body = BODY.getBytes(StandardCharsets.UTF_8);
+    long timestamp = NOW.getEpochSecond();
+    assertThat(request.method()).isEqualTo("POST");
+    assertThat(request.uri()).isEqualTo("/hooks/content?tenant=a&x=%20y");
+    assertThat(request.body().getBytes()).isEqualTo(body);
+    assertThat(request.header("Host")).isEqualTo("localhost:" + receiver.port());
+    assertThat(request.header("Content-Type")).isEqualTo("application/json");
+    assertThat(request.header("x-liveperson-account-id")).isEqualTo(Deliveries.ACCOUNT);
+    assertThat(request.header("x-liveperson-client-id")).isEqualTo(Deliveries.CLIENT_ID);
+    assertThat(request.header("x-liveperson-signature")).isEqualTo("sha1=" + hmac("HmacSHA1", Deliveries.SECRET, body));
+    assertThat(request.header("webhook-id")).isEqualTo(delivery.webhookId()).doesNotContain(".");
+    assertThat(request.header("webhook-timestamp")).isEqualTo(Long.toString(timestamp));
+    byte[] signed = (delivery.webhookId() + "." + timestamp + "." + BODY).getBytes(StandardCharsets.UTF_8);
+    assertThat(request.header("webhook-signature"))
+        .isEqualTo("v1," + hmac("HmacSHA256", Deliveries.SECRET, signed) + " v1," + hmac("HmacSHA256", Deliveries.OLD_SECRET, signed));
+    assertThat(request.header("X-Api-Key")).isEqualTo("k-1");
+    assertThat(request.header("x-trace")).isEqualTo("t t");
+  }
+
+  @Test
+  void only200And201Deliver() throws Exception {
+    receiver.enqueue(201, 204, 500, 400);
+    Delivery delivery = Deliveries.to(receiver.url("/"), 0);
+    assertThat(send(delivery)).isEqualTo(new DeliveryOutcome.Delivered(201));
+    assertThat(send(delivery)).isInstanceOfSatisfying(DeliveryOutcome.RetryableFailure.class, f -> assertThat(f.status()).hasValue(204));
+    assertThat(send(delivery)).isInstanceOfSatisfying(DeliveryOutcome.RetryableFailure.class, f -> assertThat(f.reason()).isEqualTo("http-status"));
+    assertThat(send(delivery).statusClass()).isEqualTo("4xx");
+  }
+
+  @Test
+  void keepsTheConnectionAliveBetweenDeliveries() throws Exception {
+    receiver.enqueue(Response.status(500).withBody("x".repeat(10_000)), Response.ok());
+    send(Deliveries.to(receiver.url("/a"), 0));
+    send(Deliveries.to(receiver.url("/b"), 0));
+    List<ReceivedRequest> requests = receiver.requests();
+    assertThat(requests).hasSize(2);
+    assertThat(requests.get(1).remoteAddress()).as("same client port").isEqualTo(requests.get(0).remoteAddress());
+  }
+
+  @Test
+  void neverFollowsARedirect() throws Exception {
+    TestReceiver elsewhere = TestReceiver.start(vertx, TestCertificates.shared().localhost());
+    try {
+      receiver.enqueue(Response.redirect(elsewhere.url("/stolen")));
+      DeliveryOutcome outcome = send(Deliveries.to(receiver.url("/"), 0));
+      assertThat(outcome).isInstanceOfSatisfying(DeliveryOutcome.RetryableFailure.class, f -> {
+        assertThat(f.status()).hasValue(302);
+        assertThat(f.reason()).isEqualTo("http-status");
+      });
+      assertThat(receiver.requests()).hasSize(1);
+      assertThat(elsewhere.requests()).isEmpty();
+    } finally {
+      elsewhere.close();
+    }
+  }
+
+  @Test
+  void aSlowReceiverTimesOutAfterTheDefaultFiveSeconds() throws Exception {
+    receiver.enqueue(Response.delayed(Duration.ofSeconds(6), 200));
+    long start = System.nanoTime();
+    DeliveryOutcome outcome = send(Deliveries.to(receiver.url("/"), 0));
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    assertThat(outcome).isInstanceOfSatisfying(DeliveryOutcome.RetryableFailure.class, f -> {
+      assertThat(f.reason()).isEqualTo("timeout");
+      assertThat(f.status()).isEmpty();
+    });
+    assertThat(took).isBetween(Duration.ofMillis(4900), Duration.ofMillis(5900));
+  }
+
+  @Test
+  void aReceiverDribblingItsBodyCannotHoldPastTheDeadline() throws Exception {
+    WebhookSender quick = new WebhookSender(vertx, Deliveries.config("DELIVERY_RESPONSE_TIMEOUT_MS", "500"));
+    try {
+      receiver.enqueue(Response.dribble(500, Duration.ofMillis(50)));
+      long start = System.nanoTime();
+      DeliveryOutcome outcome = quick.send(Deliveries.to(receiver.url("/"), 0)).await(5, TimeUnit.SECONDS);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(1500));
+      assertThat(outcome.status()).hasValue(500);
+    } finally {
+      quick.close().await(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aServerStallingTheTlsHandshakeIsCutOffAtTheConnectTimeout() throws Exception {
+    NetServer silent = vertx.createNetServer().connectHandler(socket -> {}); // accepts TCP, never speaks TLS
+    silent.listen(0, "127.0.0.1").await(5, TimeUnit.SECONDS);
+    WebhookSender quick = new WebhookSender(vertx, Deliveries.config("DELIVERY_CONNECT_TIMEOUT_MS", "300"));
+    try {
+      long start = System.nanoTime();
+      DeliveryOutcome outcome =
+          quick.send(Deliveries.to("https://localhost:" + silent.actualPort() + "/", 0)).await(5, TimeUnit.SECONDS);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(2000));
+      assertThat(outcome).isInstanceOf(DeliveryOutcome.RetryableFailure.class);
+      assertThat(((DeliveryOutcome.RetryableFailure) outcome).reason()).isEqualTo("connect-timeout");
+    } finally {
+      quick.close().await(5, TimeUnit.SECONDS);
+      silent.close().await(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void readsRetryAfterAsSecondsOrAnHttpDate() throws Exception {
+    String inTwoMinutes = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.ofInstant(NOW.plusSeconds(120), ZoneOffset.UTC));
+    receiver.enqueue(Response.retryAfter(429, "7"), Response.retryAfter(503, inTwoMinutes), Response.retryAfter(500, "9"));
+    Delivery delivery = Deliveries.to(receiver.url("/"), 0);
+    assertThat(retryAfterOf(send(delivery))).isEqualTo(Duration.ofSeconds(7));
+    assertThat(retryAfterOf(send(delivery))).isEqualTo(Duration.ofSeconds(120));
+    assertThat(((DeliveryOutcome.RetryableFailure) send(delivery)).retryAfter()).as("only on 429 and 503").isEmpty();
+  }
+
+  @Test
+  void refusesABlockedAddressWithoutSendingAnything() throws Exception {
+    WebhookSender guarded = new WebhookSender(vertx, Deliveries.config("DELIVERY_ALLOW_PRIVATE_NETWORKS", "false"));
+    try {
+      DeliveryOutcome outcome = guarded.send(Deliveries.to(receiver.url("/"), 3)).await(5, TimeUnit.SECONDS);
+      assertThat(outcome).isInstanceOfSatisfying(DeliveryOutcome.PermanentFailure.class, f -> {
+        assertThat(f.reason()).isEqualTo("blocked-address");
+        assertThat(f.error()).contains("127.0.0.1").contains("loopback");
+      });
+      assertThat(receiver.requests()).isEmpty();
+    } finally {
+      guarded.close().await(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void checksTheAddressAtEveryAttemptSoARebindToAPrivateAddressIsRefused() throws Exception {
+    // installed while it resolved to a public address; now the name points at this machine
+    WebhookSender guarded =
+        new WebhookSender(
+            vertx, Deliveries.config("DELIVERY_ALLOW_PRIVATE_NETWORKS", "false"), fake("rebind.test", "127.0.0.1"),
+            Clock.systemUTC());
+    try {
+      DeliveryOutcome outcome =
+          guarded.send(Deliveries.to("https://rebind.test:" + receiver.port() + "/", 0)).await(5, TimeUnit.SECONDS);
+      assertThat(outcome).isInstanceOfSatisfying(DeliveryOutcome.PermanentFailure.class, f -> {
+        assertThat(f.reason()).isEqualTo("blocked-address");
+        assertThat(f.error()).contains("rebind.test").contains("127.0.0.1");
+      });
+      assertThat(receiver.requests()).isEmpty();
+    } finally {
+      guarded.close().await(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void connectsToTheCheckedAddressWhileTlsAndHostUseTheEndpointName() throws Exception {
+    // receiver.test exists only in this resolver; the certificate names it, not the address
+    TestReceiver named = TestReceiver.start(vertx, TestCertificates.shared().leaf("receiver.test"));
+    HostResolver fakeDns = fake("receiver.test", "127.0.0.1");
+    WebhookSender pinned = new WebhookSender(vertx, Deliveries.config(), fakeDns, Clock.systemUTC());
+    try {
+      DeliveryOutcome outcome = pinned.send(Deliveries.to("https://receiver.test:" + named.port() + "/p", 0)).await(5, TimeUnit.SECONDS);
+      assertThat(outcome).isEqualTo(new DeliveryOutcome.Delivered(200));
+      assertThat(named.requests().get(0).header("Host")).isEqualTo("receiver.test:" + named.port());
+      // the same address under a name the certificate does not carry fails the host-name check
+      DeliveryOutcome misnamed = pinned.send(Deliveries.to("https://receiver.test:" + receiver.port() + "/p", 0)).await(5, TimeUnit.SECONDS);
+      assertThat(misnamed).isInstanceOfSatisfying(DeliveryOutcome.RetryableFailure.class, f -> assertThat(f.reason()).isEqualTo("tls"));
+      assertThat(receiver.requests()).isEmpty();
+    } finally {
+      named.close();
+      pinned.close().await(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void refusesCertificatesItCannotTrust() throws Exception {
+    List<TestCertificates.Leaf> bad =
+        List.of(
+            TestCertificates.create().localhost(),
+            TestCertificates.shared().expiredLeaf("localhost", "127.0.0.1"),
+            TestCertificates.shared().wrongHostLeaf());
+    for (TestCertificates.Leaf leaf : bad) {
+      TestReceiver untrusted = TestReceiver.start(vertx, leaf);
+      try {
+        DeliveryOutcome outcome = send(Deliveries.to(untrusted.url("/"), 0));
+        assertThat(outcome).as(leaf.certificate().getSubjectX500Principal().getName())
+            .isInstanceOfSatisfying(DeliveryOutcome.RetryableFailure.class, f -> assertThat(f.reason()).isEqualTo("tls"));
+        assertThat(untrusted.requests()).isEmpty();
+      } finally {
+        untrusted.close();
+      }
+    }
+  }
+
+  @Test
+  void classifiesRefusedConnectionsAndResets() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    assertThat(send(Deliveries.to("https://localhost:" + closedPort + "/", 0)))
+        .isInstanceOfSatisfying(DeliveryOutcome.RetryableFailure.class, f -> assertThat(f.reason()).isEqualTo("connect-failed"));
+    receiver.enqueue(Response.reset());
+    assertThat(send(Deliveries.to(receiver.url("/"), 0)))
+        .isInstanceOfSatisfying(DeliveryOutcome.RetryableFailure.class, f -> assertThat(f.reason()).isEqualTo("reset"));
+    assertThat(send(Deliveries.to("https://does-not-exist.invalid/", 0)))
+        .isInstanceOfSatisfying(DeliveryOutcome.RetryableFailure.class, f -> assertThat(f.reason()).isEqualTo("dns"));
+    assertThat(send(Deliveries.to("http://localhost/", 0)))
+        .isInstanceOfSatisfying(DeliveryOutcome.PermanentFailure.class, f -> assertThat(f.reason()).isEqualTo("invalid-endpoint"));
+  }
+
+  /** Sends from an event-loop context, as the courier does. */
+  private DeliveryOutcome send(Delivery delivery) throws Exception {
+    return onEventLoop(() -> sender.send(delivery)).await(10, TimeUnit.SECONDS);
+  }
+
+  private static <T> Future<T> onEventLoop(Supplier<Future<T>> action) {
+    Promise<T> result = Promise.promise();
+    vertx.getOrCreateContext().runOnContext(v -> action.get().onComplete(result));
+    return result.future();
+  }
+
+  private static Duration retryAfterOf(DeliveryOutcome outcome) {
+    return ((DeliveryOutcome.RetryableFailure) outcome).retryAfter().orElseThrow();
+  }
+
+  static HostResolver fake(String name, String ip) {
+    return host -> {
+      if (!host.equals(name)) {
+        return Future.failedFuture(new UnknownHostException(host));
+      }
+      try {
+        return Future.succeededFuture(List.of(InetAddress.getByName(ip)));
+      } catch (UnknownHostException e) {
+        return Future.failedFuture(e);
+      }
+    };
+  }
+
+  static String hmac(String algorithm, String secret, byte[] message) {
+    try {
+      Mac mac = Mac.getInstance(algorithm);
+      mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), algorithm));
+      return Base64.getEncoder().encodeToString(mac.doFinal(message));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
