@@ -99,6 +99,7 @@ public final class InstallationStore implements InstallationView {
     return caughtUp.future();
   }
 
+  /** Whether the view has caught up and is still following the topic (false again once the reader stopped). */
   public boolean isCaughtUp() {
     return caughtUpFlag;
   }
@@ -329,6 +330,7 @@ public final class InstallationStore implements InstallationView {
   }
 
   private void shutDown() {
+    caughtUpFlag = false;
     List<Waiter> pending;
     synchronized (lock) {
       pending = List.copyOf(waiters);

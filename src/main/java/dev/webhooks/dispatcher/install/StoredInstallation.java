@@ -53,6 +53,11 @@ public record StoredInstallation(
     return new StoredInstallation(accountId, manifest, List.of(secret), nowSeconds, 1, nowSeconds);
   }
 
+  /** The next revision with a new manifest (a PUT); credentials and issue time unchanged. */
+  public StoredInstallation revise(ObjectNode newManifest, long nowSeconds) {
+    return new StoredInstallation(accountId, newManifest, secrets, clientIdIssuedAt, revision + 1, nowSeconds);
+  }
+
   /** The installation the dispatcher serves: secrets decrypted, current first, those expired at {@code now} left out. */
   public Installation open(String id, SecretCipher cipher, long nowSeconds) {
     List<String> signing = new ArrayList<>();

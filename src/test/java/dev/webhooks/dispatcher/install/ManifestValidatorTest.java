@@ -70,9 +70,9 @@ class ManifestValidatorTest {
         row("max_retries 6", m -> webhook(m, CONTENT).put("max_retries", 6), RETRIES, "0 to 5"),
         row("max_retries as string", m -> webhook(m, CONTENT).put("max_retries", "3"), RETRIES, "not a string"),
         row("max_retries as decimal", m -> webhook(m, CONTENT).put("max_retries", 3.0), RETRIES, "0 to 5"),
-        row("unknown webhook key", m -> m.with("capabilities").with("webhooks").putObject("ms.Nope")
+        row("unknown webhook key", m -> m.withObject("/capabilities/webhooks").putObject("ms.Nope")
             .put("endpoint", "https://example.com"), "capabilities.webhooks['ms.Nope']", "known keys"),
-        row("webhook not an object", m -> m.with("capabilities").with("webhooks").put(CONTENT, "https://x"),
+        row("webhook not an object", m -> m.withObject("/capabilities/webhooks").put(CONTENT, "https://x"),
             "capabilities.webhooks['ms.MessagingEventNotification.ContentEvent']", "must be an object"),
         row("headers not an array", m -> webhook(m, CONTENT).put("headers", "x"),
             "capabilities.webhooks['ms.MessagingEventNotification.ContentEvent'].headers", "array"),
