@@ -6,13 +6,12 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -22,6 +21,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -45,6 +45,9 @@ public final class InstallationStore implements InstallationView {
   /** Longer than the producer's delivery timeout: a write that took this long will not be seen by this view. */
   private static final long WRITE_TIMEOUT_MS = 45_000;
 
+  /** Distinct client ids per store, so two stores in one JVM (tests) do not clash in JMX. */
+  private static final AtomicInteger CLIENT_SEQUENCE = new AtomicInteger();
+
   private final Vertx vertx;
   private final String topic;
   private final SecretCipher cipher;
@@ -58,17 +61,8 @@ public final class InstallationStore implements InstallationView {
   private volatile boolean closing;
   private volatile boolean started;
 
-  private final ConcurrentHashMap<String, Loaded> byId = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, List<Installation>> byAccount = new ConcurrentHashMap<>();
-
-  /** Guards {@link #applied} and {@link #waiters}: the reader's positions and the writes waiting for them. */
-  private final Object lock = new Object();
-  private final Map<TopicPartition, Long> applied = new HashMap<>();
-  private final List<Waiter> waiters = new ArrayList<>();
-
-  private record Loaded(StoredInstallation stored, Installation installation) {}
-
-  private record Waiter(TopicPartition partition, long offset, Context context, Promise<Void> promise) {}
+  private final InstallationIndex index = new InstallationIndex();
+  private final AppliedOffsets applied = new AppliedOffsets();
 
   public InstallationStore(Vertx vertx, String bootstrapServers, String topic, SecretCipher cipher) {
     this(vertx, bootstrapServers, topic, cipher, Clock.systemUTC());
@@ -79,11 +73,12 @@ public final class InstallationStore implements InstallationView {
     this.topic = topic;
     this.cipher = cipher;
     this.clock = clock;
-    this.producer = new KafkaProducer<>(producerConfig(bootstrapServers), new StringSerializer(),
-        new ByteArraySerializer());
-    this.consumer = new KafkaConsumer<>(consumerConfig(bootstrapServers), new StringDeserializer(),
-        new ByteArrayDeserializer());
-    this.reader = new Thread(this::read, "installations-reader");
+    String suffix = "-" + CLIENT_SEQUENCE.incrementAndGet();
+    this.producer = new KafkaProducer<>(producerConfig(bootstrapServers, "installations-writer" + suffix),
+        new StringSerializer(), new ByteArraySerializer());
+    this.consumer = new KafkaConsumer<>(consumerConfig(bootstrapServers, "installations-reader" + suffix),
+        new StringDeserializer(), new ByteArrayDeserializer());
+    this.reader = new Thread(this::read, "installations-reader" + suffix);
     this.reader.setDaemon(true);
   }
 
@@ -106,23 +101,22 @@ public final class InstallationStore implements InstallationView {
 
   @Override
   public List<Installation> installationsOf(String accountId) {
-    return byAccount.getOrDefault(accountId, List.of());
+    return index.installationsOf(accountId);
   }
 
   @Override
   public Optional<Installation> find(String installationId) {
-    return Optional.ofNullable(byId.get(installationId)).map(Loaded::installation);
+    return index.find(installationId);
   }
 
   /** The record as stored (sealed secrets, revision), for changes that build the next revision from it. */
   public Optional<StoredInstallation> stored(String installationId) {
-    return Optional.ofNullable(byId.get(installationId)).map(Loaded::stored);
+    return index.stored(installationId);
   }
 
   /** Installations by state ({@code enabled}, {@code disabled}), for the {@code webhook_installations} gauge. */
   public Map<String, Long> countsByState() {
-    long enabled = byId.values().stream().filter(l -> l.installation().enabled()).count();
-    return Map.of("enabled", enabled, "disabled", byId.size() - enabled);
+    return index.countsByState();
   }
 
   /** Writes an installation's new state; completes with it once this instance serves it. */
@@ -167,21 +161,9 @@ public final class InstallationStore implements InstallationView {
           }
         })), false)
         .compose(ignored -> sent.future())
-        .compose(metadata -> applied(new TopicPartition(metadata.topic(), metadata.partition()), metadata.offset(),
-            context))
+        .compose(metadata -> applied.applied(new TopicPartition(metadata.topic(), metadata.partition()),
+            metadata.offset(), context))
         .timeout(WRITE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-  }
-
-  /** Completes once the reader's position in the partition is past the offset. */
-  private Future<Void> applied(TopicPartition partition, long offset, Context context) {
-    Promise<Void> promise = Promise.promise();
-    synchronized (lock) {
-      if (applied.getOrDefault(partition, 0L) <= offset) {
-        waiters.add(new Waiter(partition, offset, context, promise));
-        return promise.future();
-      }
-    }
-    return Future.succeededFuture();
   }
 
   private void read() {
@@ -194,25 +176,14 @@ public final class InstallationStore implements InstallationView {
           end.values().stream().mapToLong(Long::longValue).sum());
       long nextRecheck = System.nanoTime() + PARTITION_RECHECK.toNanos();
       while (!closing) {
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL)) {
-          apply(record);
-        }
-        Map<TopicPartition, Long> positions;
         try {
-          positions = positions(partitions);
-        } catch (org.apache.kafka.common.errors.TimeoutException e) {
-          LOG.warn("Kafka did not answer for the positions in {}; retrying", topic);
-          continue;
-        }
-        advance(positions);
-        if (!caughtUpFlag && reached(positions, end)) {
-          caughtUpFlag = true;
-          LOG.info("Installations view caught up: {} installations", byId.size());
-          caughtUp.tryComplete();
-        }
-        if (System.nanoTime() - nextRecheck > 0) {
-          partitions = addNewPartitions(partitions);
-          nextRecheck = System.nanoTime() + PARTITION_RECHECK.toNanos();
+          follow(partitions, end);
+          if (System.nanoTime() - nextRecheck > 0) {
+            partitions = addNewPartitions(partitions);
+            nextRecheck = System.nanoTime() + PARTITION_RECHECK.toNanos();
+          }
+        } catch (RetriableException e) {
+          LOG.warn("Kafka did not answer while following {}; retrying: {}", topic, e.getMessage());
         }
       }
     } catch (WakeupException e) {
@@ -229,6 +200,20 @@ public final class InstallationStore implements InstallationView {
     }
   }
 
+  /** One poll: apply its records, publish the positions, and note when the start-up end offsets are reached. */
+  private void follow(List<TopicPartition> partitions, Map<TopicPartition, Long> end) {
+    for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL)) {
+      apply(record);
+    }
+    Map<TopicPartition, Long> positions = positions(partitions);
+    applied.advance(positions);
+    if (!caughtUpFlag && reached(positions, end)) {
+      caughtUpFlag = true;
+      LOG.info("Installations view caught up: {} installations", index.size());
+      caughtUp.tryComplete();
+    }
+  }
+
   /** The topic's partitions, waiting while it does not exist yet (another component creates it). */
   private List<TopicPartition> awaitPartitions() throws InterruptedException {
     while (!closing) {
@@ -238,8 +223,8 @@ public final class InstallationStore implements InstallationView {
           return infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
         }
         LOG.info("Waiting for the installations topic {} to exist", topic);
-      } catch (org.apache.kafka.common.errors.TimeoutException e) {
-        LOG.warn("Kafka did not answer for the installations topic {}; retrying", topic);
+      } catch (RetriableException e) {
+        LOG.warn("Kafka did not answer for the installations topic {}; retrying: {}", topic, e.getMessage());
       }
       Thread.sleep(RETRY.toMillis());
     }
@@ -267,44 +252,16 @@ public final class InstallationStore implements InstallationView {
       return;
     }
     if (record.value() == null) {
-      remove(id);
+      index.remove(id);
       return;
     }
     try {
       StoredInstallation stored = StoredInstallation.fromJson(record.value());
-      index(id, new Loaded(stored, stored.open(id, cipher, clock.instant().getEpochSecond())));
+      index.put(stored, stored.open(id, cipher, clock.instant().getEpochSecond()));
     } catch (RuntimeException e) {
       LOG.error("Skipping installation {} at {}-{}@{} that cannot be loaded: {}", id, record.topic(),
           record.partition(), record.offset(), e.getMessage());
     }
-  }
-
-  /** Only the reader thread changes the indexes; account lists are immutable and replaced whole. */
-  private void index(String id, Loaded loaded) {
-    Loaded previous = byId.put(id, loaded);
-    if (previous != null && !previous.stored().accountId().equals(loaded.stored().accountId())) {
-      unlist(previous.stored().accountId(), id);
-    }
-    byAccount.compute(loaded.stored().accountId(), (account, list) -> {
-      List<Installation> next = new ArrayList<>(list == null ? List.of() : list);
-      next.removeIf(i -> i.id().equals(id));
-      next.add(loaded.installation());
-      return List.copyOf(next);
-    });
-  }
-
-  private void remove(String id) {
-    Loaded previous = byId.remove(id);
-    if (previous != null) {
-      unlist(previous.stored().accountId(), id);
-    }
-  }
-
-  private void unlist(String accountId, String id) {
-    byAccount.computeIfPresent(accountId, (account, list) -> {
-      List<Installation> next = list.stream().filter(i -> !i.id().equals(id)).toList();
-      return next.isEmpty() ? null : next;
-    });
   }
 
   private Map<TopicPartition, Long> positions(List<TopicPartition> partitions) {
@@ -319,25 +276,10 @@ public final class InstallationStore implements InstallationView {
     return end.entrySet().stream().allMatch(e -> positions.getOrDefault(e.getKey(), 0L) >= e.getValue());
   }
 
-  /** Publishes the reader's positions and releases the writes they cover. */
-  private void advance(Map<TopicPartition, Long> positions) {
-    List<Waiter> done = new ArrayList<>();
-    synchronized (lock) {
-      applied.putAll(positions);
-      waiters.removeIf(w -> positions.getOrDefault(w.partition(), 0L) > w.offset() && done.add(w));
-    }
-    done.forEach(w -> w.context().runOnContext(v -> w.promise().tryComplete()));
-  }
-
   private void shutDown() {
     caughtUpFlag = false;
-    List<Waiter> pending;
-    synchronized (lock) {
-      pending = List.copyOf(waiters);
-      waiters.clear();
-    }
     IllegalStateException closed = new IllegalStateException("the installation store closed before applying it");
-    pending.forEach(w -> w.context().runOnContext(v -> w.promise().tryFail(closed)));
+    applied.failAll(closed);
     caughtUp.tryFail(closed);
     try {
       consumer.close(Duration.ofSeconds(5));
@@ -347,10 +289,10 @@ public final class InstallationStore implements InstallationView {
     }
   }
 
-  private static Map<String, Object> producerConfig(String bootstrapServers) {
+  private static Map<String, Object> producerConfig(String bootstrapServers, String clientId) {
     return Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        ProducerConfig.CLIENT_ID_CONFIG, "installations-writer",
+        ProducerConfig.CLIENT_ID_CONFIG, clientId,
         ProducerConfig.ACKS_CONFIG, "all",
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
         ProducerConfig.LINGER_MS_CONFIG, 0,
@@ -359,10 +301,10 @@ public final class InstallationStore implements InstallationView {
         ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
   }
 
-  private static Map<String, Object> consumerConfig(String bootstrapServers) {
+  private static Map<String, Object> consumerConfig(String bootstrapServers, String clientId) {
     return Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        ConsumerConfig.CLIENT_ID_CONFIG, "installations-reader",
+        ConsumerConfig.CLIENT_ID_CONFIG, clientId,
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
         ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
