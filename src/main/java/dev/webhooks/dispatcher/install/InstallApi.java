@@ -15,21 +15,16 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
-import java.util.regex.Pattern;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The App Install REST API (DESIGN 1.4) as a router: install, list, read and delete an account's apps. Every call needs
@@ -40,15 +35,8 @@ public final class InstallApi {
   public static final String BASE = "/api/account/:accountId/configuration/app-install/installations";
   /** DESIGN 1.4: a manifest is a few KiB; anything bigger is a mistake or an attack. */
   static final int BODY_LIMIT = 64 * 1024;
-  private static final Logger LOG = LoggerFactory.getLogger(InstallApi.class);
   private static final ObjectMapper MAPPER =
       JsonMapper.builder().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
-  private static final SecureRandom RANDOM = new SecureRandom();
-  /** Safe as a Kafka key, a URL path segment and a header value. */
-  private static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._~-]{0,127}");
-  private static final Pattern CLIENT_SECRET = Pattern.compile("[\\x21-\\x7E]{8,256}");
-  /** 32 random bytes: as strong as the HMAC-SHA256 it keys. */
-  private static final int SECRET_BYTES = 32;
 
   private final Vertx vertx;
   private final InstallationStore store;
@@ -81,7 +69,7 @@ public final class InstallApi {
     router.get(BASE).handler(this::list);
     router.get(BASE + "/:id").handler(this::read);
     router.delete(BASE + "/:id").handler(this::delete);
-    router.route().failureHandler(this::renderFailure);
+    router.route().failureHandler(new FailureRenderer());
     return router;
   }
 
@@ -138,7 +126,7 @@ public final class InstallApi {
     try {
       Buffer body = ctx.body().buffer();
       JsonNode json = body == null ? null : MAPPER.readTree(body.getBytes());
-      if (json == null) {
+      if (json == null || json.isMissingNode()) {
         return Future.failedFuture(ApiException.invalid(List.of(new Violation(ManifestValidator.ROOT,
             "the body is empty; send the app manifest"))));
       }
@@ -146,7 +134,7 @@ public final class InstallApi {
     } catch (JsonProcessingException e) {
       return Future.failedFuture(ApiException.invalid(List.of(new Violation(ManifestValidator.ROOT,
           "is not valid JSON: " + e.getOriginalMessage()))));
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return Future.failedFuture(e);
     }
   }
@@ -157,7 +145,7 @@ public final class InstallApi {
     if (!body.isObject()) {
       return Future.failedFuture(ApiException.invalid(violations));
     }
-    violations.addAll(credentialViolations(body));
+    violations.addAll(Credentials.violations(body));
     List<Future<Optional<Violation>>> refusals = new ArrayList<>();
     for (Map.Entry<String, String> e : Manifest.endpointsByPath(body).entrySet()) {
       if (violations.stream().noneMatch(v -> v.path().equals(e.getKey()))) {
@@ -172,33 +160,13 @@ public final class InstallApi {
     });
   }
 
-  private static List<Violation> credentialViolations(JsonNode body) {
-    JsonNode id = body.get("client_id");
-    JsonNode secret = body.get("client_secret");
-    List<Violation> out = new ArrayList<>();
-    if (id == null && secret == null) {
-      return out;
-    }
-    if (id == null || secret == null) {
-      out.add(new Violation(id == null ? "client_id" : "client_secret",
-          "is required when importing credentials: give client_id and client_secret together"));
-    }
-    if (id != null && !(id.isTextual() && CLIENT_ID.matcher(id.textValue()).matches())) {
-      out.add(new Violation("client_id", "must be 1 to 128 letters, digits, '.', '_', '~' or '-'"));
-    }
-    if (secret != null && !(secret.isTextual() && CLIENT_SECRET.matcher(secret.textValue()).matches())) {
-      out.add(new Violation("client_secret", "must be 8 to 256 visible ASCII characters"));
-    }
-    return out;
-  }
-
   /** What to write: imported credentials, or a new random client id and secret. */
   private Draft draft(String accountId, ObjectNode body) {
-    boolean imported = body.hasNonNull("client_id");
-    String id = imported ? body.get("client_id").textValue() : UUID.randomUUID().toString();
-    String secret = imported ? body.get("client_secret").textValue() : newSecret();
+    Credentials credentials = Credentials.of(body);
+    String id = credentials.clientId();
     long now = clock.instant().getEpochSecond();
-    return new Draft(id, StoredInstallation.create(id, accountId, Manifest.canonical(body), secret, cipher, now));
+    return new Draft(id, StoredInstallation.create(id, accountId, Manifest.canonical(body), credentials.clientSecret(),
+        cipher, now));
   }
 
   /** 409 when the client id is installed already. Two instances importing one id at the same moment both win. */
@@ -237,7 +205,7 @@ public final class InstallApi {
     return json;
   }
 
-  private static void send(RoutingContext ctx, int status, JsonNode body) {
+  static void send(RoutingContext ctx, int status, JsonNode body) {
     try {
       ctx.response()
           .setStatusCode(status)
@@ -246,47 +214,6 @@ public final class InstallApi {
     } catch (JsonProcessingException e) {
       ctx.fail(e);
     }
-  }
-
-  /** The one place that turns a failure into a response: {@code {"errors":[...]}}. */
-  private void renderFailure(RoutingContext ctx) {
-    ApiException error = asApiException(ctx);
-    if (ctx.response().headWritten()) {
-      LOG.warn("Failure after the response started: {} {}", ctx.request().method(), ctx.request().path(),
-          ctx.failure());
-      return;
-    }
-    ObjectNode body = MAPPER.createObjectNode();
-    ArrayNode errors = body.putArray("errors");
-    if (error.violations().isEmpty()) {
-      errors.addObject().put("code", error.code()).put("message", error.getMessage());
-    } else {
-      error.violations().forEach(v -> errors.addObject().put("path", v.path()).put("message", v.message()));
-    }
-    ctx.response().headers().remove("ac-revision");
-    send(ctx, error.status(), body);
-  }
-
-  private static ApiException asApiException(RoutingContext ctx) {
-    if (ctx.failure() instanceof ApiException api) {
-      return api;
-    }
-    return switch (ctx.statusCode()) {
-      case 413 -> new ApiException(413, "too-large", "the body must be at most " + BODY_LIMIT / 1024 + " KiB");
-      case 404 -> new ApiException(404, "not-found", "no such resource");
-      case 400 -> new ApiException(400, "bad-request", "the request cannot be read");
-      default -> {
-        LOG.error("Install API call failed: {} {} (account {})", ctx.request().method(), ctx.request().path(),
-            ctx.pathParam("accountId"), ctx.failure());
-        yield new ApiException(500, "internal", "the request failed; it has been logged");
-      }
-    };
-  }
-
-  private static String newSecret() {
-    byte[] bytes = new byte[SECRET_BYTES];
-    RANDOM.nextBytes(bytes);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
   private static byte[] sha256(String token) {

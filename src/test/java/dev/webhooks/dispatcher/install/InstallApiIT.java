@@ -213,7 +213,11 @@ class InstallApiIT {
         .sendBuffer(buffer(specExample())).await();
     HttpResponse<Buffer> broken = request(HttpMethod.POST, base()).putHeader("content-type", "application/json")
         .sendBuffer(Buffer.buffer("{\"client_name\":")).await();
+    HttpResponse<Buffer> empty = request(HttpMethod.POST, base()).putHeader("content-type", "application/json")
+        .send().await();
     assertThat(text.statusCode()).isEqualTo(415);
+    assertThat(empty.statusCode()).isEqualTo(400);
+    assertThat(json(empty).at("/errors/0/message").asText()).contains("empty");
     assertThat(broken.statusCode()).isEqualTo(400);
     assertThat(json(broken).at("/errors/0/path").asText()).isEqualTo("$");
   }
