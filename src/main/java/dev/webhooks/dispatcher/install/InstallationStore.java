@@ -306,6 +306,8 @@ public final class InstallationStore implements InstallationView {
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
         ConsumerConfig.CLIENT_ID_CONFIG, clientId,
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        // Never create the topic by looking for it: it must be created compacted, by whoever owns it.
+        ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
         ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
   }

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.webhooks.dispatcher.testing.TestKafka;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -102,6 +104,36 @@ class InstallationStoreIT {
 
     store.write("app-1", record("app-1", "acc", "secret-1", true)).await(30, TimeUnit.SECONDS);
     assertThat(store.installationsOf("acc")).extracting(Installation::id).containsExactly("app-1");
+  }
+
+  @Test
+  void waitsForTheTopicWithoutCreatingIt() throws Exception {
+    String topic = TestKafka.uniqueName("app-installations");
+    InstallationStore store = new InstallationStore(vertx, TestKafka.bootstrapServers(), topic, CIPHER);
+    stores.add(store);
+    Future<Void> caughtUp = store.start();
+    try (Admin admin = TestKafka.admin()) {
+      await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(5))
+          .until(() -> !admin.listTopics().names().get().contains(topic));
+    }
+    assertThat(store.isCaughtUp()).isFalse();
+
+    TestKafka.createTopic(topic, 1);
+    caughtUp.await(30, TimeUnit.SECONDS);
+    assertThat(store.isCaughtUp()).isTrue();
+  }
+
+  @Test
+  void closesCleanlyAndRefusesWritesAfterwards() throws Exception {
+    InstallationStore store = new InstallationStore(vertx, TestKafka.bootstrapServers(), InstallationTopics.create(),
+        CIPHER);
+    store.start().await(30, TimeUnit.SECONDS);
+
+    store.close().await(10, TimeUnit.SECONDS);
+
+    assertThat(store.isCaughtUp()).isFalse();
+    Future<Installation> write = store.write("app-1", record("app-1", "acc", "s", true));
+    assertThat(write.failed()).isTrue();
   }
 
   private InstallationStore started(String topic) throws Exception {
