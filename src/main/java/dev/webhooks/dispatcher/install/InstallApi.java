@@ -33,6 +33,8 @@ import java.util.Optional;
  */
 public final class InstallApi {
   public static final String BASE = "/api/account/:accountId/configuration/app-install/installations";
+  /** Every path of this API, so that its token check and body limit apply to nothing else on the server. */
+  private static final String ANY_PATH = "/api/account/[^/]+/configuration/app-install/installations(/.*)?";
   /** DESIGN 1.4: a manifest is a few KiB; anything bigger is a mistake or an attack. */
   static final int BODY_LIMIT = 64 * 1024;
   private static final ObjectMapper MAPPER =
@@ -60,11 +62,14 @@ public final class InstallApi {
     this.clock = clock;
   }
 
-  /** The API's routes under their full paths; serve it as the request handler or mount it at {@code /*}. */
+  /**
+   * The API's routes under their full paths: serve it as the HTTP server's request handler, or mount it with
+   * {@code route("/*").subRouter(router)}.
+   */
   public Router router() {
     Router router = Router.router(vertx);
-    router.route().handler(this::authenticate);
-    router.route().handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
+    router.routeWithRegex(ANY_PATH).handler(this::authenticate);
+    router.routeWithRegex(ANY_PATH).handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
     router.post(BASE).handler(this::install);
     router.get(BASE).handler(this::list);
     router.get(BASE + "/:id").handler(this::read);
