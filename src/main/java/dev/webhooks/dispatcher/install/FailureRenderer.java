@@ -1,0 +1,52 @@
+package dev.webhooks.dispatcher.install;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The API's one failure handler: renders an {@link ApiException}, or a failure of Vert.x Web itself (413 from the body
+ * limit), as {@code {"errors":[...]}}; anything else is a bug, logged and answered 500.
+ */
+final class FailureRenderer implements Handler<RoutingContext> {
+  private static final Logger LOG = LoggerFactory.getLogger(FailureRenderer.class);
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    ApiException error = asApiException(ctx);
+    if (ctx.response().headWritten()) {
+      LOG.warn("Failure after the response started: {} {}", ctx.request().method(), ctx.request().path(),
+          ctx.failure());
+      return;
+    }
+    ObjectNode body = JsonNodeFactory.instance.objectNode();
+    ArrayNode errors = body.putArray("errors");
+    if (error.violations().isEmpty()) {
+      errors.addObject().put("code", error.code()).put("message", error.getMessage());
+    } else {
+      error.violations().forEach(v -> errors.addObject().put("path", v.path()).put("message", v.message()));
+    }
+    ctx.response().headers().remove("ac-revision");
+    InstallApi.send(ctx, error.status(), body);
+  }
+
+  private static ApiException asApiException(RoutingContext ctx) {
+    if (ctx.failure() instanceof ApiException api) {
+      return api;
+    }
+    return switch (ctx.statusCode()) {
+      case 413 -> new ApiException(413, "too-large", "the body must be at most " + InstallApi.BODY_LIMIT / 1024
+          + " KiB");
+      case 404 -> new ApiException(404, "not-found", "no such resource");
+      case 400 -> new ApiException(400, "bad-request", "the request cannot be read");
+      default -> {
+        LOG.error("Install API call failed: {} {}", ctx.request().method(), ctx.request().path(), ctx.failure());
+        yield new ApiException(500, "internal", "the request failed; it has been logged");
+      }
+    };
+  }
+}

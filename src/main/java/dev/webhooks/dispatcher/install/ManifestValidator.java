@@ -1,0 +1,251 @@
+package dev.webhooks.dispatcher.install;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Checks a manifest against the spec as DESIGN 1.5 settles it, reporting every violation at once with its path. Pure:
+ * no I/O (the endpoint's address is checked separately by an {@link EndpointCheck}).
+ */
+public final class ManifestValidator {
+  static final String ROOT = "$";
+  private static final int NAME_MAX = 128;
+  private static final int DESCRIPTION_MAX = 256;
+  /** Longer URLs are not sent by real receivers' configuration and would bloat every dead letter header. */
+  private static final int ENDPOINT_MAX = 2048;
+  private static final int MAX_RETRIES = 5;
+  private static final int HEADERS_MAX = 20;
+  private static final int HEADER_NAME_MAX = 256;
+  private static final int HEADER_VALUE_MAX = 4096;
+  private static final int RETENTION_MIN_SECONDS = 2;
+  private static final int RETENTION_MAX_SECONDS = 259_200;
+  private static final Pattern LANGUAGE_TAG = Pattern.compile("[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*");
+  /** RFC 7230 token characters. */
+  private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+  /** Visible ASCII, space and tab (RFC 7230 field-value without obsolete folding). */
+  private static final Pattern FIELD_VALUE = Pattern.compile("[\\x20-\\x7E\\t]*");
+  /** Headers the dispatcher sets itself, or that would change how the request is framed or routed. */
+  private static final Set<String> RESERVED_HEADERS =
+      Set.of(
+          "content-type", "content-length", "content-encoding", "host", "transfer-encoding", "connection",
+          "keep-alive", "te", "trailer", "upgrade", "expect", "proxy-authorization", "proxy-connection");
+  private static final List<String> RESERVED_PREFIXES = List.of("x-liveperson-", "webhook-");
+
+  /** Every violation of the manifest; empty when it may be installed. */
+  public List<Violation> validate(JsonNode manifest) {
+    List<Violation> out = new ArrayList<>();
+    if (manifest == null || !manifest.isObject()) {
+      out.add(new Violation(ROOT, "the body must be a JSON object (the app manifest)"));
+      return out;
+    }
+    clientNames(manifest, out);
+    optionalString(manifest, "description", DESCRIPTION_MAX, out);
+    JsonNode enabled = manifest.get("enabled");
+    if (enabled != null && !enabled.isBoolean()) {
+      out.add(new Violation("enabled", "must be true or false"));
+    }
+    capabilities(manifest.get("capabilities"), out);
+    return out;
+  }
+
+  private static void clientNames(JsonNode manifest, List<Violation> out) {
+    if (!manifest.has("client_name")) {
+      out.add(new Violation("client_name", "is required"));
+    }
+    for (Iterator<String> it = manifest.fieldNames(); it.hasNext(); ) {
+      String field = it.next();
+      if (field.equals("client_name")) {
+        lengthChecked(field, manifest.get(field), 1, NAME_MAX, out);
+      } else if (field.startsWith("client_name#")) {
+        if (!LANGUAGE_TAG.matcher(field.substring("client_name#".length())).matches()) {
+          out.add(new Violation(field, "the part after # must be an RFC 5646 language tag such as ja-JP"));
+        }
+        lengthChecked(field, manifest.get(field), 1, NAME_MAX, out);
+      }
+    }
+  }
+
+  private static void optionalString(JsonNode parent, String field, int max, List<Violation> out) {
+    JsonNode value = parent.get(field);
+    if (value != null) {
+      lengthChecked(field, value, 0, max, out);
+    }
+  }
+
+  private static void lengthChecked(String path, JsonNode value, int min, int max, List<Violation> out) {
+    if (!value.isTextual()) {
+      out.add(new Violation(path, "must be a string"));
+      return;
+    }
+    int length = value.textValue().codePointCount(0, value.textValue().length());
+    if (length < min || length > max) {
+      out.add(new Violation(path, "must be " + min + " to " + max + " characters long, was " + length));
+    }
+  }
+
+  private static void capabilities(JsonNode capabilities, List<Violation> out) {
+    if (capabilities == null) {
+      return;
+    }
+    if (!capabilities.isObject()) {
+      out.add(new Violation("capabilities", "must be an object"));
+      return;
+    }
+    JsonNode webhooks = capabilities.get("webhooks");
+    if (webhooks == null) {
+      return;
+    }
+    if (!webhooks.isObject()) {
+      out.add(new Violation("capabilities.webhooks", "must be an object keyed by webhook key"));
+      return;
+    }
+    Map<String, String> seen = new HashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = webhooks.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> entry = it.next();
+      String key = entry.getKey();
+      String path = webhookPath(key);
+      if (key.equals(Manifest.RETRY_KEY)) {
+        retry(path, entry.getValue(), out);
+        continue;
+      }
+      Optional<String> canonical = WebhookKeys.canonical(key);
+      if (canonical.isEmpty()) {
+        out.add(new Violation(path, "is not a webhook key this service delivers; known keys: "
+            + String.join(", ", WebhookKeys.ALL)));
+        continue;
+      }
+      String earlier = seen.putIfAbsent(canonical.get(), key);
+      if (earlier != null) {
+        out.add(new Violation(path, "names the same webhook as '" + earlier + "'; give it once"));
+      }
+      webhook(path, entry.getValue(), out);
+    }
+  }
+
+  /** The documented path form of a webhook: {@code capabilities.webhooks['<key>']}. */
+  static String webhookPath(String key) {
+    return "capabilities.webhooks['" + key.replace("\\", "\\\\").replace("'", "\\'") + "']";
+  }
+
+  private static void retry(String path, JsonNode retry, List<Violation> out) {
+    if (!retry.isObject()) {
+      out.add(new Violation(path, "must be an object"));
+      return;
+    }
+    JsonNode retention = retry.get("retention_time");
+    if (retention != null && !integerIn(retention, RETENTION_MIN_SECONDS, RETENTION_MAX_SECONDS)) {
+      out.add(new Violation(path + ".retention_time",
+          "must be a whole number of seconds from " + RETENTION_MIN_SECONDS + " to " + RETENTION_MAX_SECONDS));
+    }
+  }
+
+  private static void webhook(String path, JsonNode webhook, List<Violation> out) {
+    if (!webhook.isObject()) {
+      out.add(new Violation(path, "must be an object with an endpoint"));
+      return;
+    }
+    endpoint(path + ".endpoint", webhook.get("endpoint"), out);
+    JsonNode retries = webhook.get("max_retries");
+    if (retries != null && !integerIn(retries, 0, MAX_RETRIES)) {
+      out.add(new Violation(path + ".max_retries", "must be a whole number from 0 to " + MAX_RETRIES
+          + (retries.isTextual() ? ", not a string" : "")));
+    }
+    JsonNode headers = webhook.get("headers");
+    if (headers != null) {
+      headers(path + ".headers", headers, out);
+    }
+  }
+
+  private static void endpoint(String path, JsonNode endpoint, List<Violation> out) {
+    if (endpoint == null) {
+      out.add(new Violation(path, "is required"));
+    } else if (!endpoint.isTextual()) {
+      out.add(new Violation(path, "must be a string"));
+    } else if (!endpoint.textValue().startsWith("https://")) {
+      out.add(new Violation(path, "must start with https://"));
+    } else if (endpoint.textValue().length() > ENDPOINT_MAX) {
+      out.add(new Violation(path, "must be at most " + ENDPOINT_MAX + " characters long"));
+    } else if (!absoluteWithHost(endpoint.textValue())) {
+      out.add(new Violation(path, "must be an absolute URL with a host name, such as https://example.com/hooks"));
+    }
+  }
+
+  private static boolean absoluteWithHost(String url) {
+    try {
+      URI uri = new URI(url);
+      return uri.isAbsolute() && uri.getHost() != null && !uri.getHost().isEmpty();
+    } catch (URISyntaxException e) {
+      return false;
+    }
+  }
+
+  private static void headers(String path, JsonNode headers, List<Violation> out) {
+    if (!headers.isArray()) {
+      out.add(new Violation(path, "must be an array of {header_name, header_value}"));
+      return;
+    }
+    if (headers.size() > HEADERS_MAX) {
+      out.add(new Violation(path, "must hold at most " + HEADERS_MAX + " headers, has " + headers.size()));
+    }
+    for (int i = 0; i < headers.size(); i++) {
+      String at = path + "[" + i + "]";
+      JsonNode header = headers.get(i);
+      if (!header.isObject()) {
+        out.add(new Violation(at, "must be an object with header_name and header_value"));
+        continue;
+      }
+      headerName(at + ".header_name", header.get("header_name"), out);
+      headerValue(at + ".header_value", header.get("header_value"), out);
+    }
+  }
+
+  private static void headerName(String path, JsonNode name, List<Violation> out) {
+    if (name == null || !name.isTextual()) {
+      out.add(new Violation(path, name == null ? "is required" : "must be a string"));
+      return;
+    }
+    String text = name.textValue();
+    String lower = text.toLowerCase(Locale.ROOT);
+    if (hasControl(text)) {
+      out.add(new Violation(path, "must not contain CR, LF or NUL"));
+    } else if (text.isEmpty() || text.length() > HEADER_NAME_MAX || !TOKEN.matcher(text).matches()) {
+      out.add(new Violation(path, "must be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-), 1 to "
+          + HEADER_NAME_MAX + " characters"));
+    } else if (RESERVED_HEADERS.contains(lower) || RESERVED_PREFIXES.stream().anyMatch(lower::startsWith)) {
+      out.add(new Violation(path, "'" + text + "' is set by the dispatcher and cannot be configured"));
+    }
+  }
+
+  private static void headerValue(String path, JsonNode value, List<Violation> out) {
+    if (value == null || !value.isTextual()) {
+      out.add(new Violation(path, value == null ? "is required" : "must be a string"));
+      return;
+    }
+    String text = value.textValue();
+    if (hasControl(text)) {
+      out.add(new Violation(path, "must not contain CR, LF or NUL"));
+    } else if (text.length() > HEADER_VALUE_MAX || !FIELD_VALUE.matcher(text).matches()) {
+      out.add(new Violation(path, "must be visible ASCII, spaces or tabs, at most " + HEADER_VALUE_MAX
+          + " characters"));
+    }
+  }
+
+  private static boolean hasControl(String text) {
+    return text.indexOf('\r') >= 0 || text.indexOf('\n') >= 0 || text.indexOf('\0') >= 0;
+  }
+
+  /** Strict: a JSON integer (not a string, not 3.0) within the bounds. */
+  private static boolean integerIn(JsonNode node, long min, long max) {
+    return node.isIntegralNumber() && node.canConvertToLong() && node.longValue() >= min && node.longValue() <= max;
+  }
+}

@@ -1,0 +1,120 @@
+package dev.webhooks.dispatcher.install;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The value of an installation's record on the installations topic (the key is the installation id; a deleted one is a
+ * tombstone). Compact JSON, credentials only in sealed form:
+ *
+ * <pre>{"format":1,"account_id":"123","client_id_issued_at":1700000000,"revision":1,"updated_at":1700000000,
+ *  "client_secrets":[{"sealed":"v1:...","created_at":1700000000}],"manifest":{...}}</pre>
+ *
+ * @param accountId the account the app is installed on
+ * @param manifest the canonical manifest ({@link Manifest#canonical}), no credentials
+ * @param secrets the client secrets, sealed by {@link SecretCipher}, current first; a rotation keeps the previous one
+ *     with an expiry
+ * @param clientIdIssuedAt epoch seconds
+ * @param revision starts at 1, one up per change; served as {@code ac-revision}
+ * @param updatedAt epoch seconds of this revision
+ */
+public record StoredInstallation(
+    String accountId, ObjectNode manifest, List<Secret> secrets, long clientIdIssuedAt, long revision, long updatedAt) {
+  /** Bumped only for a change old readers cannot skip safely; readers refuse formats they do not know. */
+  static final int FORMAT = 1;
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  public StoredInstallation {
+    Objects.requireNonNull(accountId, "accountId");
+    Objects.requireNonNull(manifest, "manifest");
+    secrets = List.copyOf(secrets);
+    if (secrets.isEmpty()) {
+      throw new IllegalArgumentException("an installation has at least one client secret");
+    }
+  }
+
+  /**
+   * One sealed client secret.
+   *
+   * @param expiresAt epoch seconds after which it no longer signs, or 0 when it does not expire (rotation sets it on
+   *     the previous secret)
+   */
+  public record Secret(String sealed, long createdAt, long expiresAt) {}
+
+  /** A first revision with one secret, sealed for this installation id. */
+  public static StoredInstallation create(
+      String id, String accountId, ObjectNode manifest, String clientSecret, SecretCipher cipher, long nowSeconds) {
+    Secret secret = new Secret(cipher.encrypt(clientSecret, id), nowSeconds, 0);
+    return new StoredInstallation(accountId, manifest, List.of(secret), nowSeconds, 1, nowSeconds);
+  }
+
+  /** The next revision with a new manifest (a PUT); credentials and issue time unchanged. */
+  public StoredInstallation revise(ObjectNode newManifest, long nowSeconds) {
+    return new StoredInstallation(accountId, newManifest, secrets, clientIdIssuedAt, revision + 1, nowSeconds);
+  }
+
+  /** The installation the dispatcher serves: secrets decrypted, current first, those expired at {@code now} left out. */
+  public Installation open(String id, SecretCipher cipher, long nowSeconds) {
+    List<String> signing = new ArrayList<>();
+    for (int i = 0; i < secrets.size(); i++) {
+      Secret s = secrets.get(i);
+      if (i == 0 || s.expiresAt() == 0 || s.expiresAt() > nowSeconds) {
+        signing.add(cipher.decrypt(s.sealed(), id));
+      }
+    }
+    return new Installation(id, accountId, Manifest.enabled(manifest), Manifest.webhooks(manifest), signing, manifest,
+        clientIdIssuedAt, Long.toString(revision));
+  }
+
+  public byte[] toJson() {
+    ObjectNode json = MAPPER.createObjectNode()
+        .put("format", FORMAT)
+        .put("account_id", accountId)
+        .put("client_id_issued_at", clientIdIssuedAt)
+        .put("revision", revision)
+        .put("updated_at", updatedAt);
+    for (Secret s : secrets) {
+      ObjectNode secret = json.withArray("client_secrets").addObject().put("sealed", s.sealed())
+          .put("created_at", s.createdAt());
+      if (s.expiresAt() != 0) {
+        secret.put("expires_at", s.expiresAt());
+      }
+    }
+    json.set("manifest", manifest);
+    try {
+      return MAPPER.writeValueAsBytes(json);
+    } catch (IOException e) {
+      throw new IllegalStateException("a JSON tree always serializes", e);
+    }
+  }
+
+  /** @throws IllegalArgumentException when the bytes are not a value this version understands */
+  public static StoredInstallation fromJson(byte[] value) {
+    JsonNode json;
+    try {
+      json = MAPPER.readTree(value);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not JSON: " + e.getMessage(), e);
+    }
+    if (json == null || json.path("format").asInt() != FORMAT) {
+      throw new IllegalArgumentException("unknown format " + (json == null ? null : json.get("format")));
+    }
+    if (!json.path("account_id").isTextual() || !json.path("manifest").isObject()) {
+      throw new IllegalArgumentException("account_id or manifest missing");
+    }
+    List<Secret> secrets = new ArrayList<>();
+    for (JsonNode s : json.path("client_secrets")) {
+      if (!s.path("sealed").isTextual()) {
+        throw new IllegalArgumentException("client secret without its sealed value");
+      }
+      secrets.add(new Secret(s.get("sealed").textValue(), s.path("created_at").asLong(), s.path("expires_at").asLong(0)));
+    }
+    return new StoredInstallation(json.get("account_id").textValue(), (ObjectNode) json.get("manifest"), secrets,
+        json.path("client_id_issued_at").asLong(), json.path("revision").asLong(1), json.path("updated_at").asLong());
+  }
+}

@@ -1,0 +1,151 @@
+package dev.webhooks.dispatcher.install;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.webhooks.dispatcher.testing.TestKafka;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class InstallationStoreIT {
+  private static final long NOW = 1_700_000_000L;
+  private static final SecretCipher CIPHER = SecretCipher.fromBase64(SecretCipher.generateKey());
+  private static Vertx vertx;
+  private final List<InstallationStore> stores = new ArrayList<>();
+
+  @BeforeAll
+  static void startVertx() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void stopVertx() {
+    vertx.close().await();
+  }
+
+  @AfterEach
+  void closeStores() {
+    stores.forEach(s -> s.close().await());
+  }
+
+  @Test
+  void catchesUpOnAnEmptyTopic() throws Exception {
+    InstallationStore store = started(InstallationTopics.create());
+    assertThat(store.isCaughtUp()).isTrue();
+    assertThat(store.installationsOf("acc")).isEmpty();
+    assertThat(store.countsByState()).containsEntry("enabled", 0L).containsEntry("disabled", 0L);
+  }
+
+  @Test
+  void servesAWriteAsSoonAsItCompletes() throws Exception {
+    InstallationStore store = started(InstallationTopics.create());
+    Installation written = store.write("app-1", record("app-1", "acc", "secret-1", true)).await(30, TimeUnit.SECONDS);
+    assertThat(written.signingSecrets()).containsExactly("secret-1");
+    assertThat(store.find("app-1")).contains(written);
+    assertThat(store.installationsOf("acc")).containsExactly(written);
+    assertThat(written.webhooks()).containsKey(WebhookKeys.CONTENT);
+    assertThat(written.revision()).isEqualTo("1");
+
+    store.delete("app-1").await(30, TimeUnit.SECONDS);
+    assertThat(store.find("app-1")).isEmpty();
+    assertThat(store.installationsOf("acc")).isEmpty();
+  }
+
+  @Test
+  void aSecondInstanceReadsTheTopicAndFollowsItLive() throws Exception {
+    String topic = InstallationTopics.create();
+    InstallationStore first = started(topic);
+    first.write("app-1", record("app-1", "acc", "secret-1", true)).await(30, TimeUnit.SECONDS);
+    first.write("app-2", record("app-2", "acc", "secret-2", false)).await(30, TimeUnit.SECONDS);
+
+    InstallationStore second = started(topic);
+    assertThat(second.installationsOf("acc")).extracting(Installation::id).containsExactlyInAnyOrder("app-1", "app-2");
+    assertThat(second.find("app-1").orElseThrow().currentSecret()).isEqualTo("secret-1");
+    assertThat(second.countsByState()).containsEntry("enabled", 1L).containsEntry("disabled", 1L);
+
+    first.write("app-3", record("app-3", "other", "secret-3", true)).await(30, TimeUnit.SECONDS);
+    first.delete("app-1").await(30, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      assertThat(second.installationsOf("other")).extracting(Installation::id).containsExactly("app-3");
+      assertThat(second.find("app-1")).isEmpty();
+    });
+  }
+
+  @Test
+  void skipsARecordItCannotLoadAndKeepsReading() throws Exception {
+    String topic = InstallationTopics.create();
+    try (KafkaProducer<String, byte[]> raw = new KafkaProducer<>(
+        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers()), new StringSerializer(),
+        new ByteArraySerializer())) {
+      raw.send(new ProducerRecord<>(topic, "garbage", "{not json".getBytes(StandardCharsets.UTF_8))).get();
+      raw.send(new ProducerRecord<>(topic, "other-key", record("app-x", "acc", "s", true).toJson())).get();
+    }
+    InstallationStore store = started(topic);
+    assertThat(store.find("garbage")).isEmpty();
+    assertThat(store.find("other-key")).as("a secret sealed for another id does not open").isEmpty();
+
+    store.write("app-1", record("app-1", "acc", "secret-1", true)).await(30, TimeUnit.SECONDS);
+    assertThat(store.installationsOf("acc")).extracting(Installation::id).containsExactly("app-1");
+  }
+
+  @Test
+  void waitsForTheTopicWithoutCreatingIt() throws Exception {
+    String topic = TestKafka.uniqueName("app-installations");
+    InstallationStore store = new InstallationStore(vertx, TestKafka.bootstrapServers(), topic, CIPHER);
+    stores.add(store);
+    Future<Void> caughtUp = store.start();
+    try (Admin admin = TestKafka.admin()) {
+      await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(5))
+          .until(() -> !admin.listTopics().names().get().contains(topic));
+    }
+    assertThat(store.isCaughtUp()).isFalse();
+
+    TestKafka.createTopic(topic, 1);
+    caughtUp.await(30, TimeUnit.SECONDS);
+    assertThat(store.isCaughtUp()).isTrue();
+  }
+
+  @Test
+  void closesCleanlyAndRefusesWritesAfterwards() throws Exception {
+    InstallationStore store = new InstallationStore(vertx, TestKafka.bootstrapServers(), InstallationTopics.create(),
+        CIPHER);
+    store.start().await(30, TimeUnit.SECONDS);
+
+    store.close().await(10, TimeUnit.SECONDS);
+
+    assertThat(store.isCaughtUp()).isFalse();
+    Future<Installation> write = store.write("app-1", record("app-1", "acc", "s", true));
+    assertThat(write.failed()).isTrue();
+  }
+
+  private InstallationStore started(String topic) throws Exception {
+    InstallationStore store = new InstallationStore(vertx, TestKafka.bootstrapServers(), topic, CIPHER);
+    stores.add(store);
+    store.start().await(30, TimeUnit.SECONDS);
+    return store;
+  }
+
+  private static StoredInstallation record(String id, String account, String secret, boolean enabled) {
+    ObjectNode manifest = Manifests.withWebhook(WebhookKeys.CONTENT, "https://example.com/" + UUID.randomUUID())
+        .put("enabled", enabled);
+    return StoredInstallation.create(id, account, Manifest.canonical(manifest), secret, CIPHER, NOW);
+  }
+}

@@ -1,0 +1,61 @@
+package dev.webhooks.dispatcher.install;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class StoredInstallationTest {
+  private static final long NOW = 1_700_000_000L;
+  private final SecretCipher cipher = SecretCipher.fromBase64(SecretCipher.generateKey());
+
+  @Test
+  void roundTripsThroughItsJsonAndOpensWithTheSecretDecrypted() {
+    StoredInstallation stored = StoredInstallation.create("app-1", "acc", Manifest.canonical(Manifests.specExample()),
+        "the-secret", cipher, NOW);
+    byte[] json = stored.toJson();
+
+    assertThat(new String(json, StandardCharsets.UTF_8)).doesNotContain("the-secret").doesNotContain("\n");
+    StoredInstallation read = StoredInstallation.fromJson(json);
+    assertThat(read).isEqualTo(stored);
+    Installation installation = read.open("app-1", cipher, NOW);
+    assertThat(installation.signingSecrets()).containsExactly("the-secret");
+    assertThat(installation.issuedAt()).isEqualTo(NOW);
+    assertThat(installation.revision()).isEqualTo("1");
+    assertThat(installation.webhooks()).hasSize(5);
+  }
+
+  @Test
+  void signsWithThePreviousSecretUntilItExpires() {
+    StoredInstallation stored = new StoredInstallation("acc", Manifests.withWebhook(WebhookKeys.CONTENT, "https://e.x"),
+        List.of(new StoredInstallation.Secret(cipher.encrypt("new", "app-1"), NOW, 0),
+            new StoredInstallation.Secret(cipher.encrypt("old", "app-1"), NOW - 100, NOW + 60)),
+        NOW - 100, 2, NOW);
+    StoredInstallation read = StoredInstallation.fromJson(stored.toJson());
+    assertThat(read.open("app-1", cipher, NOW).signingSecrets()).containsExactly("new", "old");
+    assertThat(read.open("app-1", cipher, NOW + 60).signingSecrets()).containsExactly("new");
+  }
+
+  @Test
+  void revisesTheManifestKeepingTheCredentials() {
+    StoredInstallation stored = StoredInstallation.create("app-1", "acc", Manifests.specExample(), "s", cipher, NOW);
+    StoredInstallation next = stored.revise(Manifests.withWebhook(WebhookKeys.CONTENT, "https://e.x"), NOW + 5);
+    assertThat(next.revision()).isEqualTo(2);
+    assertThat(next.secrets()).isEqualTo(stored.secrets());
+    assertThat(next.clientIdIssuedAt()).isEqualTo(NOW);
+    assertThat(next.updatedAt()).isEqualTo(NOW + 5);
+  }
+
+  @Test
+  void refusesValuesItDoesNotUnderstand() {
+    assertThatThrownBy(() -> StoredInstallation.fromJson("nope".getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> StoredInstallation.fromJson("{\"format\":2}".getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("format");
+    assertThatThrownBy(() -> StoredInstallation.fromJson(
+        "{\"format\":1,\"account_id\":\"a\",\"manifest\":{}}".getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+}
