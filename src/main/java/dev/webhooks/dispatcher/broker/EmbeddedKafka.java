@@ -75,7 +75,8 @@ public final class EmbeddedKafka implements AutoCloseable {
       awaitAnswer(address);
     } catch (RuntimeException e) {
       stop(started);
-      throw new IllegalStateException("the embedded Kafka broker did not start (data in " + logDir + ")", e);
+      throw new IllegalStateException(
+          "the embedded Kafka broker did not start on " + address + " (data in " + logDir + "): " + e.getMessage(), e);
     }
     server = started;
     bootstrapServers = address;

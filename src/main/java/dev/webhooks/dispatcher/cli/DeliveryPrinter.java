@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -33,9 +34,10 @@ final class DeliveryPrinter {
 
   void print(String method, String uri, MultiMap headers, byte[] body, int status) {
     Instant now = clock.instant();
+    Instant shown = now.truncatedTo(ChronoUnit.MILLIS);
     StringBuilder b = new StringBuilder();
     String n = System.lineSeparator();
-    b.append("==> ").append(now).append("  ").append(method).append(' ').append(uri)
+    b.append("==> ").append(shown).append("  ").append(method).append(' ').append(uri)
         .append("  (answered ").append(status).append(')').append(n);
     for (Map.Entry<String, String> h : headers) {
       if (isDispatcherHeader(h.getKey())) {
@@ -62,7 +64,7 @@ final class DeliveryPrinter {
   }
 
   void printFailure(String method, String uri, Throwable failure) {
-    out.println("==> " + clock.instant() + "  " + method + " " + uri + "  request failed: " + failure.getMessage());
+    out.println("==> " + clock.instant().truncatedTo(ChronoUnit.MILLIS) + "  " + method + " " + uri + "  request failed: " + failure.getMessage());
   }
 
   private String checks(MultiMap headers, byte[] body, Instant now) {
