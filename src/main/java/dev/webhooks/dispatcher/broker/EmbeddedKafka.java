@@ -1,0 +1,199 @@
+package dev.webhooks.dispatcher.broker;
+
+import dev.webhooks.dispatcher.config.Config;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.MetadataVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The real Kafka broker, single node (combined broker and KRaft controller), running in this process: the default when
+ * {@code KAFKA_BOOTSTRAP_SERVERS} is unset. Its data lives in {@code <dataDir>/kafka}, formatted on first start and
+ * reused afterwards, so topics and committed offsets survive a restart. {@link #start} and {@link #close} block: call
+ * them from {@code main} or a worker, never from an event loop.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
+  private static final int NODE_ID = 1;
+  private static final String HOST = "localhost";
+  private static final String CONTROLLER = "CONTROLLER";
+  /** A cold start (format, recover logs, elect itself) takes a few seconds here; a minute means something is wrong. */
+  private static final long READY_TIMEOUT_SECONDS = 60;
+
+  private final Path logDir;
+  private final int requestedPort;
+  private KafkaRaftServer server;
+  private String bootstrapServers;
+
+  /** A broker keeping its data in {@code <dataDir>/kafka} and listening on localhost:{@code port} (0: any free port). */
+  public EmbeddedKafka(Path dataDir, int port) {
+    this.logDir = dataDir.toAbsolutePath().resolve("kafka");
+    this.requestedPort = port;
+  }
+
+  /** The broker the configuration asks for: {@code DATA_DIR} and {@code EMBEDDED_KAFKA_PORT}. */
+  public static EmbeddedKafka of(Config config) {
+    return new EmbeddedKafka(config.dataDir(), config.embeddedKafkaPort());
+  }
+
+  /**
+   * Formats the storage if this is its first start, starts the broker and waits until it answers an admin request.
+   *
+   * @return the bootstrap address clients use, e.g. {@code localhost:9092}
+   */
+  public synchronized String start() {
+    if (server != null) {
+      throw new IllegalStateException("the embedded Kafka broker is already running at " + bootstrapServers);
+    }
+    int port = requestedPort == 0 ? freePort() : requestedPort;
+    int controllerPort = freePort();
+    KafkaConfig config = KafkaConfig.fromProps(properties(port, controllerPort));
+    formatOnFirstStart();
+    KafkaRaftServer started = new KafkaRaftServer(config, Time.SYSTEM);
+    String address = HOST + ":" + port;
+    try {
+      started.startup();
+      awaitAnswer(address);
+    } catch (RuntimeException e) {
+      stop(started);
+      throw new IllegalStateException(
+          "the embedded Kafka broker did not start on " + address + " (data in " + logDir + "): " + e.getMessage(), e);
+    }
+    server = started;
+    bootstrapServers = address;
+    LOG.info("Embedded Kafka broker ready at {} (data in {})", address, logDir);
+    return address;
+  }
+
+  /** The address clients connect to; only while started. */
+  public synchronized String bootstrapServers() {
+    if (server == null) {
+      throw new IllegalStateException("the embedded Kafka broker is not running");
+    }
+    return bootstrapServers;
+  }
+
+  /** The directory holding the broker's logs and metadata. */
+  public Path logDir() {
+    return logDir;
+  }
+
+  /** Shuts the broker down cleanly and waits until it has; does nothing when it is not running. */
+  @Override
+  public synchronized void close() {
+    if (server != null) {
+      stop(server);
+      server = null;
+      bootstrapServers = null;
+      LOG.info("Embedded Kafka broker stopped");
+    }
+  }
+
+  private Properties properties(int port, int controllerPort) {
+    Properties p = new Properties();
+    p.putAll(
+        Map.ofEntries(
+            Map.entry("process.roles", "broker,controller"),
+            Map.entry("node.id", String.valueOf(NODE_ID)),
+            Map.entry("controller.quorum.voters", NODE_ID + "@" + HOST + ":" + controllerPort),
+            Map.entry("listeners", "PLAINTEXT://" + HOST + ":" + port + "," + CONTROLLER + "://" + HOST + ":" + controllerPort),
+            Map.entry("advertised.listeners", "PLAINTEXT://" + HOST + ":" + port),
+            Map.entry("controller.listener.names", CONTROLLER),
+            Map.entry("inter.broker.listener.name", "PLAINTEXT"),
+            Map.entry("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER + ":PLAINTEXT"),
+            Map.entry("log.dirs", logDir.toString()),
+            // One node: every internal topic can only have one replica.
+            Map.entry("offsets.topic.replication.factor", "1"),
+            Map.entry("transaction.state.log.replication.factor", "1"),
+            Map.entry("transaction.state.log.min.isr", "1"),
+            Map.entry("share.coordinator.state.topic.replication.factor", "1"),
+            Map.entry("share.coordinator.state.topic.min.isr", "1"),
+            Map.entry("default.replication.factor", "1"),
+            // A laptop-sized broker: few internal partitions and threads, a small compaction buffer (the default
+            // 128 MiB is allocated on the heap up front; 8 MiB indexes ~350k keys per pass, plenty here).
+            Map.entry("offsets.topic.num.partitions", "10"),
+            Map.entry("transaction.state.log.num.partitions", "5"),
+            Map.entry("share.coordinator.state.topic.num.partitions", "5"),
+            Map.entry("num.network.threads", "2"),
+            Map.entry("num.io.threads", "2"),
+            Map.entry("background.threads", "2"),
+            Map.entry("num.recovery.threads.per.data.dir", "1"),
+            Map.entry("log.cleaner.threads", "1"),
+            Map.entry("log.cleaner.dedupe.buffer.size", String.valueOf(8 * 1024 * 1024)),
+            // A consumer group of one should not wait 3 s for company.
+            Map.entry("group.initial.rebalance.delay.ms", "0"),
+            // Topics are created by Topics with the right partitions and policies, never by a stray producer.
+            Map.entry("auto.create.topics.enable", "false")));
+    return p;
+  }
+
+  private void formatOnFirstStart() {
+    if (Files.exists(logDir.resolve("meta.properties"))) {
+      return;
+    }
+    ByteArrayOutputStream output = new ByteArrayOutputStream();
+    try {
+      Files.createDirectories(logDir);
+      new Formatter()
+          .setPrintStream(new PrintStream(output, true, StandardCharsets.UTF_8))
+          .setNodeId(NODE_ID)
+          .setClusterId(Uuid.randomUuid().toString())
+          .setDirectories(List.of(logDir.toString()))
+          .setMetadataLogDirectory(logDir.toString())
+          .setControllerListenerName(CONTROLLER)
+          .setReleaseVersion(MetadataVersion.latestProduction())
+          .run();
+      LOG.debug("Formatted new Kafka storage in {}: {}", logDir, output.toString(StandardCharsets.UTF_8).trim());
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot format Kafka storage in " + logDir + ": " + output, e);
+    }
+  }
+
+  private static void awaitAnswer(String address) {
+    Map<String, Object> settings =
+        Map.of(
+            AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, address,
+            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TimeUnit.SECONDS.toMillis(READY_TIMEOUT_SECONDS));
+    try (Admin admin = Admin.create(settings)) {
+      admin.describeCluster().nodes().get(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for the embedded Kafka broker", e);
+    } catch (Exception e) {
+      throw new IllegalStateException("the embedded Kafka broker did not answer at " + address, e);
+    }
+  }
+
+  private static void stop(KafkaRaftServer server) {
+    server.shutdown();
+    server.awaitShutdown();
+  }
+
+  /** A port free right now; the broker binds it moments later (a race we accept for a single-user default). */
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free local port for the embedded Kafka broker", e);
+    }
+  }
+}

@@ -1,0 +1,107 @@
+package dev.webhooks.dispatcher.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.webhooks.dispatcher.config.Config;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EmbeddedKafkaIT {
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+  @TempDir Path dataDir;
+
+  @Test
+  void keepsTopicsAndRecordsAcrossARestartOnTheSameDataDir() throws Exception {
+    Config config = Config.fromEnv(Map.of("DATA_DIR", dataDir.toString(), "EMBEDDED_KAFKA_PORT", "0"));
+
+    try (EmbeddedKafka kafka = EmbeddedKafka.of(config)) {
+      String bootstrap = kafka.start();
+      assertThat(bootstrap).startsWith("localhost:").doesNotEndWith(":0");
+      try (Admin admin = admin(bootstrap)) {
+        assertThat(Topics.ensure(admin, config, TIMEOUT))
+            .containsExactlyInAnyOrder("messaging-events", "webhook-dead-letters", "app-installations");
+        assertThat(partitions(admin, "messaging-events")).isEqualTo(config.topicPartitions());
+        assertThat(cleanupPolicy(admin, "app-installations")).isEqualTo("compact");
+      }
+      produce(bootstrap, "messaging-events", "conv-1", "first event");
+      assertThat(consumeAll(bootstrap, "messaging-events")).containsExactly("conv-1=first event");
+    }
+    assertThat(dataDir.resolve("kafka/meta.properties")).exists();
+
+    try (EmbeddedKafka kafka = EmbeddedKafka.of(config)) {
+      String bootstrap = kafka.start();
+      try (Admin admin = admin(bootstrap)) {
+        assertThat(Topics.ensure(admin, config, TIMEOUT)).isEmpty();
+        assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS)).contains("messaging-events");
+      }
+      assertThat(consumeAll(bootstrap, "messaging-events")).containsExactly("conv-1=first event");
+    }
+  }
+
+  private static Admin admin(String bootstrap) {
+    return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+  }
+
+  private static int partitions(Admin admin, String topic) throws Exception {
+    return admin.describeTopics(Set.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic).partitions().size();
+  }
+
+  private static String cleanupPolicy(Admin admin, String topic) throws Exception {
+    ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+    return admin.describeConfigs(Set.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource)
+        .get("cleanup.policy").value();
+  }
+
+  private static void produce(String bootstrap, String topic, String key, String value) throws Exception {
+    Map<String, Object> settings =
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+            ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+            ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(settings)) {
+      producer.send(new ProducerRecord<>(topic, key, value)).get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Reads the topic from the beginning with a fresh group until a poll comes back empty after data arrived. */
+  private static List<String> consumeAll(String bootstrap, String topic) {
+    Map<String, Object> settings =
+        Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+            ConsumerConfig.GROUP_ID_CONFIG, "it-" + System.nanoTime(),
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+            ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
+            ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+    List<String> seen = new ArrayList<>();
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(settings)) {
+      consumer.subscribe(List.of(topic));
+      long deadline = System.nanoTime() + TIMEOUT.toNanos();
+      while (seen.isEmpty() && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
+          seen.add(r.key() + "=" + r.value());
+        }
+      }
+    }
+    return seen;
+  }
+}

@@ -1,0 +1,64 @@
+package dev.webhooks.dispatcher.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.webhooks.dispatcher.config.Config;
+import dev.webhooks.dispatcher.testing.TestKafka;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
+import org.junit.jupiter.api.Test;
+
+class TopicsIT {
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+  @Test
+  void createsWhatIsMissingAndLeavesExistingTopicsAlone() throws Exception {
+    String events = TestKafka.uniqueName("events");
+    String existing = TestKafka.uniqueName("events-existing");
+    String deadLetters = TestKafka.uniqueName("dead");
+    String installations = TestKafka.uniqueName("installations");
+    TestKafka.createTopic(existing, 1);
+    Config config =
+        Config.fromEnv(
+            Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS", TestKafka.bootstrapServers(),
+                "EVENTS_TOPICS", events + "," + existing,
+                "DEAD_LETTER_TOPIC", deadLetters,
+                "INSTALLATIONS_TOPIC", installations,
+                "TOPIC_PARTITIONS", "3"));
+
+    try (Admin admin = TestKafka.admin()) {
+      assertThat(Topics.ensure(admin, config, TIMEOUT)).containsExactlyInAnyOrder(events, deadLetters, installations);
+      assertThat(Topics.ensure(admin, config, TIMEOUT)).isEmpty();
+
+      Map<String, TopicDescription> topics =
+          admin.describeTopics(Set.of(events, existing, deadLetters, installations))
+              .allTopicNames()
+              .get(30, TimeUnit.SECONDS);
+      assertThat(topics.get(events).partitions()).hasSize(3);
+      assertThat(topics.get(deadLetters).partitions()).hasSize(3);
+      assertThat(topics.get(existing).partitions()).hasSize(1);
+      assertThat(topics.get(installations).partitions()).hasSize(1);
+      ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, installations);
+      org.apache.kafka.clients.admin.Config described =
+          admin.describeConfigs(Set.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
+      assertThat(described.get("cleanup.policy").value()).isEqualTo("compact");
+      assertThat(described.get("segment.ms").value()).isEqualTo("3600000");
+    }
+  }
+
+  @Test
+  void plansOneCompactedInstallationsTopicAndSkipsDuplicateNames() {
+    Config config = Config.fromEnv(Map.of("EVENTS_TOPICS", "a,b", "DEAD_LETTER_TOPIC", "a"));
+
+    assertThat(Topics.required(config, Optional.empty()))
+        .extracting(t -> t.name())
+        .containsExactly("a", "b", "app-installations");
+  }
+}
