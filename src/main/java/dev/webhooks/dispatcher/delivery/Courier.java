@@ -89,6 +89,20 @@ public final class Courier {
     return done.future();
   }
 
+  /**
+   * Makes a dead letter durable for a record that never became a delivery (rejected at intake). Completes once the
+   * broker has acknowledged it; fails only when the courier is closed first, and then the record is not final.
+   */
+  public Future<Void> deadLetter(DeadLetter letter) {
+    if (closed) {
+      return Future.failedFuture(new IllegalStateException("courier closed before the dead letter of "
+          + letter.source() + " was written"));
+    }
+    Promise<Void> done = Promise.promise();
+    writeDeadLetter(letter, 1, done);
+    return done.future();
+  }
+
   /** Cancels waiting retries (their deliveries fail as not final, to be redelivered) and closes an owned sender. */
   public Future<Void> close() {
     closed = true;
