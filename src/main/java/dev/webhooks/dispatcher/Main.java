@@ -1,1 +1,82 @@
-package dev.webhooks.dispatcher; public final class Main { public static void main(String[] a){} }
+package dev.webhooks.dispatcher;
+
+import dev.webhooks.dispatcher.cli.Commands;
+import dev.webhooks.dispatcher.config.Config;
+import dev.webhooks.dispatcher.config.ConfigException;
+import dev.webhooks.dispatcher.install.InstallApi;
+import java.util.OptionalInt;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * The jar's entry point: a tool command ({@code publish}, {@code receive}, ...) or, by default, the service. The
+ * service runs until SIGTERM or SIGINT, then drains within {@code SHUTDOWN_GRACE_MS} and exits 0.
+ *
+ * <p>Exit codes: 0 after a clean stop, 1 when a part could not start, 2 for a configuration error.
+ */
+public final class Main {
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+  private static final int START_FAILED = 1;
+  private static final int BAD_CONFIG = 2;
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    OptionalInt tool = Commands.run(args);
+    System.exit(tool.isPresent() ? tool.getAsInt() : serve());
+  }
+
+  private static int serve() {
+    Service service;
+    try {
+      service = Service.start(Config.fromEnv());
+    } catch (ConfigException e) {
+      System.err.println(e.getMessage());
+      return BAD_CONFIG;
+    } catch (RuntimeException e) {
+      LOG.error("The dispatcher could not start", e);
+      System.err.println("The dispatcher could not start: " + e.getMessage());
+      return START_FAILED;
+    }
+    CountDownLatch stopRequested = new CountDownLatch(1);
+    // Signal handlers rather than a shutdown hook: the drain runs while logging still works, and the exit code is 0.
+    Signal.handle(new Signal("TERM"), signal -> stopRequested.countDown());
+    Signal.handle(new Signal("INT"), signal -> stopRequested.countDown());
+    System.out.print(banner(service));
+    try {
+      stopRequested.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    service.stop();
+    return 0;
+  }
+
+  /** One screen: where everything is, and how to reach it. */
+  static String banner(Service service) {
+    Config config = service.config();
+    String kafka = service.embeddedKafka()
+        .map(broker -> service.bootstrapServers() + "  (embedded, data in " + broker.logDir() + ")")
+        .orElse(service.bootstrapServers());
+    String token = config.embeddedKafka()
+        ? service.credentials().adminToken()
+            + (service.credentials().generatedAdminToken() ? "  (generated; " : "  (")
+            + "kept in " + config.dataDir().resolve("admin-token") + " unless ADMIN_TOKEN is set)"
+        : "(from ADMIN_TOKEN)";
+    String api = "http://localhost:" + service.httpPort() + InstallApi.BASE.replace(":accountId", "{accountId}");
+    String management = "http://localhost:" + service.managementPort();
+    return String.join(System.lineSeparator(),
+        "",
+        "  Webhook dispatcher is running",
+        "    Kafka        " + kafka,
+        "    Events       " + String.join(", ", config.eventsTopics()) + "  (group " + config.consumerGroup() + ")",
+        "    Dead letters " + config.deadLetterTopic(),
+        "    App API      " + api,
+        "    Admin token  " + token,
+        "    Management   " + management + "/metrics  " + management + "/health/ready",
+        "  Stop with Ctrl-C or SIGTERM (drains for up to " + config.shutdownGrace().toMillis() + " ms).",
+        "", "");
+  }
+}

@@ -1,0 +1,277 @@
+package dev.webhooks.dispatcher;
+
+import dev.webhooks.dispatcher.broker.EmbeddedKafka;
+import dev.webhooks.dispatcher.broker.Topics;
+import dev.webhooks.dispatcher.config.Config;
+import dev.webhooks.dispatcher.config.Credentials;
+import dev.webhooks.dispatcher.delivery.AddressGuard;
+import dev.webhooks.dispatcher.delivery.Courier;
+import dev.webhooks.dispatcher.delivery.HostResolver;
+import dev.webhooks.dispatcher.delivery.KafkaDeadLetterWriter;
+import dev.webhooks.dispatcher.install.InstallApi;
+import dev.webhooks.dispatcher.install.InstallationStore;
+import dev.webhooks.dispatcher.install.SecretCipher;
+import dev.webhooks.dispatcher.intake.EventConsumer;
+import dev.webhooks.dispatcher.intake.EventDecoder;
+import dev.webhooks.dispatcher.ops.KafkaProbe;
+import dev.webhooks.dispatcher.ops.ManagementServer;
+import dev.webhooks.dispatcher.ops.Metrics;
+import dev.webhooks.dispatcher.routing.Router;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole service wired together, in the order data flows: the broker (embedded or not) and its topics, the
+ * installation view, the courier and the dispatcher that feeds it, the App Install API and the management port.
+ *
+ * <p>{@link #start} and {@link #stop} block the calling thread (main, or a test), never an event loop.
+ */
+public final class Service {
+  private static final Logger LOG = LoggerFactory.getLogger(Service.class);
+  /** A poll hands this many records over at most; the per-partition cap, not this, bounds the work in flight. */
+  private static final int MAX_POLL_RECORDS = 500;
+
+  private final Config config;
+  private final Credentials credentials;
+  private final Optional<EmbeddedKafka> embedded;
+  private final String bootstrapServers;
+  private final Vertx vertx;
+  private final InstallationStore store;
+  private final KafkaDeadLetterWriter deadLetters;
+  private final KafkaProbe probe;
+  private final KafkaClientMetrics consumerMetrics;
+  private final Dispatcher dispatcher;
+  private final HttpServer managementServer;
+  private final HttpServer apiServer;
+  private final AtomicBoolean stopping;
+  private final BooleanSupplier ready;
+
+  private Service(Builder b) {
+    this.stopping = b.stopping;
+    this.ready = b::isReady;
+    this.config = b.config;
+    this.credentials = b.credentials;
+    this.embedded = b.embedded;
+    this.bootstrapServers = b.bootstrapServers;
+    this.vertx = b.vertx;
+    this.store = b.store;
+    this.deadLetters = b.deadLetters;
+    this.probe = b.probe;
+    this.consumerMetrics = b.consumerMetrics;
+    this.dispatcher = b.dispatcher;
+    this.managementServer = b.managementServer;
+    this.apiServer = b.apiServer;
+  }
+
+  /**
+   * Starts everything and returns once the installation view has caught up and events are being consumed. The
+   * management port answers from early on (live, not yet ready), so an orchestrator sees a slow start as such.
+   *
+   * @throws dev.webhooks.dispatcher.config.ConfigException when the configuration cannot work (missing secrets)
+   * @throws IllegalStateException when a part cannot start (broker unreachable, port taken), after stopping the rest
+   */
+  public static Service start(Config config) {
+    Builder b = new Builder(config);
+    try {
+      b.credentials = Credentials.resolve(config);
+      b.embedded = config.embeddedKafka() ? Optional.of(EmbeddedKafka.of(config)) : Optional.empty();
+      b.bootstrapServers = b.embedded.map(EmbeddedKafka::start).orElseGet(() -> config.kafkaBootstrapServers().get());
+      Topics.ensure(b.bootstrapServers, config);
+
+      PrometheusMeterRegistry registry = registry();
+      b.vertx = vertx(registry);
+      Metrics metrics = new Metrics(registry, Clock.systemUTC());
+      SecretCipher cipher = SecretCipher.fromBase64(b.credentials.secretsKey());
+      b.store = new InstallationStore(b.vertx, b.bootstrapServers, config.installationsTopic(), cipher);
+      metrics.installations(b.store::countsByState);
+      b.probe = new KafkaProbe(b.vertx, Admin.create(Map.of(
+          AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers,
+          AdminClientConfig.CLIENT_ID_CONFIG, "webhook-probe")));
+      await(b.probe.start());
+      b.managementServer = await(new ManagementServer(b.vertx, registry, b::isReady).listen(config.managementPort()));
+
+      LOG.info("Reading the installations from topic {}", config.installationsTopic());
+      await(b.store.start());
+
+      b.deadLetters = KafkaDeadLetterWriter.create(b.vertx, b.bootstrapServers, config.deadLetterTopic());
+      Courier courier = Courier.create(b.vertx, config, b.deadLetters, metrics);
+      Dispatcher dispatcher =
+          new Dispatcher(b.vertx, new Router(b.store), courier, metrics, config.maxInFlightPerPartition());
+      KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
+          EventConsumer.consumerConfig(b.bootstrapServers, config.consumerGroup(), MAX_POLL_RECORDS));
+      b.consumerMetrics = new KafkaClientMetrics(consumer);
+      b.consumerMetrics.bindTo(registry);
+      dispatcher.start(
+          new EventConsumer(consumer, config.eventsTopics(), new EventDecoder(config.maxEventBytes()), dispatcher));
+      b.dispatcher = dispatcher;
+
+      AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), HostResolver.system(b.vertx));
+      InstallApi api = new InstallApi(b.vertx, b.store, guard, cipher, b.credentials.adminToken(), Clock.systemUTC());
+      b.apiServer = await(b.vertx.createHttpServer().requestHandler(api.router()).listen(config.httpPort()));
+      return new Service(b);
+    } catch (RuntimeException e) {
+      b.stopPartial();
+      throw e;
+    }
+  }
+
+  /** Ready: Kafka answers, the installation view is caught up, and the service is not shutting down. */
+  public boolean isReady() {
+    return ready.getAsBoolean();
+  }
+
+  /**
+   * Stops taking work and drains: the API closes, fetching stops, deliveries in flight get {@code SHUTDOWN_GRACE_MS}
+   * to finish, what is final is committed, then everything closes. What was not final stays uncommitted and is
+   * delivered again by whoever consumes the partition next.
+   */
+  public void stop() {
+    stopping.set(true);
+    LOG.info("Shutting down: draining deliveries for up to {} ms", config.shutdownGrace().toMillis());
+    awaitQuietly(apiServer.close(), "closing the API server");
+    awaitQuietly(dispatcher.drain(config.shutdownGrace()), "draining the dispatcher");
+    consumerMetrics.close();
+    awaitQuietly(deadLetters.close(), "closing the dead-letter producer");
+    awaitQuietly(store.close(), "closing the installation store");
+    probe.close();
+    awaitQuietly(managementServer.close(), "closing the management server");
+    awaitQuietly(vertx.close(), "closing Vert.x");
+    embedded.ifPresent(EmbeddedKafka::close);
+    LOG.info("Stopped");
+  }
+
+  public Config config() {
+    return config;
+  }
+
+  public Credentials credentials() {
+    return credentials;
+  }
+
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  public Optional<EmbeddedKafka> embeddedKafka() {
+    return embedded;
+  }
+
+  public int httpPort() {
+    return apiServer.actualPort();
+  }
+
+  public int managementPort() {
+    return managementServer.actualPort();
+  }
+
+  private static PrometheusMeterRegistry registry() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new ClassLoaderMetrics().bindTo(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
+    return registry;
+  }
+
+  /**
+   * Vert.x reporting its HTTP client pools and servers into the same registry. Labels stay low-cardinality: the
+   * defaults plus the local address, which tells the API server from the management server (never the remote one,
+   * which would be a label per endpoint).
+   */
+  private static Vertx vertx(PrometheusMeterRegistry registry) {
+    MicrometerMetricsOptions metrics = new MicrometerMetricsOptions().setEnabled(true).addLabels(Label.LOCAL);
+    VertxOptions options = new VertxOptions().setMetricsOptions(metrics);
+    return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
+  }
+
+  private static <T> T await(Future<T> future) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().join();
+    } catch (CompletionException e) {
+      Throwable cause = e.getCause();
+      throw cause instanceof RuntimeException runtime ? runtime : new IllegalStateException(cause);
+    }
+  }
+
+  private static void awaitQuietly(Future<?> future, String what) {
+    try {
+      await(future);
+    } catch (RuntimeException e) {
+      LOG.warn("Failed {}", what, e);
+    }
+  }
+
+  /** What has been started so far, so a failed start stops exactly that. */
+  private static final class Builder {
+    final Config config;
+    final AtomicBoolean stopping = new AtomicBoolean();
+    Credentials credentials;
+    Optional<EmbeddedKafka> embedded = Optional.empty();
+    String bootstrapServers;
+    Vertx vertx;
+    InstallationStore store;
+    KafkaDeadLetterWriter deadLetters;
+    KafkaProbe probe;
+    KafkaClientMetrics consumerMetrics;
+    Dispatcher dispatcher;
+    HttpServer managementServer;
+    HttpServer apiServer;
+
+    Builder(Config config) {
+      this.config = config;
+    }
+
+    boolean isReady() {
+      return !stopping.get() && probe.reachable() && store.isCaughtUp();
+    }
+
+    void stopPartial() {
+      if (dispatcher != null) {
+        awaitQuietly(dispatcher.drain(Duration.ZERO), "stopping the dispatcher");
+      }
+      if (deadLetters != null) {
+        awaitQuietly(deadLetters.close(), "closing the dead-letter producer");
+      }
+      if (store != null) {
+        awaitQuietly(store.close(), "closing the installation store");
+      }
+      if (probe != null) {
+        probe.close();
+      }
+      if (vertx != null) {
+        awaitQuietly(vertx.close(), "closing Vert.x");
+      }
+      embedded.ifPresent(EmbeddedKafka::close);
+    }
+  }
+}
