@@ -144,7 +144,15 @@ public final class Dispatcher implements EventConsumer.Sink {
       return courier.deadLetter(rejectedLetter(incoming, rejected));
     }
     Decoded.Accepted accepted = (Decoded.Accepted) incoming.decoded();
-    List<Delivery> deliveries = router.route(accepted.event());
+    List<Delivery> deliveries;
+    try {
+      deliveries = router.route(accepted.event());
+    } catch (RuntimeException bug) { // a record must never stall its partition, not even through a bug of ours
+      LOG.error("Routing the record at {} failed; it becomes a dead letter", incoming.source(), bug);
+      metrics.eventConsumed("rejected");
+      Decoded.Rejected failed = new Decoded.Rejected("internal-error", "routing failed: " + bug, accepted.event().accountId());
+      return courier.deadLetter(rejectedLetter(incoming, failed));
+    }
     if (deliveries.isEmpty()) {
       metrics.eventConsumed("unrouted");
       return Future.succeededFuture();

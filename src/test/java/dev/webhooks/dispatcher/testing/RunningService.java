@@ -1,0 +1,220 @@
+package dev.webhooks.dispatcher.testing;
+
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.webhooks.dispatcher.Service;
+import dev.webhooks.dispatcher.config.Config;
+import dev.webhooks.dispatcher.install.SecretCipher;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * The whole service, in this JVM, on the shared test broker with topics and a group of its own, trusting the test CA
+ * and allowing local endpoints. Gives tests the operations of its users: install an app, publish a record, read dead
+ * letters, scrape metrics, and wait until everything published is committed.
+ */
+public final class RunningService implements AutoCloseable {
+  public static final String ADMIN_TOKEN = "test-admin-token";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  private final Service service;
+  private final String eventsTopic;
+  private final String deadLetterTopic;
+  private final String group;
+  private final KafkaProducer<byte[], byte[]> producer;
+
+  private RunningService(Service service, Config config) {
+    this.service = service;
+    this.eventsTopic = config.eventsTopics().get(0);
+    this.deadLetterTopic = config.deadLetterTopic();
+    this.group = config.consumerGroup();
+    this.producer = new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers(),
+        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
+        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
+  }
+
+  /** Starts a service; {@code overrides} are environment variables on top of the test defaults. */
+  public static RunningService start(Map<String, String> overrides) {
+    Map<String, String> env = environment(TestKafka.uniqueName("it"));
+    env.putAll(overrides);
+    Config config = Config.fromEnv(env);
+    return new RunningService(Service.start(config), config);
+  }
+
+  /**
+   * The test defaults: the shared broker, fresh topics and group under {@code prefix}, any free ports, the test CA
+   * trusted, local endpoints allowed, and retries fast enough for tests.
+   */
+  public static Map<String, String> environment(String prefix) {
+    Map<String, String> env = new HashMap<>();
+    env.put("KAFKA_BOOTSTRAP_SERVERS", TestKafka.bootstrapServers());
+    env.put("EVENTS_TOPICS", prefix + "-events");
+    env.put("DEAD_LETTER_TOPIC", prefix + "-dead-letters");
+    env.put("INSTALLATIONS_TOPIC", prefix + "-installations");
+    env.put("CONSUMER_GROUP", prefix + "-group");
+    env.put("TOPIC_PARTITIONS", "3");
+    env.put("HTTP_PORT", "0");
+    env.put("MANAGEMENT_PORT", "0");
+    env.put("ADMIN_TOKEN", ADMIN_TOKEN);
+    env.put("SECRETS_KEY", SecretCipher.generateKey());
+    env.put("DELIVERY_TRUSTED_CA_PEM", TestCertificates.shared().caPem().toString());
+    env.put("DELIVERY_ALLOW_PRIVATE_NETWORKS", "true");
+    env.put("RETRY_BASE_DELAY_MS", "200");
+    env.put("SHUTDOWN_GRACE_MS", "2000");
+    return env;
+  }
+
+  public Service service() {
+    return service;
+  }
+
+  public String eventsTopic() {
+    return eventsTopic;
+  }
+
+  /** Installs {@code manifest} for {@code account} and returns the API's answer (with client_id and client_secret). */
+  public JsonNode install(String account, String manifest) {
+    HttpResponse<String> response = installRaw(account, manifest);
+    if (response.statusCode() != 201) {
+      throw new AssertionError("install answered " + response.statusCode() + ": " + response.body());
+    }
+    return parse(response.body());
+  }
+
+  public HttpResponse<String> installRaw(String account, String manifest) {
+    return send(HttpRequest.newBuilder(api("/api/account/" + account + "/configuration/app-install/installations"))
+        .header("Authorization", "Bearer " + ADMIN_TOKEN)
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(manifest))
+        .build());
+  }
+
+  /** Publishes a record as a producer would: {@code account-id} header (unless null), the conversation as key. */
+  public RecordMetadata publish(String account, String key, byte[] value) {
+    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(
+        eventsTopic, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value);
+    if (account != null) {
+      record.headers().add("account-id", account.getBytes(StandardCharsets.UTF_8));
+    }
+    try {
+      return producer.send(record).get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot publish to " + eventsTopic, e);
+    }
+  }
+
+  /** Waits until the group has committed every record published so far: nothing is in flight any more. */
+  public void awaitAllCommitted() {
+    await().atMost(Duration.ofSeconds(60)).until(this::allCommitted);
+  }
+
+  private boolean allCommitted() throws Exception {
+    try (Admin admin = TestKafka.admin()) {
+      List<TopicPartition> partitions = admin.describeTopics(List.of(eventsTopic)).allTopicNames().get()
+          .get(eventsTopic).partitions().stream().map(p -> new TopicPartition(eventsTopic, p.partition())).toList();
+      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+      partitions.forEach(p -> latest.put(p, OffsetSpec.latest()));
+      var ends = admin.listOffsets(latest).all().get();
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+      for (TopicPartition partition : partitions) {
+        long end = ends.get(partition).offset();
+        OffsetAndMetadata done = committed.get(partition);
+        if (end > 0 && (done == null || done.offset() < end)) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
+  /** Waits until the dead-letter topic holds at least {@code count} records and returns them all. */
+  public List<ConsumerRecord<byte[], byte[]>> awaitDeadLetters(int count) {
+    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers(),
+        ConsumerConfig.GROUP_ID_CONFIG, TestKafka.uniqueName("dead-letter-reader"),
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
+        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class))) {
+      consumer.subscribe(List.of(deadLetterTopic));
+      await().atMost(Duration.ofSeconds(60)).until(() -> {
+        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+        return records.size() >= count;
+      });
+    }
+    return records;
+  }
+
+  /** The management port's Prometheus text. */
+  public String scrape() {
+    return send(HttpRequest.newBuilder(URI.create("http://localhost:" + service.managementPort() + "/metrics")).build())
+        .body();
+  }
+
+  public HttpResponse<String> get(String path) {
+    return send(HttpRequest.newBuilder(URI.create("http://localhost:" + service.managementPort() + path)).build());
+  }
+
+  @Override
+  public void close() {
+    producer.close();
+    service.stop();
+  }
+
+  /** A dead letter's header as text, or null. */
+  public static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+    var header = record.headers().lastHeader(name);
+    return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+  }
+
+  public static JsonNode parse(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not JSON: " + json, e);
+    }
+  }
+
+  private URI api(String path) {
+    return URI.create("http://localhost:" + service.httpPort() + path);
+  }
+
+  private static HttpResponse<String> send(HttpRequest request) {
+    try {
+      return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new IllegalStateException("request to " + request.uri() + " failed", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}
