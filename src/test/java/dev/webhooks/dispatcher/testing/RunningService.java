@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -155,22 +156,33 @@ public final class RunningService implements AutoCloseable {
     }
   }
 
-  /** Waits until the dead-letter topic holds at least {@code count} records and returns them all. */
-  public List<ConsumerRecord<byte[], byte[]>> awaitDeadLetters(int count) {
+  /** Waits until the dead-letter topic holds {@code count} records that match {@code filter}, and returns them. */
+  public List<ConsumerRecord<byte[], byte[]>> awaitDeadLetters(Predicate<ConsumerRecord<byte[], byte[]>> filter,
+      int count) {
     List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers(),
-        ConsumerConfig.GROUP_ID_CONFIG, TestKafka.uniqueName("dead-letter-reader"),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
         ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
         ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class))) {
-      consumer.subscribe(List.of(deadLetterTopic));
+      List<TopicPartition> partitions = consumer.partitionsFor(deadLetterTopic).stream()
+          .map(p -> new TopicPartition(deadLetterTopic, p.partition())).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
       await().atMost(Duration.ofSeconds(60)).until(() -> {
-        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+        consumer.poll(Duration.ofMillis(200)).forEach(r -> {
+          if (filter.test(r)) {
+            records.add(r);
+          }
+        });
         return records.size() >= count;
       });
     }
     return records;
+  }
+
+  /** The one dead letter of {@code account}, once it is there. */
+  public ConsumerRecord<byte[], byte[]> awaitDeadLetterOf(String account) {
+    return awaitDeadLetters(r -> account.equals(header(r, "account-id")), 1).get(0);
   }
 
   /** The management port's Prometheus text. */
