@@ -1,5 +1,6 @@
 package dev.webhooks.dispatcher.delivery;
 
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.StreamResetException;
 import java.io.IOException;
@@ -13,7 +14,6 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLException;
 
 /** The one place that decides what an HTTP answer or an I/O failure means for a delivery, with a short reason word. */
@@ -48,10 +48,12 @@ final class Outcomes {
     String detail = host + ": " + oneLine(failure);
     // a TLS failure often arrives wrapped (Netty's DecoderException), so look through the causes first
     for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof SslHandshakeTimeoutException) return retryable("connect-timeout", detail); // stalled handshake
+    }
+    for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof SSLException) return retryable("tls", "TLS with " + host + " failed: " + oneLine(t));
     }
     if (failure instanceof io.netty.channel.ConnectTimeoutException) return retryable("connect-timeout", detail);
-    if (failure instanceof TimeoutException) return retryable("connect-timeout", detail); // waiting for a connection
     if (failure instanceof ConnectException || failure instanceof NoRouteToHostException) {
       return retryable("connect-failed", detail);
     }

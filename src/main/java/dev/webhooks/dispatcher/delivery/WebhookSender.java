@@ -111,7 +111,9 @@ public final class WebhookSender {
             .setURI(endpoint.pathAndQuery())
             .setSsl(true)
             .setFollowRedirects(false)
-            .setConnectTimeout(connectTimeout.toMillis())
+            // No request-level connect timeout: it would also count the wait for a pooled connection, and a burst
+            // queued behind a busy endpoint would fail without ever being sent. The TCP connect and the TLS
+            // handshake each have their own timeout (client options); the response deadline starts at sending.
             .setHeaders(headers(delivery, timestamp));
     Promise<DeliveryOutcome> outcome = Promise.promise();
     client

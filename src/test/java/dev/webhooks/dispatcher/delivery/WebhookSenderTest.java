@@ -165,10 +165,39 @@ class WebhookSenderTest {
           quick.send(Deliveries.to("https://localhost:" + silent.actualPort() + "/", 0)).await(5, TimeUnit.SECONDS);
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(2000));
       assertThat(outcome).isInstanceOf(DeliveryOutcome.RetryableFailure.class);
-      assertThat(((DeliveryOutcome.RetryableFailure) outcome).reason()).isEqualTo("connect-timeout");
+      assertThat(((DeliveryOutcome.RetryableFailure) outcome).reason()).as(outcome.toString()).isEqualTo("connect-timeout");
     } finally {
       quick.close().await(5, TimeUnit.SECONDS);
       silent.close().await(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aBurstQueuedBehindABusyEndpointIsSentWhenItsTurnComesNotFailed() throws Exception {
+    // One connection, 300 ms connect timeout, 100 ms per answer: the last of ten waits ~1 s for the connection.
+    WebhookSender oneConnection = new WebhookSender(vertx, Deliveries.config(
+        "DELIVERY_MAX_CONNECTIONS_PER_ENDPOINT", "1", "DELIVERY_CONNECT_TIMEOUT_MS", "300"));
+    try {
+      for (int i = 0; i < 10; i++) {
+        receiver.enqueue(Response.delayed(Duration.ofMillis(100), 200));
+      }
+      Delivery delivery = Deliveries.to(receiver.url("/burst"), 0);
+      List<Future<DeliveryOutcome>> outcomes = new java.util.ArrayList<>();
+      Promise<Void> sent = Promise.promise();
+      vertx.runOnContext(v -> {
+        for (int i = 0; i < 10; i++) {
+          outcomes.add(oneConnection.send(delivery));
+        }
+        sent.complete();
+      });
+      sent.future().await(5, TimeUnit.SECONDS);
+      Future.all(outcomes).await(10, TimeUnit.SECONDS);
+
+      assertThat(outcomes).extracting(Future::result).containsOnly(new DeliveryOutcome.Delivered(200));
+      assertThat(receiver.requests()).hasSize(10).extracting(ReceivedRequest::remoteAddress).containsOnly(
+          receiver.requests().get(0).remoteAddress());
+    } finally {
+      oneConnection.close().await(5, TimeUnit.SECONDS);
     }
   }
 
