@@ -135,6 +135,7 @@ public final class Service {
       AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), HostResolver.system(b.vertx));
       InstallApi api = new InstallApi(b.vertx, b.store, guard, cipher, b.credentials.adminToken(), Clock.systemUTC());
       b.apiServer = await(b.vertx.createHttpServer().requestHandler(api.router()).listen(config.httpPort()));
+      b.started = true;
       return new Service(b);
     } catch (RuntimeException e) {
       b.stopPartial();
@@ -142,7 +143,7 @@ public final class Service {
     }
   }
 
-  /** Ready: Kafka answers, the installation view is caught up, and the service is not shutting down. */
+  /** Ready: every part has started, Kafka answers, the view is caught up, and no shutdown has begun. */
   public boolean isReady() {
     return ready.getAsBoolean();
   }
@@ -235,6 +236,7 @@ public final class Service {
   private static final class Builder {
     final Config config;
     final AtomicBoolean stopping = new AtomicBoolean();
+    volatile boolean started;
     Credentials credentials;
     Optional<EmbeddedKafka> embedded = Optional.empty();
     String bootstrapServers;
@@ -251,8 +253,9 @@ public final class Service {
       this.config = config;
     }
 
+    /** Ready: every part has started, Kafka answers, the view is caught up, and no shutdown has begun. */
     boolean isReady() {
-      return !stopping.get() && probe.reachable() && store.isCaughtUp();
+      return started && !stopping.get() && probe.reachable() && store.isCaughtUp();
     }
 
     void stopPartial() {
