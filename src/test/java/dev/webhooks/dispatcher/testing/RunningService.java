@@ -3,13 +3,10 @@ package dev.webhooks.dispatcher.testing;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.webhooks.dispatcher.Service;
 import dev.webhooks.dispatcher.config.Config;
 import dev.webhooks.dispatcher.install.SecretCipher;
-import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -41,8 +38,6 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class RunningService implements AutoCloseable {
   public static final String ADMIN_TOKEN = "test-admin-token";
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   private final Service service;
   private final String eventsTopic;
@@ -102,19 +97,11 @@ public final class RunningService implements AutoCloseable {
 
   /** Installs {@code manifest} for {@code account} and returns the API's answer (with client_id and client_secret). */
   public JsonNode install(String account, String manifest) {
-    HttpResponse<String> response = installRaw(account, manifest);
-    if (response.statusCode() != 201) {
-      throw new AssertionError("install answered " + response.statusCode() + ": " + response.body());
-    }
-    return parse(response.body());
+    return api().install(account, manifest);
   }
 
-  public HttpResponse<String> installRaw(String account, String manifest) {
-    return send(HttpRequest.newBuilder(api("/api/account/" + account + "/configuration/app-install/installations"))
-        .header("Authorization", "Bearer " + ADMIN_TOKEN)
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(manifest))
-        .build());
+  public InstallClient api() {
+    return new InstallClient(service.httpPort(), ADMIN_TOKEN);
   }
 
   /** Publishes a record as a producer would: {@code account-id} header (unless null), the conversation as key. */
@@ -187,12 +174,13 @@ public final class RunningService implements AutoCloseable {
 
   /** The management port's Prometheus text. */
   public String scrape() {
-    return send(HttpRequest.newBuilder(URI.create("http://localhost:" + service.managementPort() + "/metrics")).build())
-        .body();
+    return get("/metrics").body();
   }
 
+  /** A GET on the management port. */
   public HttpResponse<String> get(String path) {
-    return send(HttpRequest.newBuilder(URI.create("http://localhost:" + service.managementPort() + path)).build());
+    return InstallClient.send(
+        HttpRequest.newBuilder(URI.create("http://localhost:" + service.managementPort() + path)).build());
   }
 
   @Override
@@ -208,25 +196,6 @@ public final class RunningService implements AutoCloseable {
   }
 
   public static JsonNode parse(String json) {
-    try {
-      return JSON.readTree(json);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("not JSON: " + json, e);
-    }
-  }
-
-  private URI api(String path) {
-    return URI.create("http://localhost:" + service.httpPort() + path);
-  }
-
-  private static HttpResponse<String> send(HttpRequest request) {
-    try {
-      return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new IllegalStateException("request to " + request.uri() + " failed", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return InstallClient.parse(json);
   }
 }
