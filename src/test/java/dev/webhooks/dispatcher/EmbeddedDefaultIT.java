@@ -1,0 +1,71 @@
+package dev.webhooks.dispatcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.webhooks.dispatcher.testing.InstallClient;
+import dev.webhooks.dispatcher.testing.ServiceProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.common.config.ConfigResource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The jar with nothing configured but its ports and data directory: it runs its own broker, creates the topics, makes
+ * an admin token, says where everything is, stops cleanly on SIGTERM and finds its installations again on restart.
+ */
+class EmbeddedDefaultIT {
+  @TempDir Path dataDir;
+
+  @Test
+  void runsOnItsOwnBrokerAndKeepsItsStateAcrossARestart() throws Exception {
+    int kafkaPort = ServiceProcess.freePort();
+    Map<String, String> env = Map.of(
+        "DATA_DIR", dataDir.toString(),
+        "EMBEDDED_KAFKA_PORT", String.valueOf(kafkaPort),
+        "HTTP_PORT", String.valueOf(ServiceProcess.freePort()),
+        "MANAGEMENT_PORT", String.valueOf(ServiceProcess.freePort()));
+    String manifest = """
+        {"client_name": "embedded-it", "capabilities": {"webhooks": {
+          "ms.MessagingEventNotification.ContentEvent": {"endpoint": "https://hooks.example.com/content"}}}}
+        """;
+
+    String token;
+    try (ServiceProcess first = ServiceProcess.start("embedded-it-first", env)) {
+      token = Files.readString(dataDir.resolve("admin-token")).trim();
+      assertThat(token).hasSizeGreaterThanOrEqualTo(32);
+      String banner = String.join("\n", first.output());
+      assertThat(banner)
+          .contains("localhost:" + kafkaPort + "  (embedded, data in " + dataDir.resolve("kafka"))
+          .contains("Admin token  " + token + "  (generated")
+          .contains("http://localhost:" + env.get("HTTP_PORT") + "/api/account/{accountId}/configuration/app-install")
+          .contains("http://localhost:" + env.get("MANAGEMENT_PORT") + "/health/ready");
+      new InstallClient(Integer.parseInt(env.get("HTTP_PORT")), token).install("acc1", manifest);
+      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:" + kafkaPort))) {
+        assertThat(admin.listTopics().names().get(10, TimeUnit.SECONDS))
+            .contains("messaging-events", "webhook-dead-letters", "app-installations");
+        ConfigResource installations = new ConfigResource(ConfigResource.Type.TOPIC, "app-installations");
+        Config config = admin.describeConfigs(List.of(installations)).all().get(10, TimeUnit.SECONDS).get(installations);
+        assertThat(config.get("cleanup.policy").value()).isEqualTo("compact");
+      }
+      assertThat(first.terminate(Duration.ofSeconds(60))).as("exit code after SIGTERM").isZero();
+    }
+
+    try (ServiceProcess second = ServiceProcess.start("embedded-it-second", env)) {
+      assertThat(Files.readString(dataDir.resolve("admin-token")).trim()).isEqualTo(token);
+      assertThat(String.join("\n", second.output())).doesNotContain("(generated");
+      JsonNode apps = new InstallClient(Integer.parseInt(env.get("HTTP_PORT")), token).list("acc1");
+      assertThat(apps).hasSize(1);
+      assertThat(apps.get(0).get("client_name").textValue()).isEqualTo("embedded-it");
+      assertThat(second.terminate(Duration.ofSeconds(60))).isZero();
+    }
+  }
+}
