@@ -5,6 +5,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.SelfSignedCertificate;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -100,7 +101,7 @@ public final class ReceiveCommand {
         .compose(
             cert -> {
               HttpServerOptions serverOptions =
-                  new HttpServerOptions().setSsl(true).setKeyCertOptions(cert.keyCertOptions());
+                  new HttpServerOptions().setSsl(true).setKeyCertOptions(cert);
               DeliveryPrinter printer = new DeliveryPrinter(options.secret(), out, clock);
               return vertx
                   .createHttpServer(serverOptions)
@@ -122,21 +123,34 @@ public final class ReceiveCommand {
         .onFailure(e -> printer.printFailure(request.method().name(), request.uri(), e));
   }
 
-  /** Blocking: generates the certificate and copies its PEM where the user asked. */
-  private static SelfSignedCertificate certificate(Path certOut) throws Exception {
-    SelfSignedCertificate cert = SelfSignedCertificate.create("localhost");
-    Path parent = certOut.getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
+  /**
+   * Blocking: the certificate and key kept beside {@code certOut} from an earlier run, or new ones written there. Reusing
+   * them lets the receiver restart (say, with {@code --secret}) without the dispatcher losing its trust in it.
+   */
+  private static PemKeyCertOptions certificate(Path certOut) throws Exception {
+    Path keyOut = keyPathFor(certOut);
+    if (!Files.isRegularFile(certOut) || !Files.isRegularFile(keyOut)) {
+      SelfSignedCertificate cert = SelfSignedCertificate.create("localhost");
+      Path parent = certOut.getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      Files.copy(Path.of(cert.certificatePath()), certOut, StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(Path.of(cert.privateKeyPath()), keyOut, StandardCopyOption.REPLACE_EXISTING);
     }
-    Files.copy(Path.of(cert.certificatePath()), certOut, StandardCopyOption.REPLACE_EXISTING);
-    return cert;
+    return new PemKeyCertOptions().setCertPath(certOut.toString()).setKeyPath(keyOut.toString());
+  }
+
+  /** {@code receiver-cert.pem} keeps its key in {@code receiver-key.pem}; any other name in {@code <name>.key}. */
+  static Path keyPathFor(Path certOut) {
+    String name = certOut.getFileName().toString();
+    return certOut.resolveSibling(name.contains("cert") ? name.replace("cert", "key") : name + ".key");
   }
 
   private static String banner(Receiver receiver, Options options) {
     String n = System.lineSeparator();
     return "Receiving webhooks on https://localhost:" + receiver.port() + "/ (any path), answering " + options.status()
-        + n + "Certificate (self-signed, valid for the host name localhost only) written to " + receiver.certificate()
+        + n + "Certificate (self-signed, valid for the host name localhost only, reused on restart): " + receiver.certificate()
         + n + "  Let the dispatcher trust it:  DELIVERY_TRUSTED_CA_PEM=" + receiver.certificate()
         + " DELIVERY_ALLOW_PRIVATE_NETWORKS=true"
         + n + "  Endpoints in the manifest:     https://localhost:" + receiver.port() + "/webhooks/..."

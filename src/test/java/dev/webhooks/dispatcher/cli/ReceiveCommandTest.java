@@ -97,6 +97,20 @@ class ReceiveCommandTest {
     assertThat(Options.parse(List.of()).port()).isEqualTo(9443);
   }
 
+  @Test
+  void aRestartedReceiverServesTheSameCertificateSoTheDispatcherStillTrustsIt() throws Exception {
+    Receiver first = startReceiver(Optional.empty(), 200);
+    String certificate = Files.readString(first.certificate());
+    await(first.close());
+
+    Receiver second = startReceiver(Optional.of(SECRET), 200);
+
+    assertThat(Files.readString(second.certificate())).isEqualTo(certificate);
+    assertThat(ReceiveCommand.keyPathFor(second.certificate())).hasFileName("receiver-key.pem").exists();
+    assertThat(post(second, SECRET, NOW.getEpochSecond()).statusCode()).as("trusted with the first run's PEM")
+        .isEqualTo(200);
+  }
+
   private Receiver startReceiver(Optional<String> secret, int status) throws Exception {
     Options options = new Options(0, secret, dir.resolve("certs/receiver-cert.pem"), status);
     PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8);
