@@ -60,6 +60,11 @@ public final class RunningService implements AutoCloseable {
   public static RunningService start(Map<String, String> overrides) {
     Map<String, String> env = environment(TestKafka.uniqueName("it"));
     env.putAll(overrides);
+    return startWith(env);
+  }
+
+  /** Starts a service with exactly this environment (e.g. a second instance sharing another's topics and group). */
+  public static RunningService startWith(Map<String, String> env) {
     Config config = Config.fromEnv(env);
     return new RunningService(Service.start(config), config);
   }
@@ -106,16 +111,25 @@ public final class RunningService implements AutoCloseable {
 
   /** Publishes a record as a producer would: {@code account-id} header (unless null), the conversation as key. */
   public RecordMetadata publish(String account, String key, byte[] value) {
+    try {
+      return producer.send(record(account, key, value)).get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot publish to " + eventsTopic, e);
+    }
+  }
+
+  /** As {@link #publish}, without waiting for the broker: for many records at once. */
+  public void publishAsync(String account, String key, byte[] value) {
+    producer.send(record(account, key, value));
+  }
+
+  private ProducerRecord<byte[], byte[]> record(String account, String key, byte[] value) {
     ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(
         eventsTopic, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value);
     if (account != null) {
       record.headers().add("account-id", account.getBytes(StandardCharsets.UTF_8));
     }
-    try {
-      return producer.send(record).get(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot publish to " + eventsTopic, e);
-    }
+    return record;
   }
 
   /** Waits until the group has committed every record published so far: nothing is in flight any more. */
@@ -140,6 +154,15 @@ public final class RunningService implements AutoCloseable {
         }
       }
       return true;
+    }
+  }
+
+  /** How many members of the service's consumer group hold partitions right now. */
+  public long membersWithPartitions() throws Exception {
+    try (Admin admin = TestKafka.admin()) {
+      return admin.describeConsumerGroups(List.of(group)).all().get(10, TimeUnit.SECONDS).get(group).members().stream()
+          .filter(member -> !member.assignment().topicPartitions().isEmpty())
+          .count();
     }
   }
 
