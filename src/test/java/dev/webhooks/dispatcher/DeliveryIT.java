@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.webhooks.dispatcher.testing.Hmac;
 import dev.webhooks.dispatcher.testing.Events;
 import dev.webhooks.dispatcher.testing.RunningService;
 import dev.webhooks.dispatcher.testing.TestCertificates;
@@ -11,16 +12,12 @@ import dev.webhooks.dispatcher.testing.TestReceiver;
 import dev.webhooks.dispatcher.testing.TestReceiver.ReceivedRequest;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -75,13 +72,13 @@ class DeliveryIT {
       assertThat(request.header("Content-Type")).isEqualTo("application/json");
       assertThat(request.header("x-liveperson-account-id")).isEqualTo(account);
       assertThat(request.header("x-liveperson-client-id")).isEqualTo(app.get("client_id").textValue());
-      assertThat(request.header("x-liveperson-signature")).isEqualTo("sha1=" + hmac("HmacSHA1", secret, body));
+      assertThat(request.header("x-liveperson-signature")).isEqualTo("sha1=" + Hmac.base64("HmacSHA1", secret, body));
       String id = request.header("webhook-id");
       String timestamp = request.header("webhook-timestamp");
       assertThat(id).isNotBlank().doesNotContain(".");
       assertThat(Long.parseLong(timestamp)).isBetween(before.getEpochSecond(), Instant.now().getEpochSecond());
       byte[] signed = concat((id + "." + timestamp + ".").getBytes(StandardCharsets.UTF_8), body);
-      assertThat(request.header("webhook-signature")).isEqualTo("v1," + hmac("HmacSHA256", secret, signed));
+      assertThat(request.header("webhook-signature")).isEqualTo("v1," + Hmac.base64("HmacSHA256", secret, signed));
     }
     assertThat(received).extracting(r -> r.header("webhook-id")).doesNotHaveDuplicates();
     ReceivedRequest content = received.stream().filter(r -> r.uri().contains("/content")).findFirst().orElseThrow();
@@ -178,11 +175,6 @@ class DeliveryIT {
         receiver.url(prefix + "/chat-state"), receiver.url(prefix + "/conversation"));
   }
 
-  private static String hmac(String algorithm, String secret, byte[] message) throws GeneralSecurityException {
-    Mac mac = Mac.getInstance(algorithm);
-    mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), algorithm));
-    return Base64.getEncoder().encodeToString(mac.doFinal(message));
-  }
 
   private static byte[] concat(byte[] a, byte[] b) {
     byte[] out = new byte[a.length + b.length];

@@ -2,13 +2,11 @@ package dev.webhooks.dispatcher.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.webhooks.dispatcher.testing.Hmac;
 import dev.webhooks.dispatcher.cli.SignatureCheck.Result;
 import dev.webhooks.dispatcher.cli.SignatureCheck.Verdict;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.Base64;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.Test;
 
 class SignatureCheckTest {
@@ -82,7 +80,7 @@ class SignatureCheckTest {
 
   /** Recomputed here with the JDK alone, so the check is not verified against itself. */
   private static String sha1(String secret, byte[] body) {
-    return "sha1=" + hmac("HmacSHA1", secret, body);
+    return "sha1=" + Hmac.base64("HmacSHA1", secret, body);
   }
 
   private static String v1(String secret, byte[] body) {
@@ -90,16 +88,7 @@ class SignatureCheckTest {
     byte[] message = new byte[prefix.length + body.length];
     System.arraycopy(prefix, 0, message, 0, prefix.length);
     System.arraycopy(body, 0, message, prefix.length, body.length);
-    return "v1," + hmac("HmacSHA256", secret, message);
+    return "v1," + Hmac.base64("HmacSHA256", secret, message);
   }
 
-  private static String hmac(String algorithm, String secret, byte[] message) {
-    try {
-      Mac mac = Mac.getInstance(algorithm);
-      mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), algorithm));
-      return Base64.getEncoder().encodeToString(mac.doFinal(message));
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-  }
 }

@@ -3,6 +3,7 @@ package dev.webhooks.dispatcher.delivery;
 import static dev.webhooks.dispatcher.delivery.Deliveries.BODY;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.webhooks.dispatcher.testing.Hmac;
 import dev.webhooks.dispatcher.install.Header;
 import dev.webhooks.dispatcher.testing.TestCertificates;
 import dev.webhooks.dispatcher.testing.TestReceiver;
@@ -22,12 +23,9 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -80,12 +78,12 @@ class WebhookSenderTest {
     assertThat(request.header("Content-Type")).isEqualTo("application/json");
     assertThat(request.header("x-liveperson-account-id")).isEqualTo(Deliveries.ACCOUNT);
     assertThat(request.header("x-liveperson-client-id")).isEqualTo(Deliveries.CLIENT_ID);
-    assertThat(request.header("x-liveperson-signature")).isEqualTo("sha1=" + hmac("HmacSHA1", Deliveries.SECRET, body));
+    assertThat(request.header("x-liveperson-signature")).isEqualTo("sha1=" + Hmac.base64("HmacSHA1", Deliveries.SECRET, body));
     assertThat(request.header("webhook-id")).isEqualTo(delivery.webhookId()).doesNotContain(".");
     assertThat(request.header("webhook-timestamp")).isEqualTo(Long.toString(timestamp));
     byte[] signed = (delivery.webhookId() + "." + timestamp + "." + BODY).getBytes(StandardCharsets.UTF_8);
     assertThat(request.header("webhook-signature"))
-        .isEqualTo("v1," + hmac("HmacSHA256", Deliveries.SECRET, signed) + " v1," + hmac("HmacSHA256", Deliveries.OLD_SECRET, signed));
+        .isEqualTo("v1," + Hmac.base64("HmacSHA256", Deliveries.SECRET, signed) + " v1," + Hmac.base64("HmacSHA256", Deliveries.OLD_SECRET, signed));
     assertThat(request.header("X-Api-Key")).isEqualTo("k-1");
     assertThat(request.header("x-trace")).isEqualTo("t t");
   }
@@ -331,13 +329,4 @@ class WebhookSenderTest {
     };
   }
 
-  static String hmac(String algorithm, String secret, byte[] message) {
-    try {
-      Mac mac = Mac.getInstance(algorithm);
-      mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), algorithm));
-      return Base64.getEncoder().encodeToString(mac.doFinal(message));
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
 }
