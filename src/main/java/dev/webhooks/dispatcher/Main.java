@@ -4,6 +4,7 @@ import dev.webhooks.dispatcher.cli.Commands;
 import dev.webhooks.dispatcher.config.Config;
 import dev.webhooks.dispatcher.config.ConfigException;
 import dev.webhooks.dispatcher.install.InstallApi;
+import dev.webhooks.dispatcher.ops.LogLevels;
 import java.util.OptionalInt;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -31,6 +32,7 @@ public final class Main {
   private static int serve() {
     Service service;
     try {
+      LogLevels.apply(System.getenv(LogLevels.VARIABLE));
       service = Service.start(Config.fromEnv());
     } catch (ConfigException e) {
       System.err.println(e.getMessage());

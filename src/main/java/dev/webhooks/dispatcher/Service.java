@@ -13,7 +13,9 @@ import dev.webhooks.dispatcher.install.InstallationStore;
 import dev.webhooks.dispatcher.install.SecretCipher;
 import dev.webhooks.dispatcher.intake.EventConsumer;
 import dev.webhooks.dispatcher.intake.EventDecoder;
+import dev.webhooks.dispatcher.ops.DeliveryLog;
 import dev.webhooks.dispatcher.ops.KafkaProbe;
+import dev.webhooks.dispatcher.ops.Listeners;
 import dev.webhooks.dispatcher.ops.ManagementServer;
 import dev.webhooks.dispatcher.ops.Metrics;
 import dev.webhooks.dispatcher.routing.Router;
@@ -111,6 +113,7 @@ public final class Service {
       SecretCipher cipher = SecretCipher.fromBase64(b.credentials.secretsKey());
       b.store = new InstallationStore(b.vertx, b.bootstrapServers, config.installationsTopic(), cipher);
       metrics.installations(b.store::countsByState);
+      metrics.readiness(b::isReady);
       b.probe = new KafkaProbe(b.vertx, Admin.create(Map.of(
           AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers,
           AdminClientConfig.CLIENT_ID_CONFIG, "webhook-probe")));
@@ -121,7 +124,7 @@ public final class Service {
       await(b.store.start());
 
       b.deadLetters = KafkaDeadLetterWriter.create(b.vertx, b.bootstrapServers, config.deadLetterTopic());
-      Courier courier = Courier.create(b.vertx, config, b.deadLetters, metrics);
+      Courier courier = Courier.create(b.vertx, config, b.deadLetters, Listeners.of(metrics, new DeliveryLog()));
       Dispatcher dispatcher =
           new Dispatcher(b.vertx, new Router(b.store), courier, metrics, config.maxInFlightPerPartition());
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(

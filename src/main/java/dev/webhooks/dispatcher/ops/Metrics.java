@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -56,6 +57,16 @@ public final class Metrics implements DeliveryListener {
           .tag("state", state)
           .register(registry);
     }
+  }
+
+  /**
+   * {@code webhook_ready}: 1 while {@code /health/ready} would answer 200, else 0. Prometheus cannot call the probe, so
+   * the "not ready" alert reads this gauge.
+   */
+  public void readiness(BooleanSupplier ready) {
+    io.micrometer.core.instrument.Gauge.builder("webhook.ready", () -> ready.getAsBoolean() ? 1 : 0)
+        .description("1 when the instance is ready (Kafka reachable, installations caught up), else 0")
+        .register(registry);
   }
 
   /** A record left the intake: {@code routed}, {@code unrouted} (no subscribed app) or {@code rejected}. */

@@ -1,0 +1,93 @@
+package dev.webhooks.dispatcher.ops;
+
+import dev.webhooks.dispatcher.delivery.DeadLetter;
+import dev.webhooks.dispatcher.delivery.Delivery;
+import dev.webhooks.dispatcher.delivery.DeliveryListener;
+import dev.webhooks.dispatcher.delivery.DeliveryOutcome;
+import dev.webhooks.dispatcher.delivery.Endpoint;
+import java.time.Duration;
+import java.util.OptionalInt;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
+
+/**
+ * One structured line per failed attempt and per dead letter, so an operator can answer "why did this account's
+ * webhook fail" from the logs alone. Fields: {@code account}, {@code client_id}, {@code webhook_key},
+ * {@code endpoint_host}, {@code status}, {@code attempt}, {@code webhook_id} (plus {@code reason}). They are carried as
+ * key-value pairs (fields of their own with {@code LOG_FORMAT=json}) and repeated in the message text.
+ *
+ * <p>Never logged: the endpoint's path and query (they may carry tokens), the body, any header value, a secret or a
+ * signature. Only the host of the endpoint leaves this class.
+ */
+public final class DeliveryLog implements DeliveryListener {
+  /** A logger of its own, so operators can turn these lines up or down on their own (see {@code LOG_LEVELS}). */
+  private static final Logger LOG = LoggerFactory.getLogger("dev.webhooks.dispatcher.ops.DeliveryLog");
+
+  @Override
+  public void attempted(Delivery delivery, int attempt, DeliveryOutcome outcome, Duration took) {
+    if (outcome instanceof DeliveryOutcome.Delivered) {
+      return;
+    }
+    LoggingEventBuilder line = LOG.atWarn();
+    fields(line, delivery.app().accountId(), delivery.app().clientId(), delivery.webhookKey(),
+        delivery.webhook().endpoint(), outcome.status(), attempt, delivery.webhookId());
+    line.addKeyValue("reason", reasonOf(outcome))
+        .log("delivery attempt failed: account={} client_id={} webhook_key={} endpoint_host={} status={} attempt={}"
+                + " webhook_id={} reason={}",
+            delivery.app().accountId(), delivery.app().clientId(), delivery.webhookKey(),
+            hostOf(delivery.webhook().endpoint()), statusText(outcome.status()), attempt, delivery.webhookId(),
+            reasonOf(outcome));
+  }
+
+  @Override
+  public void deadLettered(DeadLetter letter) {
+    LoggingEventBuilder line = LOG.atWarn();
+    fields(line, letter.accountId(), letter.clientId(), letter.webhookKey(), letter.endpoint(), letter.lastStatus(),
+        letter.attempts(), letter.webhookId());
+    line.addKeyValue("reason", letter.reason())
+        .addKeyValue("source", letter.source().toString())
+        .log("dead letter written: account={} client_id={} webhook_key={} endpoint_host={} status={} attempt={}"
+                + " webhook_id={} reason={} source={}",
+            letter.accountId(), letter.clientId(), letter.webhookKey(), hostOf(letter.endpoint()),
+            statusText(letter.lastStatus()), letter.attempts(), letter.webhookId(), letter.reason(), letter.source());
+  }
+
+  private static void fields(LoggingEventBuilder line, String account, String clientId, String webhookKey,
+      String endpoint, OptionalInt status, int attempt, String webhookId) {
+    line.addKeyValue("account", account)
+        .addKeyValue("client_id", clientId)
+        .addKeyValue("webhook_key", webhookKey)
+        .addKeyValue("endpoint_host", hostOf(endpoint))
+        .addKeyValue("status", statusText(status))
+        .addKeyValue("attempt", String.valueOf(attempt))
+        .addKeyValue("webhook_id", webhookId);
+  }
+
+  private static String reasonOf(DeliveryOutcome outcome) {
+    if (outcome instanceof DeliveryOutcome.RetryableFailure failed) {
+      return failed.reason();
+    }
+    if (outcome instanceof DeliveryOutcome.PermanentFailure refused) {
+      return refused.reason();
+    }
+    return "";
+  }
+
+  /** The status code, or empty when there was no answer (timeout, reset, refused connection). */
+  private static String statusText(OptionalInt status) {
+    return status.isPresent() ? String.valueOf(status.getAsInt()) : "";
+  }
+
+  /** Only the host: the path and query of an endpoint may carry credentials of the receiver. */
+  static String hostOf(String endpoint) {
+    if (endpoint == null || endpoint.isEmpty()) {
+      return "";
+    }
+    try {
+      return Endpoint.parse(endpoint).host();
+    } catch (IllegalArgumentException e) {
+      return "(invalid endpoint)";
+    }
+  }
+}
