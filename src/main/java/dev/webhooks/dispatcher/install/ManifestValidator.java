@@ -39,6 +39,7 @@ public final class ManifestValidator {
       Set.of(
           "content-type", "content-length", "content-encoding", "host", "transfer-encoding", "connection",
           "keep-alive", "te", "trailer", "upgrade", "expect", "proxy-authorization", "proxy-connection");
+  private static final Set<String> CAPABILITIES = Set.of("webhooks", "engagement");
   private static final List<String> RESERVED_PREFIXES = List.of("x-liveperson-", "webhook-");
 
   /** Every violation of the manifest; empty when it may be installed. */
@@ -54,6 +55,7 @@ public final class ManifestValidator {
     if (enabled != null && !enabled.isBoolean()) {
       out.add(new Violation("enabled", "must be true or false"));
     }
+    ClientFieldRules.validate(manifest, out);
     capabilities(manifest.get("capabilities"), out);
     return out;
   }
@@ -82,7 +84,7 @@ public final class ManifestValidator {
     }
   }
 
-  private static void lengthChecked(String path, JsonNode value, int min, int max, List<Violation> out) {
+  static void lengthChecked(String path, JsonNode value, int min, int max, List<Violation> out) {
     if (!value.isTextual()) {
       out.add(new Violation(path, "must be a string"));
       return;
@@ -100,6 +102,16 @@ public final class ManifestValidator {
     if (!capabilities.isObject()) {
       out.add(new Violation("capabilities", "must be an object"));
       return;
+    }
+    for (Iterator<String> it = capabilities.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      if (!CAPABILITIES.contains(key)) {
+        out.add(new Violation("capabilities." + key, "is not a capability; supported: webhooks, engagement"));
+      }
+    }
+    JsonNode engagement = capabilities.get("engagement");
+    if (engagement != null) {
+      EngagementRules.validate(engagement, out);
     }
     JsonNode webhooks = capabilities.get("webhooks");
     if (webhooks == null) {
