@@ -133,7 +133,8 @@ public final class Service {
       b.dispatcher = dispatcher;
 
       AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), HostResolver.system(b.vertx));
-      InstallApi api = new InstallApi(b.vertx, b.store, guard, cipher, b.credentials.adminToken(), Clock.systemUTC());
+      InstallApi api = new InstallApi(b.vertx, b.store, guard, cipher, b.credentials.adminToken(), Clock.systemUTC(),
+          config.secretRotationGrace());
       b.apiServer = await(b.vertx.createHttpServer().requestHandler(api.router()).listen(config.httpPort()));
       b.started = true;
       return new Service(b);

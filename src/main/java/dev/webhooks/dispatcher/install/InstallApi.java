@@ -1,10 +1,8 @@
 package dev.webhooks.dispatcher.install;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.webhooks.dispatcher.signing.Signer;
@@ -15,19 +13,16 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
- * The App Install REST API (DESIGN 1.4) as a router: install, list, read and delete an account's apps. Every call needs
+ * The App Install REST API (DESIGN 1.4) as a router: install, list, read, update (enable, disable) and delete an
+ * account's apps, and rotate an app's client secret. Every call needs
  * the admin bearer token. Handlers are flat future chains that fail with {@link ApiException}; one failure handler
  * renders every error body.
  */
@@ -37,29 +32,32 @@ public final class InstallApi {
   private static final String ANY_PATH = "/api/account/[^/]+/configuration/app-install/installations(/.*)?";
   /** DESIGN 1.4: a manifest is a few KiB; anything bigger is a mistake or an attack. */
   static final int BODY_LIMIT = 64 * 1024;
-  private static final ObjectMapper MAPPER =
-      JsonMapper.builder().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
+  private static final ObjectMapper MAPPER = ManifestBodies.MAPPER;
 
   private final Vertx vertx;
   private final InstallationStore store;
-  private final ManifestValidator validator;
-  private final EndpointCheck endpointCheck;
+  private final ManifestBodies bodies;
   private final SecretCipher cipher;
   private final byte[] tokenDigest;
   private final Clock clock;
+  private final Duration rotationGrace;
+  private final WriteQueue writes = new WriteQueue();
 
+  /**
+   * @param rotationGrace how long a rotated-out client secret still signs ({@code SECRET_ROTATION_GRACE_S})
+   */
   public InstallApi(Vertx vertx, InstallationStore store, EndpointCheck endpointCheck, SecretCipher cipher,
-      String adminToken, Clock clock) {
+      String adminToken, Clock clock, Duration rotationGrace) {
     this.vertx = vertx;
     this.store = store;
-    this.validator = new ManifestValidator();
-    this.endpointCheck = endpointCheck;
+    this.bodies = new ManifestBodies(endpointCheck);
     this.cipher = cipher;
     if (adminToken == null || adminToken.isBlank()) {
       throw new IllegalArgumentException("the admin token must not be empty");
     }
     this.tokenDigest = sha256(adminToken);
     this.clock = clock;
+    this.rotationGrace = rotationGrace;
   }
 
   /**
@@ -73,7 +71,10 @@ public final class InstallApi {
     router.post(BASE).handler(this::install);
     router.get(BASE).handler(this::list);
     router.get(BASE + "/:id").handler(this::read);
+    router.put(BASE + "/:id").handler(this::update);
+    router.post(BASE + "/:id").handler(this::overridden);
     router.delete(BASE + "/:id").handler(this::delete);
+    router.post(BASE + "/:id/secret").handler(this::rotate);
     router.route().failureHandler(new FailureRenderer());
     return router;
   }
@@ -91,11 +92,11 @@ public final class InstallApi {
 
   private void install(RoutingContext ctx) {
     String accountId = ctx.pathParam("accountId");
-    manifestOf(ctx)
-        .compose(this::checked)
+    ManifestBodies.json(ctx)
+        .compose(body -> bodies.checked(body, Credentials.violations(body)))
         .map(body -> draft(accountId, body))
-        .compose(this::claimClientId)
-        .compose(draft -> store.write(draft.id(), draft.record()))
+        .compose(draft -> writes.run(draft.id(), () -> claimClientId(draft)
+            .compose(claimed -> store.write(claimed.id(), claimed.record()))))
         .onSuccess(installation -> respond(ctx, 201, installation))
         .onFailure(ctx::fail);
   }
@@ -112,66 +113,66 @@ public final class InstallApi {
         .onFailure(ctx::fail);
   }
 
+  /**
+   * A full update: the body is the whole manifest (enabled true/false disables or enables the app). With
+   * {@code If-Match} (or {@code ac-revision}) it applies only to that revision, else 412.
+   */
+  private void update(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    writes.run(id, () -> storedOfAccount(ctx)
+            .compose(current -> ManifestBodies.json(ctx)
+                .compose(body -> bodies.checked(body, ManifestBodies.sameIdentity(body, id)))
+                .compose(body -> Revisions.expected(ctx, current.revision())
+                    .map(ok -> current.revise(Manifest.canonical(body), now()))))
+            .compose(next -> store.write(id, next)))
+        .onSuccess(installation -> respond(ctx, 200, installation))
+        .onFailure(ctx::fail);
+  }
+
+  /** {@code X-HTTP-Method-Override: PUT} on a POST is an update, as the modelled API allows; nothing else is. */
+  private void overridden(RoutingContext ctx) {
+    String override = Optional.ofNullable(ctx.request().getHeader("X-HTTP-Method-Override")).orElse("").trim();
+    if (override.equalsIgnoreCase("PUT")) {
+      update(ctx);
+    } else {
+      ctx.fail(new ApiException(405, "method-not-allowed",
+          "POST on an installation needs X-HTTP-Method-Override: PUT; use PUT, GET or DELETE"));
+    }
+  }
+
   private void delete(RoutingContext ctx) {
-    ofAccount(ctx)
-        .compose(installation -> store.delete(installation.id()))
+    String id = ctx.pathParam("id");
+    writes.run(id, () -> storedOfAccount(ctx)
+            .compose(current -> Revisions.expected(ctx, current.revision()))
+            .compose(ok -> store.delete(id)))
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }
 
-  /** The body as a JSON tree: 415 unless it is declared JSON, 400 when it does not parse. */
-  private Future<JsonNode> manifestOf(RoutingContext ctx) {
-    String type = Optional.ofNullable(ctx.request().getHeader(HttpHeaders.CONTENT_TYPE)).orElse("")
-        .toLowerCase(Locale.ROOT);
-    String mediaType = type.split(";", 2)[0].trim();
-    if (!mediaType.equals("application/json") && !mediaType.endsWith("+json")) {
-      return Future.failedFuture(new ApiException(415, "unsupported-media-type",
-          "the body must be JSON, sent with Content-Type: application/json"));
-    }
-    try {
-      Buffer body = ctx.body().buffer();
-      JsonNode json = body == null ? null : MAPPER.readTree(body.getBytes());
-      if (json == null || json.isMissingNode()) {
-        return Future.failedFuture(ApiException.invalid(List.of(new Violation(ManifestValidator.ROOT,
-            "the body is empty; send the app manifest"))));
-      }
-      return Future.succeededFuture(json);
-    } catch (JsonProcessingException e) {
-      return Future.failedFuture(ApiException.invalid(List.of(new Violation(ManifestValidator.ROOT,
-          "is not valid JSON: " + e.getOriginalMessage()))));
-    } catch (IOException e) {
-      return Future.failedFuture(e);
-    }
+  /**
+   * Issues a new client secret and answers it once, in the installation's {@code client_secret}. The previous one
+   * still signs {@code webhook-signature} for the grace period, then is forgotten.
+   */
+  private void rotate(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    writes.run(id, () -> storedOfAccount(ctx)
+            .map(current -> current.rotate(cipher.encrypt(Credentials.newSecret(), id), now(),
+                rotationGrace.toSeconds()))
+            .compose(next -> store.write(id, next)))
+        .onSuccess(installation -> respond(ctx, 200, installation))
+        .onFailure(ctx::fail);
   }
 
-  /** Every violation at once: the manifest's, the imported credentials', and each endpoint the check refuses. */
-  private Future<ObjectNode> checked(JsonNode body) {
-    List<Violation> violations = new ArrayList<>(validator.validate(body));
-    if (!body.isObject()) {
-      return Future.failedFuture(ApiException.invalid(violations));
-    }
-    violations.addAll(Credentials.violations(body));
-    List<Future<Optional<Violation>>> refusals = new ArrayList<>();
-    for (Map.Entry<String, String> e : Manifest.endpointsByPath(body).entrySet()) {
-      if (violations.stream().noneMatch(v -> v.path().equals(e.getKey()))) {
-        refusals.add(endpointCheck.refusal(e.getValue()).map(r -> r.map(message -> new Violation(e.getKey(), message))));
-      }
-    }
-    return Future.all(refusals).compose(all -> {
-      refusals.forEach(f -> f.result().ifPresent(violations::add));
-      return violations.isEmpty()
-          ? Future.succeededFuture((ObjectNode) body)
-          : Future.failedFuture(ApiException.invalid(violations));
-    });
+  private long now() {
+    return clock.instant().getEpochSecond();
   }
 
   /** What to write: imported credentials, or a new random client id and secret. */
   private Draft draft(String accountId, ObjectNode body) {
     Credentials credentials = Credentials.of(body);
     String id = credentials.clientId();
-    long now = clock.instant().getEpochSecond();
     return new Draft(id, StoredInstallation.create(id, accountId, Manifest.canonical(body), credentials.clientSecret(),
-        cipher, now));
+        cipher, now()));
   }
 
   /** 409 when the client id is installed already. Two instances importing one id at the same moment both win. */
@@ -185,6 +186,15 @@ public final class InstallApi {
   private Future<Installation> ofAccount(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     return store.find(id)
+        .filter(i -> i.accountId().equals(ctx.pathParam("accountId")))
+        .map(Future::succeededFuture)
+        .orElseGet(() -> Future.failedFuture(ApiException.notFound("installation " + id)));
+  }
+
+  /** As {@link #ofAccount}, the record as stored, to build the next revision from. */
+  private Future<StoredInstallation> storedOfAccount(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    return store.stored(id)
         .filter(i -> i.accountId().equals(ctx.pathParam("accountId")))
         .map(Future::succeededFuture)
         .orElseGet(() -> Future.failedFuture(ApiException.notFound("installation " + id)));

@@ -47,7 +47,7 @@ class InstallApiIT {
     store = new InstallationStore(vertx, TestKafka.bootstrapServers(), topic, CIPHER);
     store.start().await(30, TimeUnit.SECONDS);
     InstallApi api = new InstallApi(vertx, store, new FakeEndpointCheck("internal.example"), CIPHER, TOKEN,
-        Clock.fixed(NOW, ZoneOffset.UTC));
+        Clock.fixed(NOW, ZoneOffset.UTC), java.time.Duration.ofSeconds(60));
     server = vertx.createHttpServer().requestHandler(api.router()).listen(0).await();
     client = WebClient.create(vertx);
   }
