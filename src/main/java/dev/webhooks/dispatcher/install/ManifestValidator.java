@@ -42,6 +42,29 @@ public final class ManifestValidator {
   private static final Set<String> CAPABILITIES = Set.of("webhooks", "engagement");
   private static final List<String> RESERVED_PREFIXES = List.of("x-liveperson-", "webhook-");
 
+  /**
+   * Every violation of a manifest file as the API would report it, with no I/O: not JSON, the manifest's rules, and
+   * imported credentials. (The endpoint and logo checks need the network and are left to the API.)
+   */
+  public List<Violation> validateDocument(byte[] json) {
+    JsonNode manifest;
+    try {
+      manifest = ManifestBodies.MAPPER.readTree(json);
+    } catch (java.io.IOException e) {
+      String reason = e instanceof com.fasterxml.jackson.core.JsonProcessingException p ? p.getOriginalMessage()
+          : e.getMessage();
+      return List.of(new Violation(ROOT, "is not valid JSON: " + reason));
+    }
+    if (manifest == null || manifest.isMissingNode()) {
+      return List.of(new Violation(ROOT, "the document is empty; it must be the app manifest"));
+    }
+    List<Violation> out = new ArrayList<>(validate(manifest));
+    if (manifest.isObject()) {
+      out.addAll(Credentials.violations(manifest));
+    }
+    return out;
+  }
+
   /** Every violation of the manifest; empty when it may be installed. */
   public List<Violation> validate(JsonNode manifest) {
     List<Violation> out = new ArrayList<>();
