@@ -32,6 +32,8 @@ public final class InstallApi {
   private static final String ANY_PATH = "/api/account/[^/]+/configuration/app-install/installations(/.*)?";
   /** DESIGN 1.4: a manifest is a few KiB; anything bigger is a mistake or an attack. */
   static final int BODY_LIMIT = 64 * 1024;
+  /** The OpenAPI 3 document of this API, served without a token: it describes the API and holds no data. */
+  public static final String OPENAPI_PATH = "/openapi.yaml";
   private static final ObjectMapper MAPPER = ManifestBodies.MAPPER;
 
   private final Vertx vertx;
@@ -42,6 +44,7 @@ public final class InstallApi {
   private final Clock clock;
   private final Duration rotationGrace;
   private final WriteQueue writes = new WriteQueue();
+  private final Buffer openApi = OpenApiDocument.load();
 
   /**
    * @param rotationGrace how long a rotated-out client secret still signs ({@code SECRET_ROTATION_GRACE_S})
@@ -75,6 +78,7 @@ public final class InstallApi {
     router.post(BASE + "/:id").handler(this::overridden);
     router.delete(BASE + "/:id").handler(this::delete);
     router.post(BASE + "/:id/secret").handler(this::rotate);
+    router.get(OPENAPI_PATH).handler(this::openApi);
     router.route().failureHandler(new FailureRenderer());
     return router;
   }
@@ -161,6 +165,10 @@ public final class InstallApi {
             .compose(next -> store.write(id, next)))
         .onSuccess(installation -> respond(ctx, 200, installation))
         .onFailure(ctx::fail);
+  }
+
+  private void openApi(RoutingContext ctx) {
+    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/yaml; charset=utf-8").end(openApi);
   }
 
   private long now() {
