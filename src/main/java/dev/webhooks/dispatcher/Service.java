@@ -8,6 +8,7 @@ import dev.webhooks.dispatcher.delivery.AddressGuard;
 import dev.webhooks.dispatcher.delivery.Courier;
 import dev.webhooks.dispatcher.delivery.HostResolver;
 import dev.webhooks.dispatcher.delivery.KafkaDeadLetterWriter;
+import dev.webhooks.dispatcher.install.AccessTokens;
 import dev.webhooks.dispatcher.install.InstallApi;
 import dev.webhooks.dispatcher.install.InstallationStore;
 import dev.webhooks.dispatcher.install.SecretCipher;
@@ -134,7 +135,7 @@ public final class Service {
 
       AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), HostResolver.system(b.vertx));
       InstallApi api = new InstallApi(b.vertx, b.store, guard, cipher, b.credentials.adminToken(), Clock.systemUTC(),
-          config.secretRotationGrace());
+          config.secretRotationGrace(), AccessTokens.fromSecretsKey(b.credentials.secretsKey(), Clock.systemUTC()));
       b.apiServer = await(b.vertx.createHttpServer().requestHandler(api.router()).listen(config.httpPort()));
       b.started = true;
       return new Service(b);

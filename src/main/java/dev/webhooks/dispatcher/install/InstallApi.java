@@ -10,15 +10,19 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The App Install REST API (DESIGN 1.4) as a router: install, list, read, update (enable, disable) and delete an
@@ -32,6 +36,11 @@ public final class InstallApi {
   private static final String ANY_PATH = "/api/account/[^/]+/configuration/app-install/installations(/.*)?";
   /** DESIGN 1.4: a manifest is a few KiB; anything bigger is a mistake or an attack. */
   static final int BODY_LIMIT = 64 * 1024;
+  /** A token request is a few short form fields. */
+  private static final int FORM_LIMIT = 8 * 1024;
+  /** The calls an app's own access token may make: read its installation, rotate its secret. */
+  private static final Pattern APP_CALL =
+      Pattern.compile("/api/account/([^/]+)/configuration/app-install/installations/([^/]+)(/secret)?");
   /** The OpenAPI 3 document of this API, served without a token: it describes the API and holds no data. */
   public static final String OPENAPI_PATH = "/openapi.yaml";
   private static final ObjectMapper MAPPER = ManifestBodies.MAPPER;
@@ -43,14 +52,16 @@ public final class InstallApi {
   private final byte[] tokenDigest;
   private final Clock clock;
   private final Duration rotationGrace;
+  private final AccessTokens tokens;
   private final WriteQueue writes = new WriteQueue();
   private final Buffer openApi = OpenApiDocument.load();
 
   /**
    * @param rotationGrace how long a rotated-out client secret still signs ({@code SECRET_ROTATION_GRACE_S})
+   * @param tokens issues and checks the apps' OAuth access tokens
    */
   public InstallApi(Vertx vertx, InstallationStore store, EndpointCheck endpointCheck, SecretCipher cipher,
-      String adminToken, Clock clock, Duration rotationGrace) {
+      String adminToken, Clock clock, Duration rotationGrace, AccessTokens tokens) {
     this.vertx = vertx;
     this.store = store;
     this.bodies = new ManifestBodies(endpointCheck);
@@ -61,6 +72,7 @@ public final class InstallApi {
     this.tokenDigest = sha256(adminToken);
     this.clock = clock;
     this.rotationGrace = rotationGrace;
+    this.tokens = tokens;
   }
 
   /**
@@ -79,19 +91,48 @@ public final class InstallApi {
     router.delete(BASE + "/:id").handler(this::delete);
     router.post(BASE + "/:id/secret").handler(this::rotate);
     router.get(OPENAPI_PATH).handler(this::openApi);
+    router.post(TokenEndpoint.PATH).handler(BodyHandler.create(false).setBodyLimit(FORM_LIMIT))
+        .handler(new TokenEndpoint(store, tokens));
     router.route().failureHandler(new FailureRenderer());
     return router;
   }
 
+  /**
+   * The admin token may do everything. An app's OAuth access token may read its own installation and rotate its own
+   * secret, nothing else (403). Anything else is 401 with no detail.
+   */
   private void authenticate(RoutingContext ctx) {
     String header = Optional.ofNullable(ctx.request().getHeader(HttpHeaders.AUTHORIZATION)).orElse("");
-    boolean bearer = header.regionMatches(true, 0, "Bearer ", 0, 7);
+    String token = header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
     // Digests have one length, so the comparison's time says nothing about the token, not even its length.
-    if (bearer && MessageDigest.isEqual(tokenDigest, sha256(header.substring(7).trim()))) {
+    if (!token.isEmpty() && MessageDigest.isEqual(tokenDigest, sha256(token))) {
+      ctx.next();
+      return;
+    }
+    Optional<AccessTokens.Grant> grant = token.isEmpty() ? Optional.empty() : tokens.verify(token);
+    if (grant.isEmpty()) {
+      ctx.fail(new ApiException(401, "unauthorized", "a valid bearer token is required"));
+    } else if (appMayCall(ctx, grant.get())) {
       ctx.next();
     } else {
-      ctx.fail(new ApiException(401, "unauthorized", "a valid bearer token is required"));
+      ctx.fail(new ApiException(403, "forbidden",
+          "an app's access token may only read its own installation and rotate its own secret"));
     }
+  }
+
+  private static boolean appMayCall(RoutingContext ctx, AccessTokens.Grant grant) {
+    Matcher call = APP_CALL.matcher(ctx.normalizedPath());
+    if (!call.matches()) {
+      return false;
+    }
+    boolean own = decode(call.group(1)).equals(grant.accountId()) && decode(call.group(2)).equals(grant.clientId());
+    boolean rotation = call.group(3) != null;
+    HttpMethod method = ctx.request().method();
+    return own && (rotation ? method == HttpMethod.POST : method == HttpMethod.GET);
+  }
+
+  private static String decode(String segment) {
+    return URLDecoder.decode(segment.replace("+", "%2B"), StandardCharsets.UTF_8);
   }
 
   private void install(RoutingContext ctx) {

@@ -46,7 +46,7 @@ class InstallUpdateIT {
     store = new InstallationStore(vertx, TestKafka.bootstrapServers(), InstallationTopics.create(), CIPHER);
     store.start().await(30, TimeUnit.SECONDS);
     InstallApi api = new InstallApi(vertx, store, new FakeEndpointCheck("internal.example"), CIPHER, TOKEN,
-        Clock.systemUTC(), GRACE);
+        Clock.systemUTC(), GRACE, AccessTokens.fromSecretsKey(SecretCipher.generateKey(), Clock.systemUTC()));
     server = vertx.createHttpServer().requestHandler(api.router()).listen(0).await();
     client = WebClient.create(vertx);
   }
