@@ -11,6 +11,8 @@ import dev.webhooks.dispatcher.delivery.KafkaDeadLetterWriter;
 import dev.webhooks.dispatcher.install.AccessTokens;
 import dev.webhooks.dispatcher.install.InstallApi;
 import dev.webhooks.dispatcher.install.InstallationStore;
+import dev.webhooks.dispatcher.install.LogoFetcher;
+import dev.webhooks.dispatcher.install.LogoTrust;
 import dev.webhooks.dispatcher.install.SecretCipher;
 import dev.webhooks.dispatcher.intake.EventConsumer;
 import dev.webhooks.dispatcher.intake.EventDecoder;
@@ -134,7 +136,9 @@ public final class Service {
       b.dispatcher = dispatcher;
 
       AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), HostResolver.system(b.vertx));
-      InstallApi api = new InstallApi(b.vertx, b.store, guard, cipher, b.credentials.adminToken(), Clock.systemUTC(),
+      LogoFetcher logos = new LogoFetcher(b.vertx, HostResolver.system(b.vertx), guard,
+          LogoTrust.withExtraCas(config.trustedCaPem()));
+      InstallApi api = new InstallApi(b.vertx, b.store, guard, logos, cipher, b.credentials.adminToken(), Clock.systemUTC(),
           config.secretRotationGrace(), AccessTokens.fromSecretsKey(b.credentials.secretsKey(), Clock.systemUTC()));
       b.apiServer = await(b.vertx.createHttpServer().requestHandler(api.router()).listen(config.httpPort()));
       b.started = true;

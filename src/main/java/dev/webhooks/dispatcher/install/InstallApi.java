@@ -20,6 +20,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -57,14 +58,15 @@ public final class InstallApi {
   private final Buffer openApi = OpenApiDocument.load();
 
   /**
+   * @param logoCheck the 70x70 check of an https {@code logo_uri}
    * @param rotationGrace how long a rotated-out client secret still signs ({@code SECRET_ROTATION_GRACE_S})
    * @param tokens issues and checks the apps' OAuth access tokens
    */
-  public InstallApi(Vertx vertx, InstallationStore store, EndpointCheck endpointCheck, SecretCipher cipher,
-      String adminToken, Clock clock, Duration rotationGrace, AccessTokens tokens) {
+  public InstallApi(Vertx vertx, InstallationStore store, EndpointCheck endpointCheck, LogoCheck logoCheck,
+      SecretCipher cipher, String adminToken, Clock clock, Duration rotationGrace, AccessTokens tokens) {
     this.vertx = vertx;
     this.store = store;
-    this.bodies = new ManifestBodies(endpointCheck);
+    this.bodies = new ManifestBodies(endpointCheck, logoCheck);
     this.cipher = cipher;
     if (adminToken == null || adminToken.isBlank()) {
       throw new IllegalArgumentException("the admin token must not be empty");
@@ -139,10 +141,12 @@ public final class InstallApi {
     String accountId = ctx.pathParam("accountId");
     ManifestBodies.json(ctx)
         .compose(body -> bodies.checked(body, Credentials.violations(body)))
-        .map(body -> draft(accountId, body))
-        .compose(draft -> writes.run(draft.id(), () -> claimClientId(draft)
-            .compose(claimed -> store.write(claimed.id(), claimed.record()))))
-        .onSuccess(installation -> respond(ctx, 201, installation))
+        .compose(checked -> {
+          Draft draft = draft(accountId, checked.body());
+          return writes.run(draft.id(), () -> claimClientId(draft)
+              .compose(claimed -> store.write(claimed.id(), claimed.record())))
+              .onSuccess(installation -> respond(ctx, 201, installation, checked.warnings()));
+        })
         .onFailure(ctx::fail);
   }
 
@@ -167,10 +171,9 @@ public final class InstallApi {
     writes.run(id, () -> storedOfAccount(ctx)
             .compose(current -> ManifestBodies.json(ctx)
                 .compose(body -> bodies.checked(body, ManifestBodies.sameIdentity(body, id)))
-                .compose(body -> Revisions.expected(ctx, current.revision())
-                    .map(ok -> current.revise(Manifest.canonical(body), now()))))
-            .compose(next -> store.write(id, next)))
-        .onSuccess(installation -> respond(ctx, 200, installation))
+                .compose(checked -> Revisions.expected(ctx, current.revision())
+                    .compose(ok -> store.write(id, current.revise(Manifest.canonical(checked.body()), now())))
+                    .onSuccess(installation -> respond(ctx, 200, installation, checked.warnings())))))
         .onFailure(ctx::fail);
   }
 
@@ -252,8 +255,15 @@ public final class InstallApi {
   private record Draft(String id, StoredInstallation record) {}
 
   private static void respond(RoutingContext ctx, int status, Installation installation) {
+    respond(ctx, status, installation, List.of());
+  }
+
+  /** With {@code "warnings":[{"path","message"}]} when something could not be checked (an unreachable logo). */
+  private static void respond(RoutingContext ctx, int status, Installation installation, List<Violation> warnings) {
     ctx.response().putHeader("ac-revision", installation.revision());
-    send(ctx, status, representation(installation));
+    ObjectNode body = representation(installation);
+    warnings.forEach(w -> body.withArray("warnings").addObject().put("path", w.path()).put("message", w.message()));
+    send(ctx, status, body);
   }
 
   /** Every manifest field, plus the identity and credentials the server keeps apart. */

@@ -27,9 +27,14 @@ final class ManifestBodies {
 
   private final ManifestValidator validator = new ManifestValidator();
   private final EndpointCheck endpointCheck;
+  private final LogoCheck logoCheck;
 
-  ManifestBodies(EndpointCheck endpointCheck) {
+  /** A manifest that may be stored, and what could not be checked about it (an unreachable logo). */
+  record Checked(ObjectNode body, List<Violation> warnings) {}
+
+  ManifestBodies(EndpointCheck endpointCheck, LogoCheck logoCheck) {
     this.endpointCheck = endpointCheck;
+    this.logoCheck = logoCheck;
   }
 
   /** The body as a JSON tree: 415 unless it is declared JSON, 400 when it does not parse. */
@@ -58,9 +63,10 @@ final class ManifestBodies {
   }
 
   /**
-   * Every violation at once: the manifest's, the credentials' ({@code extra}), and each endpoint the check refuses.
+   * Every violation at once: the manifest's, the credentials' ({@code extra}), each endpoint the check refuses, and a
+   * logo of the wrong size. The network checks run only on fields that passed the rules.
    */
-  Future<ObjectNode> checked(JsonNode body, List<Violation> extra) {
+  Future<Checked> checked(JsonNode body, List<Violation> extra) {
     List<Violation> violations = new ArrayList<>(validator.validate(body));
     if (!body.isObject()) {
       return Future.failedFuture(ApiException.invalid(violations));
@@ -72,10 +78,21 @@ final class ManifestBodies {
         refusals.add(endpointCheck.refusal(e.getValue()).map(r -> r.map(message -> new Violation(e.getKey(), message))));
       }
     }
-    return Future.all(refusals).compose(all -> {
+    JsonNode logo = body.get("logo_uri");
+    Future<LogoCheck.Finding> logoFinding = logo != null && logo.isTextual()
+        && violations.stream().noneMatch(v -> v.path().equals("logo_uri"))
+        ? logoCheck.check(logo.textValue())
+        : Future.succeededFuture(new LogoCheck.Fits());
+    List<Violation> warnings = new ArrayList<>();
+    return Future.all(Future.all(refusals), logoFinding).compose(all -> {
       refusals.forEach(f -> f.result().ifPresent(violations::add));
+      if (logoFinding.result() instanceof LogoCheck.WrongSize wrong) {
+        violations.add(new Violation("logo_uri", wrong.message()));
+      } else if (logoFinding.result() instanceof LogoCheck.NotChecked notChecked) {
+        warnings.add(new Violation("logo_uri", notChecked.message()));
+      }
       return violations.isEmpty()
-          ? Future.succeededFuture((ObjectNode) body)
+          ? Future.succeededFuture(new Checked((ObjectNode) body, warnings))
           : Future.failedFuture(ApiException.invalid(violations));
     });
   }

@@ -45,7 +45,7 @@ class InstallUpdateIT {
     vertx = Vertx.vertx();
     store = new InstallationStore(vertx, TestKafka.bootstrapServers(), InstallationTopics.create(), CIPHER);
     store.start().await(30, TimeUnit.SECONDS);
-    InstallApi api = new InstallApi(vertx, store, new FakeEndpointCheck("internal.example"), CIPHER, TOKEN,
+    InstallApi api = new InstallApi(vertx, store, new FakeEndpointCheck("internal.example"), LogoCheck.NONE, CIPHER, TOKEN,
         Clock.systemUTC(), GRACE, AccessTokens.fromSecretsKey(SecretCipher.generateKey(), Clock.systemUTC()));
     server = vertx.createHttpServer().requestHandler(api.router()).listen(0).await();
     client = WebClient.create(vertx);

@@ -45,7 +45,7 @@ class OAuthIT {
     vertx = Vertx.vertx();
     store = new InstallationStore(vertx, TestKafka.bootstrapServers(), InstallationTopics.create(), CIPHER);
     store.start().await(30, TimeUnit.SECONDS);
-    InstallApi api = new InstallApi(vertx, store, new FakeEndpointCheck(), CIPHER, ADMIN, Clock.systemUTC(),
+    InstallApi api = new InstallApi(vertx, store, new FakeEndpointCheck(), LogoCheck.NONE, CIPHER, ADMIN, Clock.systemUTC(),
         Duration.ofHours(1), AccessTokens.fromSecretsKey(SECRETS_KEY, CLOCK));
     server = vertx.createHttpServer().requestHandler(api.router()).listen(0).await();
     client = WebClient.create(vertx);

@@ -40,7 +40,7 @@ class OpenApiIT {
     vertx = Vertx.vertx();
     store = new InstallationStore(vertx, TestKafka.bootstrapServers(), InstallationTopics.create(), CIPHER);
     store.start().await(30, TimeUnit.SECONDS);
-    router = new InstallApi(vertx, store, new FakeEndpointCheck(), CIPHER, "token", Clock.systemUTC(),
+    router = new InstallApi(vertx, store, new FakeEndpointCheck(), LogoCheck.NONE, CIPHER, "token", Clock.systemUTC(),
         Duration.ZERO, AccessTokens.fromSecretsKey(SecretCipher.generateKey(), Clock.systemUTC())).router();
     server = vertx.createHttpServer().requestHandler(router).listen(0).await();
   }
