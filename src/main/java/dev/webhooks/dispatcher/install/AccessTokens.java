@@ -94,7 +94,8 @@ public final class AccessTokens {
       }
       return Optional.of(new Grant(clientId, accountId, Optional.ofNullable(claims.getStringClaim("scope")).orElse(""),
           expiry.toInstant()));
-    } catch (ParseException | JOSEException e) {
+    } catch (ParseException | JOSEException | RuntimeException e) {
+      // Whatever the bearer sent that is not our valid token is simply not a grant.
       return Optional.empty();
     }
   }

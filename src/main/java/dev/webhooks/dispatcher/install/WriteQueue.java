@@ -1,6 +1,7 @@
 package dev.webhooks.dispatcher.install;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
@@ -10,17 +11,20 @@ import java.util.function.Supplier;
  * writes of one instance; two instances writing the same installation at the same moment are not coordinated.
  */
 final class WriteQueue {
-  private final ConcurrentHashMap<String, Future<?>> tails = new ConcurrentHashMap<>();
+  /** Per installation, the future that completes when its latest queued change has finished. */
+  private final ConcurrentHashMap<String, Future<Void>> tails = new ConcurrentHashMap<>();
 
   /** Runs {@code change} once every earlier change of {@code id} has completed, whatever their outcome. */
   <T> Future<T> run(String id, Supplier<Future<T>> change) {
-    @SuppressWarnings("unchecked")
-    Future<T>[] mine = new Future[1];
-    tails.compute(id, (key, tail) -> {
-      Future<Void> turn = tail == null ? Future.succeededFuture() : tail.transform(done -> Future.succeededFuture());
-      mine[0] = turn.compose(ready -> change.get());
-      return mine[0];
-    });
-    return mine[0].onComplete(done -> tails.remove(id, mine[0]));
+    Promise<Void> finished = Promise.promise();
+    Future<Void> mine = finished.future();
+    Future<Void> previous = tails.put(id, mine);
+    Future<Void> turn = previous == null ? Future.succeededFuture() : previous;
+    return turn
+        .compose(ready -> change.get())
+        .onComplete(done -> {
+          tails.remove(id, mine);
+          finished.complete();
+        });
   }
 }

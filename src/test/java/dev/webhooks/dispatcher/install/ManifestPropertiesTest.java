@@ -71,6 +71,11 @@ class ManifestPropertiesTest {
 
   @Provide
   Arbitrary<JsonNode> mutatedExamples() {
+    return mutated();
+  }
+
+  /** The spec's example with up to four fields replaced by random JSON. */
+  static Arbitrary<JsonNode> mutated() {
     Arbitrary<String> pointers = Arbitraries.of("/client_name", "/description", "/scope", "/logo_uri",
         "/grant_types", "/response_types", "/redirect_uris", "/enabled", "/capabilities",
         "/capabilities/webhooks", "/capabilities/engagement",
@@ -95,7 +100,8 @@ class ManifestPropertiesTest {
         });
   }
 
-  private static Arbitrary<JsonNode> json(int depth) {
+  /** Random JSON up to {@code depth} levels, objects keyed mostly by the spec's own names. */
+  static Arbitrary<JsonNode> json(int depth) {
     Arbitrary<JsonNode> leaf = Arbitraries.oneOf(
         Arbitraries.strings().ofMaxLength(40).map(NODES::textNode),
         Arbitraries.of("https://a.example/h", "http://a.example", "/logo.png", "code", "client_credentials",
