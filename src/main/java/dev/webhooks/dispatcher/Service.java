@@ -135,8 +135,9 @@ public final class Service {
           new EventConsumer(consumer, config.eventsTopics(), new EventDecoder(config.maxEventBytes()), dispatcher));
       b.dispatcher = dispatcher;
 
-      AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), HostResolver.system(b.vertx));
-      LogoFetcher logos = new LogoFetcher(b.vertx, HostResolver.system(b.vertx), guard,
+      HostResolver resolver = HostResolver.system(b.vertx);
+      AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), resolver);
+      LogoFetcher logos = new LogoFetcher(b.vertx, resolver, guard,
           LogoTrust.withExtraCas(config.trustedCaPem()));
       InstallApi api = new InstallApi(b.vertx, b.store, guard, logos, cipher, b.credentials.adminToken(), Clock.systemUTC(),
           config.secretRotationGrace(), AccessTokens.fromSecretsKey(b.credentials.secretsKey(), Clock.systemUTC()));

@@ -123,7 +123,8 @@ public final class InstallApi {
   }
 
   private static boolean appMayCall(RoutingContext ctx, AccessTokens.Grant grant) {
-    Matcher call = APP_CALL.matcher(ctx.normalizedPath());
+    // The raw path, decoded once as path parameters are: extra or dot segments simply do not match.
+    Matcher call = APP_CALL.matcher(ctx.request().path());
     if (!call.matches()) {
       return false;
     }
@@ -170,7 +171,8 @@ public final class InstallApi {
     String id = ctx.pathParam("id");
     writes.run(id, () -> storedOfAccount(ctx)
             .compose(current -> ManifestBodies.json(ctx)
-                .compose(body -> bodies.checked(body, ManifestBodies.sameIdentity(body, id)))
+                .compose(body -> bodies.checked(body, ManifestBodies.sameIdentity(body, id,
+                    store.find(id).map(Installation::signingSecrets).orElse(List.of()))))
                 .compose(checked -> Revisions.expected(ctx, current.revision())
                     .compose(ok -> store.write(id, current.revise(Manifest.canonical(checked.body()), now())))
                     .onSuccess(installation -> respond(ctx, 200, installation, checked.warnings())))))

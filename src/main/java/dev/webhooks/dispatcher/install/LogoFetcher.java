@@ -90,6 +90,8 @@ public final class LogoFetcher implements LogoCheck {
         .compose(req -> req.send())
         .compose(response -> {
           if (response.statusCode() != 200) {
+            // Not reading the body: reset the stream, which is expected here and not worth an error log.
+            response.exceptionHandler(expected -> { });
             response.request().reset();
             return Future.failedFuture(new IllegalStateException("it answered HTTP " + response.statusCode()));
           }

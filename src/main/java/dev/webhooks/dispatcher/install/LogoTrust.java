@@ -1,5 +1,7 @@
 package dev.webhooks.dispatcher.install;
 
+import dev.webhooks.dispatcher.config.ConfigException;
+import io.vertx.core.net.TrustOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -10,7 +12,6 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.Optional;
-import io.vertx.core.net.TrustOptions;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
@@ -22,7 +23,7 @@ import javax.net.ssl.X509TrustManager;
 public final class LogoTrust {
   private LogoTrust() {}
 
-  /** Empty for the JDK's CAs alone; a file that cannot be read was already refused at start-up by the delivery side. */
+  /** Empty for the JDK's CAs alone; a file that cannot be read stops start-up naming the variable. */
   public static Optional<TrustOptions> withExtraCas(Optional<Path> pem) {
     if (pem.isEmpty()) {
       return Optional.empty();
@@ -43,7 +44,7 @@ public final class LogoTrust {
       factory.init(store);
       return Optional.of(TrustOptions.wrap(factory));
     } catch (IOException | GeneralSecurityException e) {
-      throw new IllegalStateException("DELIVERY_TRUSTED_CA_PEM " + pem.get() + " cannot be read: " + e.getMessage(), e);
+      throw new ConfigException("DELIVERY_TRUSTED_CA_PEM " + pem.get() + " cannot be read: " + e.getMessage());
     }
   }
 

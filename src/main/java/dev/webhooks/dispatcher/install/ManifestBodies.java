@@ -97,14 +97,22 @@ final class ManifestBodies {
     });
   }
 
-  /** An update may repeat the installation's id (a read, changed, sent back) but never name another one. */
-  static List<Violation> sameIdentity(JsonNode body, String id) {
+  /**
+   * An update may repeat the installation's id and secret (a read, changed, sent back) but never change them: the id
+   * is fixed, and a secret changes only by rotation.
+   */
+  static List<Violation> sameIdentity(JsonNode body, String id, List<String> secrets) {
     List<Violation> out = new ArrayList<>();
     for (String field : List.of("id", "client_id")) {
       JsonNode value = body.get(field);
       if (value != null && !(value.isTextual() && value.textValue().equals(id))) {
         out.add(new Violation(field, "must be this installation's id (" + id + ") or left out; it cannot change"));
       }
+    }
+    JsonNode secret = body.get("client_secret");
+    if (secret != null && !(secret.isTextual() && secrets.contains(secret.textValue()))) {
+      out.add(new Violation("client_secret", "cannot be changed by an update; rotate it with POST "
+          + ".../installations/" + id + "/secret, or leave it out"));
     }
     return out;
   }

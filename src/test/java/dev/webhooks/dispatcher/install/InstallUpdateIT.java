@@ -165,7 +165,7 @@ class InstallUpdateIT {
   @Test
   void refusesBadUpdatesWithTheDocumentedErrors() {
     String id = json(send(HttpMethod.POST, base(), specExample(), null)).get("id").asText();
-    ObjectNode invalid = specExample().put("client_id", "another-id");
+    ObjectNode invalid = specExample().put("client_id", "another-id").put("client_secret", "a-new-secret-chosen");
     ((ObjectNode) invalid.at("/capabilities/webhooks/ms.MessagingEventNotification.ContentEvent"))
         .put("max_retries", 6);
 
@@ -182,6 +182,7 @@ class InstallUpdateIT {
 
     assertThat(bad.statusCode()).isEqualTo(400);
     assertThat(json(bad).get("errors").findValuesAsText("path")).containsExactlyInAnyOrder("client_id",
+        "client_secret",
         "capabilities.webhooks['ms.MessagingEventNotification.ContentEvent'].max_retries");
     assertThat(missing.statusCode()).isEqualTo(404);
     assertThat(otherAccount.statusCode()).isEqualTo(404);
