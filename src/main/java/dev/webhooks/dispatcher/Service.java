@@ -137,10 +137,10 @@ public final class Service {
 
       HostResolver resolver = HostResolver.system(b.vertx);
       AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), resolver);
-      LogoFetcher logos = new LogoFetcher(b.vertx, resolver, guard,
-          LogoTrust.withExtraCas(config.trustedCaPem()));
-      InstallApi api = new InstallApi(b.vertx, b.store, guard, logos, cipher, b.credentials.adminToken(), Clock.systemUTC(),
-          config.secretRotationGrace(), AccessTokens.fromSecretsKey(b.credentials.secretsKey(), Clock.systemUTC()));
+      LogoFetcher logos = new LogoFetcher(b.vertx, resolver, guard, LogoTrust.withExtraCas(config.trustedCaPem()));
+      AccessTokens tokens = AccessTokens.fromSecretsKey(b.credentials.secretsKey(), Clock.systemUTC());
+      InstallApi api = new InstallApi(b.vertx, b.store, guard, logos, cipher, b.credentials.adminToken(),
+          Clock.systemUTC(), config.secretRotationGrace(), tokens);
       b.apiServer = await(b.vertx.createHttpServer().requestHandler(api.router()).listen(config.httpPort()));
       b.started = true;
       return new Service(b);
