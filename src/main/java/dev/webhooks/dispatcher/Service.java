@@ -8,8 +8,11 @@ import dev.webhooks.dispatcher.delivery.AddressGuard;
 import dev.webhooks.dispatcher.delivery.Courier;
 import dev.webhooks.dispatcher.delivery.HostResolver;
 import dev.webhooks.dispatcher.delivery.KafkaDeadLetterWriter;
+import dev.webhooks.dispatcher.install.AccessTokens;
 import dev.webhooks.dispatcher.install.InstallApi;
 import dev.webhooks.dispatcher.install.InstallationStore;
+import dev.webhooks.dispatcher.install.LogoFetcher;
+import dev.webhooks.dispatcher.install.LogoTrust;
 import dev.webhooks.dispatcher.install.SecretCipher;
 import dev.webhooks.dispatcher.intake.EventConsumer;
 import dev.webhooks.dispatcher.intake.EventDecoder;
@@ -135,8 +138,12 @@ public final class Service {
           new EventConsumer(consumer, config.eventsTopics(), new EventDecoder(config.maxEventBytes()), dispatcher));
       b.dispatcher = dispatcher;
 
-      AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), HostResolver.system(b.vertx));
-      InstallApi api = new InstallApi(b.vertx, b.store, guard, cipher, b.credentials.adminToken(), Clock.systemUTC());
+      HostResolver resolver = HostResolver.system(b.vertx);
+      AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), resolver);
+      LogoFetcher logos = new LogoFetcher(b.vertx, resolver, guard, LogoTrust.withExtraCas(config.trustedCaPem()));
+      AccessTokens tokens = AccessTokens.fromSecretsKey(b.credentials.secretsKey(), Clock.systemUTC());
+      InstallApi api = new InstallApi(b.vertx, b.store, guard, logos, cipher, b.credentials.adminToken(),
+          Clock.systemUTC(), config.secretRotationGrace(), tokens);
       b.apiServer = await(b.vertx.createHttpServer().requestHandler(api.router()).listen(config.httpPort()));
       b.started = true;
       return new Service(b);

@@ -10,7 +10,7 @@ import org.apache.logging.log4j.core.config.Configurator;
 
 /**
  * The command line's first word picks what the jar does. {@link #run} returns an exit code for the tool commands
- * ({@code publish}, {@code receive}, {@code help}) and an empty result when the service itself should start (no
+ * ({@code publish}, {@code receive}, {@code validate-manifest}, {@code help}) and an empty result when the service itself should start (no
  * arguments, or {@code serve}).
  */
 public final class Commands {
@@ -31,7 +31,9 @@ public final class Commands {
           new Command("publish", "Publish event files to the events topic, as a producer would.",
               PublishCommand.USAGE, Commands::publish),
           new Command("receive", "Run a local HTTPS webhook receiver that prints and verifies every delivery.",
-              ReceiveCommand.USAGE, (args, env, out, err) -> ReceiveCommand.run(args, out, err)));
+              ReceiveCommand.USAGE, (args, env, out, err) -> ReceiveCommand.run(args, out, err)),
+          new Command("validate-manifest", "Check an app manifest file offline: every problem with its path.",
+              ValidateManifestCommand.USAGE, (args, env, out, err) -> ValidateManifestCommand.run(args, out, err)));
 
   private Commands() {}
 
@@ -71,12 +73,12 @@ public final class Commands {
     StringBuilder b = new StringBuilder();
     b.append("Usage: java -jar webhook-dispatcher.jar [COMMAND] [OPTIONS]").append(n).append(n);
     b.append("Commands:").append(n);
-    b.append(String.format("  %-9s %s%n", "serve",
+    b.append(String.format("  %-17s %s%n", "serve",
         "Run the dispatcher (the default without a command); configured by environment variables."));
     for (Command command : COMMANDS) {
-      b.append(String.format("  %-9s %s%n  %-9s   %s%n", command.name(), command.summary(), "", command.usage()));
+      b.append(String.format("  %-17s %s%n  %-17s   %s%n", command.name(), command.summary(), "", command.usage()));
     }
-    b.append(String.format("  %-9s %s%n", "help", "Show this text (also --help, -h; COMMAND --help for one command)."));
+    b.append(String.format("  %-17s %s%n", "help", "Show this text (also --help, -h; COMMAND --help for one command)."));
     b.append(n).append("Try it locally: start the dispatcher, `receive --secret <client_secret>`, install")
         .append(" examples/manifest.json, then `publish --account 123 examples/content-event.json`.").append(n);
     return b.toString();

@@ -35,7 +35,8 @@ public record Config(
     double retryMultiplier,
     Duration retryMaxDelay,
     int maxInFlightPerPartition,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    Duration secretRotationGrace) {
 
   /** Whether the service runs its own single-node broker: the default, when no bootstrap servers are given. */
   public boolean embeddedKafka() {
@@ -72,7 +73,8 @@ public record Config(
             r.decimal("RETRY_MULTIPLIER", 2.0, 1.0, 100.0),
             r.millis("RETRY_MAX_DELAY_MS", 60_000),
             r.integer("MAX_IN_FLIGHT_PER_PARTITION", 1000, 1, 1_000_000),
-            r.millis("SHUTDOWN_GRACE_MS", 20_000));
+            r.millis("SHUTDOWN_GRACE_MS", 20_000),
+            Duration.ofSeconds(r.integer("SECRET_ROTATION_GRACE_S", 86_400, 0, 30 * 86_400)));
     r.failIfAnyError();
     return config;
   }

@@ -25,9 +25,14 @@ record Credentials(String clientId, String clientSecret) {
     if (body.hasNonNull("client_id")) {
       return new Credentials(body.get("client_id").textValue(), body.get("client_secret").textValue());
     }
+    return new Credentials(UUID.randomUUID().toString(), newSecret());
+  }
+
+  /** A new random client secret (a rotation's, or a new installation's). */
+  static String newSecret() {
     byte[] secret = new byte[SECRET_BYTES];
     RANDOM.nextBytes(secret);
-    return new Credentials(UUID.randomUUID().toString(), Base64.getUrlEncoder().withoutPadding().encodeToString(secret));
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
   }
 
   /** What is wrong with the credentials a body imports; empty when it imports none. */

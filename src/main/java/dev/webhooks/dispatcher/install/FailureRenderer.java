@@ -42,6 +42,7 @@ final class FailureRenderer implements Handler<RoutingContext> {
       case 413 -> new ApiException(413, "too-large", "the body must be at most " + InstallApi.BODY_LIMIT / 1024
           + " KiB");
       case 404 -> new ApiException(404, "not-found", "no such resource");
+      case 405 -> new ApiException(405, "method-not-allowed", "this method is not allowed on this resource");
       case 400 -> new ApiException(400, "bad-request", "the request cannot be read");
       default -> {
         LOG.error("Install API call failed: {} {}", ctx.request().method(), ctx.request().path(), ctx.failure());

@@ -1,10 +1,8 @@
 package dev.webhooks.dispatcher.install;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.webhooks.dispatcher.signing.Signer;
@@ -12,22 +10,24 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.io.IOException;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * The App Install REST API (DESIGN 1.4) as a router: install, list, read and delete an account's apps. Every call needs
+ * The App Install REST API (DESIGN 1.4) as a router: install, list, read, update (enable, disable) and delete an
+ * account's apps, and rotate an app's client secret. Every call needs
  * the admin bearer token. Handlers are flat future chains that fail with {@link ApiException}; one failure handler
  * renders every error body.
  */
@@ -37,29 +37,44 @@ public final class InstallApi {
   private static final String ANY_PATH = "/api/account/[^/]+/configuration/app-install/installations(/.*)?";
   /** DESIGN 1.4: a manifest is a few KiB; anything bigger is a mistake or an attack. */
   static final int BODY_LIMIT = 64 * 1024;
-  private static final ObjectMapper MAPPER =
-      JsonMapper.builder().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
+  /** A token request is a few short form fields. */
+  private static final int FORM_LIMIT = 8 * 1024;
+  /** The calls an app's own access token may make: read its installation, rotate its secret. */
+  private static final Pattern APP_CALL =
+      Pattern.compile("/api/account/([^/]+)/configuration/app-install/installations/([^/]+)(/secret)?");
+  /** The OpenAPI 3 document of this API, served without a token: it describes the API and holds no data. */
+  public static final String OPENAPI_PATH = "/openapi.yaml";
+  private static final ObjectMapper MAPPER = ManifestBodies.MAPPER;
 
   private final Vertx vertx;
   private final InstallationStore store;
-  private final ManifestValidator validator;
-  private final EndpointCheck endpointCheck;
+  private final ManifestBodies bodies;
   private final SecretCipher cipher;
   private final byte[] tokenDigest;
   private final Clock clock;
+  private final Duration rotationGrace;
+  private final AccessTokens tokens;
+  private final WriteQueue writes = new WriteQueue();
+  private final Buffer openApi = OpenApiDocument.load();
 
-  public InstallApi(Vertx vertx, InstallationStore store, EndpointCheck endpointCheck, SecretCipher cipher,
-      String adminToken, Clock clock) {
+  /**
+   * @param logoCheck the 70x70 check of an https {@code logo_uri}
+   * @param rotationGrace how long a rotated-out client secret still signs ({@code SECRET_ROTATION_GRACE_S})
+   * @param tokens issues and checks the apps' OAuth access tokens
+   */
+  public InstallApi(Vertx vertx, InstallationStore store, EndpointCheck endpointCheck, LogoCheck logoCheck,
+      SecretCipher cipher, String adminToken, Clock clock, Duration rotationGrace, AccessTokens tokens) {
     this.vertx = vertx;
     this.store = store;
-    this.validator = new ManifestValidator();
-    this.endpointCheck = endpointCheck;
+    this.bodies = new ManifestBodies(endpointCheck, logoCheck);
     this.cipher = cipher;
     if (adminToken == null || adminToken.isBlank()) {
       throw new IllegalArgumentException("the admin token must not be empty");
     }
     this.tokenDigest = sha256(adminToken);
     this.clock = clock;
+    this.rotationGrace = rotationGrace;
+    this.tokens = tokens;
   }
 
   /**
@@ -73,30 +88,66 @@ public final class InstallApi {
     router.post(BASE).handler(this::install);
     router.get(BASE).handler(this::list);
     router.get(BASE + "/:id").handler(this::read);
+    router.put(BASE + "/:id").handler(this::update);
+    router.post(BASE + "/:id").handler(this::overridden);
     router.delete(BASE + "/:id").handler(this::delete);
+    router.post(BASE + "/:id/secret").handler(this::rotate);
+    router.get(OPENAPI_PATH).handler(this::openApi);
+    router.post(TokenEndpoint.PATH).handler(BodyHandler.create(false).setBodyLimit(FORM_LIMIT))
+        .handler(new TokenEndpoint(store, tokens));
     router.route().failureHandler(new FailureRenderer());
     return router;
   }
 
+  /**
+   * The admin token may do everything. An app's OAuth access token may read its own installation and rotate its own
+   * secret, nothing else (403). Anything else is 401 with no detail.
+   */
   private void authenticate(RoutingContext ctx) {
     String header = Optional.ofNullable(ctx.request().getHeader(HttpHeaders.AUTHORIZATION)).orElse("");
-    boolean bearer = header.regionMatches(true, 0, "Bearer ", 0, 7);
+    String token = header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
     // Digests have one length, so the comparison's time says nothing about the token, not even its length.
-    if (bearer && MessageDigest.isEqual(tokenDigest, sha256(header.substring(7).trim()))) {
+    if (!token.isEmpty() && MessageDigest.isEqual(tokenDigest, sha256(token))) {
+      ctx.next();
+      return;
+    }
+    Optional<AccessTokens.Grant> grant = token.isEmpty() ? Optional.empty() : tokens.verify(token);
+    if (grant.isEmpty()) {
+      ctx.fail(new ApiException(401, "unauthorized", "a valid bearer token is required"));
+    } else if (appMayCall(ctx, grant.get())) {
       ctx.next();
     } else {
-      ctx.fail(new ApiException(401, "unauthorized", "a valid bearer token is required"));
+      ctx.fail(new ApiException(403, "forbidden",
+          "an app's access token may only read its own installation and rotate its own secret"));
     }
+  }
+
+  private static boolean appMayCall(RoutingContext ctx, AccessTokens.Grant grant) {
+    // The raw path, decoded once as path parameters are: extra or dot segments simply do not match.
+    Matcher call = APP_CALL.matcher(ctx.request().path());
+    if (!call.matches()) {
+      return false;
+    }
+    boolean own = decode(call.group(1)).equals(grant.accountId()) && decode(call.group(2)).equals(grant.clientId());
+    boolean rotation = call.group(3) != null;
+    HttpMethod method = ctx.request().method();
+    return own && (rotation ? method == HttpMethod.POST : method == HttpMethod.GET);
+  }
+
+  private static String decode(String segment) {
+    return URLDecoder.decode(segment.replace("+", "%2B"), StandardCharsets.UTF_8);
   }
 
   private void install(RoutingContext ctx) {
     String accountId = ctx.pathParam("accountId");
-    manifestOf(ctx)
-        .compose(this::checked)
-        .map(body -> draft(accountId, body))
-        .compose(this::claimClientId)
-        .compose(draft -> store.write(draft.id(), draft.record()))
-        .onSuccess(installation -> respond(ctx, 201, installation))
+    ManifestBodies.json(ctx)
+        .compose(body -> bodies.checked(body, Credentials.violations(body)))
+        .compose(checked -> {
+          Draft draft = draft(accountId, checked.body());
+          return writes.run(draft.id(), () -> claimClientId(draft)
+              .compose(claimed -> store.write(claimed.id(), claimed.record())))
+              .onSuccess(installation -> respond(ctx, 201, installation, checked.warnings()));
+        })
         .onFailure(ctx::fail);
   }
 
@@ -112,66 +163,70 @@ public final class InstallApi {
         .onFailure(ctx::fail);
   }
 
+  /**
+   * A full update: the body is the whole manifest (enabled true/false disables or enables the app). With
+   * {@code If-Match} (or {@code ac-revision}) it applies only to that revision, else 412.
+   */
+  private void update(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    writes.run(id, () -> storedOfAccount(ctx)
+            .compose(current -> ManifestBodies.json(ctx)
+                .compose(body -> bodies.checked(body, ManifestBodies.sameIdentity(body, id,
+                    store.find(id).map(Installation::signingSecrets).orElse(List.of()))))
+                .compose(checked -> Revisions.expected(ctx, current.revision())
+                    .compose(ok -> store.write(id, current.revise(Manifest.canonical(checked.body()), now())))
+                    .onSuccess(installation -> respond(ctx, 200, installation, checked.warnings())))))
+        .onFailure(ctx::fail);
+  }
+
+  /** {@code X-HTTP-Method-Override: PUT} on a POST is an update, as the modelled API allows; nothing else is. */
+  private void overridden(RoutingContext ctx) {
+    String override = Optional.ofNullable(ctx.request().getHeader("X-HTTP-Method-Override")).orElse("").trim();
+    if (override.equalsIgnoreCase("PUT")) {
+      update(ctx);
+    } else {
+      ctx.fail(new ApiException(405, "method-not-allowed",
+          "POST on an installation needs X-HTTP-Method-Override: PUT; use PUT, GET or DELETE"));
+    }
+  }
+
   private void delete(RoutingContext ctx) {
-    ofAccount(ctx)
-        .compose(installation -> store.delete(installation.id()))
+    String id = ctx.pathParam("id");
+    writes.run(id, () -> storedOfAccount(ctx)
+            .compose(current -> Revisions.expected(ctx, current.revision()))
+            .compose(ok -> store.delete(id)))
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }
 
-  /** The body as a JSON tree: 415 unless it is declared JSON, 400 when it does not parse. */
-  private Future<JsonNode> manifestOf(RoutingContext ctx) {
-    String type = Optional.ofNullable(ctx.request().getHeader(HttpHeaders.CONTENT_TYPE)).orElse("")
-        .toLowerCase(Locale.ROOT);
-    String mediaType = type.split(";", 2)[0].trim();
-    if (!mediaType.equals("application/json") && !mediaType.endsWith("+json")) {
-      return Future.failedFuture(new ApiException(415, "unsupported-media-type",
-          "the body must be JSON, sent with Content-Type: application/json"));
-    }
-    try {
-      Buffer body = ctx.body().buffer();
-      JsonNode json = body == null ? null : MAPPER.readTree(body.getBytes());
-      if (json == null || json.isMissingNode()) {
-        return Future.failedFuture(ApiException.invalid(List.of(new Violation(ManifestValidator.ROOT,
-            "the body is empty; send the app manifest"))));
-      }
-      return Future.succeededFuture(json);
-    } catch (JsonProcessingException e) {
-      return Future.failedFuture(ApiException.invalid(List.of(new Violation(ManifestValidator.ROOT,
-          "is not valid JSON: " + e.getOriginalMessage()))));
-    } catch (IOException e) {
-      return Future.failedFuture(e);
-    }
+  /**
+   * Issues a new client secret and answers it once, in the installation's {@code client_secret}. The previous one
+   * still signs {@code webhook-signature} for the grace period, then is forgotten.
+   */
+  private void rotate(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    writes.run(id, () -> storedOfAccount(ctx)
+            .map(current -> current.rotate(cipher.encrypt(Credentials.newSecret(), id), now(),
+                rotationGrace.toSeconds()))
+            .compose(next -> store.write(id, next)))
+        .onSuccess(installation -> respond(ctx, 200, installation))
+        .onFailure(ctx::fail);
   }
 
-  /** Every violation at once: the manifest's, the imported credentials', and each endpoint the check refuses. */
-  private Future<ObjectNode> checked(JsonNode body) {
-    List<Violation> violations = new ArrayList<>(validator.validate(body));
-    if (!body.isObject()) {
-      return Future.failedFuture(ApiException.invalid(violations));
-    }
-    violations.addAll(Credentials.violations(body));
-    List<Future<Optional<Violation>>> refusals = new ArrayList<>();
-    for (Map.Entry<String, String> e : Manifest.endpointsByPath(body).entrySet()) {
-      if (violations.stream().noneMatch(v -> v.path().equals(e.getKey()))) {
-        refusals.add(endpointCheck.refusal(e.getValue()).map(r -> r.map(message -> new Violation(e.getKey(), message))));
-      }
-    }
-    return Future.all(refusals).compose(all -> {
-      refusals.forEach(f -> f.result().ifPresent(violations::add));
-      return violations.isEmpty()
-          ? Future.succeededFuture((ObjectNode) body)
-          : Future.failedFuture(ApiException.invalid(violations));
-    });
+  private void openApi(RoutingContext ctx) {
+    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/yaml; charset=utf-8").end(openApi);
+  }
+
+  private long now() {
+    return clock.instant().getEpochSecond();
   }
 
   /** What to write: imported credentials, or a new random client id and secret. */
   private Draft draft(String accountId, ObjectNode body) {
     Credentials credentials = Credentials.of(body);
     String id = credentials.clientId();
-    long now = clock.instant().getEpochSecond();
     return new Draft(id, StoredInstallation.create(id, accountId, Manifest.canonical(body), credentials.clientSecret(),
-        cipher, now));
+        cipher, now()));
   }
 
   /** 409 when the client id is installed already. Two instances importing one id at the same moment both win. */
@@ -190,11 +245,27 @@ public final class InstallApi {
         .orElseGet(() -> Future.failedFuture(ApiException.notFound("installation " + id)));
   }
 
+  /** As {@link #ofAccount}, the record as stored, to build the next revision from. */
+  private Future<StoredInstallation> storedOfAccount(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    return store.stored(id)
+        .filter(i -> i.accountId().equals(ctx.pathParam("accountId")))
+        .map(Future::succeededFuture)
+        .orElseGet(() -> Future.failedFuture(ApiException.notFound("installation " + id)));
+  }
+
   private record Draft(String id, StoredInstallation record) {}
 
   private static void respond(RoutingContext ctx, int status, Installation installation) {
+    respond(ctx, status, installation, List.of());
+  }
+
+  /** With {@code "warnings":[{"path","message"}]} when something could not be checked (an unreachable logo). */
+  private static void respond(RoutingContext ctx, int status, Installation installation, List<Violation> warnings) {
     ctx.response().putHeader("ac-revision", installation.revision());
-    send(ctx, status, representation(installation));
+    ObjectNode body = representation(installation);
+    warnings.forEach(w -> body.withArray("warnings").addObject().put("path", w.path()).put("message", w.message()));
+    send(ctx, status, body);
   }
 
   /** Every manifest field, plus the identity and credentials the server keeps apart. */

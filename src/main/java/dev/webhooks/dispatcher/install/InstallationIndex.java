@@ -15,9 +15,12 @@ final class InstallationIndex {
 
   private final ConcurrentHashMap<String, Loaded> byId = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, List<Installation>> byAccount = new ConcurrentHashMap<>();
+  /** When the next rotated-out secret stops signing, epoch seconds; only the writing thread uses it. */
+  private long nextExpiry = Long.MAX_VALUE;
 
   void put(StoredInstallation stored, Installation installation) {
     String id = installation.id();
+    nextExpiry = Math.min(nextExpiry, stored.nextExpiry(0));
     Loaded previous = byId.put(id, new Loaded(stored, installation));
     if (previous != null && !previous.stored().accountId().equals(stored.accountId())) {
       unlist(previous.stored().accountId(), id);
@@ -47,6 +50,25 @@ final class InstallationIndex {
 
   Optional<StoredInstallation> stored(String id) {
     return Optional.ofNullable(byId.get(id)).map(Loaded::stored);
+  }
+
+  /**
+   * Opens again every installation whose previous secret expired by {@code now}, so that it no longer signs. Cheap
+   * when nothing is due: one comparison. Called by the one writing thread.
+   */
+  void expire(long nowSeconds, java.util.function.BiFunction<String, StoredInstallation, Installation> open) {
+    if (nowSeconds < nextExpiry) {
+      return;
+    }
+    long next = Long.MAX_VALUE;
+    for (Loaded loaded : List.copyOf(byId.values())) {
+      StoredInstallation stored = loaded.stored();
+      if (loaded.installation().signingSecrets().size() != stored.signingCount(nowSeconds)) {
+        put(stored, open.apply(loaded.installation().id(), stored));
+      }
+      next = Math.min(next, stored.nextExpiry(nowSeconds));
+    }
+    nextExpiry = next;
   }
 
   int size() {

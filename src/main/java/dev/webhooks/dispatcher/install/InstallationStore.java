@@ -205,6 +205,8 @@ public final class InstallationStore implements InstallationView {
     for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL)) {
       apply(record);
     }
+    index.expire(clock.instant().getEpochSecond(), (id, stored) -> stored.open(id, cipher,
+        clock.instant().getEpochSecond()));
     Map<TopicPartition, Long> positions = positions(partitions);
     applied.advance(positions);
     if (!caughtUpFlag && reached(positions, end)) {

@@ -39,7 +39,31 @@ public final class ManifestValidator {
       Set.of(
           "content-type", "content-length", "content-encoding", "host", "transfer-encoding", "connection",
           "keep-alive", "te", "trailer", "upgrade", "expect", "proxy-authorization", "proxy-connection");
+  private static final Set<String> CAPABILITIES = Set.of("webhooks", "engagement");
   private static final List<String> RESERVED_PREFIXES = List.of("x-liveperson-", "webhook-");
+
+  /**
+   * Every violation of a manifest file as the API would report it, with no I/O: not JSON, the manifest's rules, and
+   * imported credentials. (The endpoint and logo checks need the network and are left to the API.)
+   */
+  public List<Violation> validateDocument(byte[] json) {
+    JsonNode manifest;
+    try {
+      manifest = ManifestBodies.MAPPER.readTree(json);
+    } catch (java.io.IOException e) {
+      String reason = e instanceof com.fasterxml.jackson.core.JsonProcessingException p ? p.getOriginalMessage()
+          : e.getMessage();
+      return List.of(new Violation(ROOT, "is not valid JSON: " + reason));
+    }
+    if (manifest == null || manifest.isMissingNode()) {
+      return List.of(new Violation(ROOT, "the document is empty; it must be the app manifest"));
+    }
+    List<Violation> out = new ArrayList<>(validate(manifest));
+    if (manifest.isObject()) {
+      out.addAll(Credentials.violations(manifest));
+    }
+    return out;
+  }
 
   /** Every violation of the manifest; empty when it may be installed. */
   public List<Violation> validate(JsonNode manifest) {
@@ -54,6 +78,7 @@ public final class ManifestValidator {
     if (enabled != null && !enabled.isBoolean()) {
       out.add(new Violation("enabled", "must be true or false"));
     }
+    ClientFieldRules.validate(manifest, out);
     capabilities(manifest.get("capabilities"), out);
     return out;
   }
@@ -82,7 +107,7 @@ public final class ManifestValidator {
     }
   }
 
-  private static void lengthChecked(String path, JsonNode value, int min, int max, List<Violation> out) {
+  static void lengthChecked(String path, JsonNode value, int min, int max, List<Violation> out) {
     if (!value.isTextual()) {
       out.add(new Violation(path, "must be a string"));
       return;
@@ -100,6 +125,16 @@ public final class ManifestValidator {
     if (!capabilities.isObject()) {
       out.add(new Violation("capabilities", "must be an object"));
       return;
+    }
+    for (Iterator<String> it = capabilities.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      if (!CAPABILITIES.contains(key)) {
+        out.add(new Violation("capabilities." + key, "is not a capability; supported: webhooks, engagement"));
+      }
+    }
+    JsonNode engagement = capabilities.get("engagement");
+    if (engagement != null) {
+      EngagementRules.validate(engagement, out);
     }
     JsonNode webhooks = capabilities.get("webhooks");
     if (webhooks == null) {

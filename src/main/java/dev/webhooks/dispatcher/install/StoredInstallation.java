@@ -58,13 +58,50 @@ public record StoredInstallation(
     return new StoredInstallation(accountId, newManifest, secrets, clientIdIssuedAt, revision + 1, nowSeconds);
   }
 
+  /**
+   * The next revision with a new current secret (sealed for this id): the previous current one keeps signing until
+   * {@code now + graceSeconds}, earlier ones until their own expiry; those already expired are dropped.
+   */
+  public StoredInstallation rotate(String sealedSecret, long nowSeconds, long graceSeconds) {
+    List<Secret> next = new ArrayList<>();
+    next.add(new Secret(sealedSecret, nowSeconds, 0));
+    for (int i = 0; i < secrets.size(); i++) {
+      Secret s = secrets.get(i);
+      long expiresAt = i == 0 || s.expiresAt() == 0 ? nowSeconds + graceSeconds : s.expiresAt();
+      if (expiresAt > nowSeconds) {
+        next.add(new Secret(s.sealed(), s.createdAt(), expiresAt));
+      }
+    }
+    return new StoredInstallation(accountId, manifest, next, clientIdIssuedAt, revision + 1, nowSeconds);
+  }
+
+  /** The earliest expiry of a secret that still signs at {@code now}, or {@link Long#MAX_VALUE} when none expires. */
+  public long nextExpiry(long nowSeconds) {
+    return secrets.stream().mapToLong(Secret::expiresAt).filter(e -> e > nowSeconds).min().orElse(Long.MAX_VALUE);
+  }
+
+  /** How many secrets sign at {@code now}: the current one, and those not yet expired. */
+  int signingCount(long nowSeconds) {
+    int count = 0;
+    for (int i = 0; i < secrets.size(); i++) {
+      if (signs(i, nowSeconds)) {
+        count++;
+      }
+    }
+    return count;
+  }
+
+  private boolean signs(int i, long nowSeconds) {
+    long expiresAt = secrets.get(i).expiresAt();
+    return i == 0 || expiresAt == 0 || expiresAt > nowSeconds;
+  }
+
   /** The installation the dispatcher serves: secrets decrypted, current first, those expired at {@code now} left out. */
   public Installation open(String id, SecretCipher cipher, long nowSeconds) {
     List<String> signing = new ArrayList<>();
     for (int i = 0; i < secrets.size(); i++) {
-      Secret s = secrets.get(i);
-      if (i == 0 || s.expiresAt() == 0 || s.expiresAt() > nowSeconds) {
-        signing.add(cipher.decrypt(s.sealed(), id));
+      if (signs(i, nowSeconds)) {
+        signing.add(cipher.decrypt(secrets.get(i).sealed(), id));
       }
     }
     return new Installation(id, accountId, Manifest.enabled(manifest), Manifest.webhooks(manifest), signing, manifest,

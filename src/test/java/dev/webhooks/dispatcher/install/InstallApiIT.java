@@ -46,8 +46,9 @@ class InstallApiIT {
     topic = InstallationTopics.create();
     store = new InstallationStore(vertx, TestKafka.bootstrapServers(), topic, CIPHER);
     store.start().await(30, TimeUnit.SECONDS);
-    InstallApi api = new InstallApi(vertx, store, new FakeEndpointCheck("internal.example"), CIPHER, TOKEN,
-        Clock.fixed(NOW, ZoneOffset.UTC));
+    InstallApi api = new InstallApi(vertx, store, new FakeEndpointCheck("internal.example"), LogoCheck.NONE, CIPHER, TOKEN,
+        Clock.fixed(NOW, ZoneOffset.UTC), java.time.Duration.ofSeconds(60),
+        AccessTokens.fromSecretsKey(SecretCipher.generateKey(), Clock.systemUTC()));
     server = vertx.createHttpServer().requestHandler(api.router()).listen(0).await();
     client = WebClient.create(vertx);
   }

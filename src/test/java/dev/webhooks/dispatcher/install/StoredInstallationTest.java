@@ -49,6 +49,22 @@ class StoredInstallationTest {
   }
 
   @Test
+  void rotationPutsTheNewSecretFirstAndExpiresThePreviousOneAfterTheGrace() {
+    StoredInstallation first = StoredInstallation.create("app-1", "acc", Manifests.specExample(), "one", cipher, NOW);
+    StoredInstallation second = first.rotate(cipher.encrypt("two", "app-1"), NOW + 10, 100);
+    StoredInstallation third = second.rotate(cipher.encrypt("three", "app-1"), NOW + 20, 100);
+
+    assertThat(second.revision()).isEqualTo(2);
+    assertThat(second.open("app-1", cipher, NOW + 10).signingSecrets()).containsExactly("two", "one");
+    assertThat(second.open("app-1", cipher, NOW + 110).signingSecrets()).containsExactly("two");
+    assertThat(second.nextExpiry(NOW + 10)).isEqualTo(NOW + 110);
+    assertThat(third.open("app-1", cipher, NOW + 20).signingSecrets()).containsExactly("three", "two", "one");
+    assertThat(third.open("app-1", cipher, NOW + 115).signingSecrets()).containsExactly("three", "two");
+    assertThat(third.signingCount(NOW + 120)).isEqualTo(1);
+    assertThat(first.rotate(cipher.encrypt("now", "app-1"), NOW, 0).secrets()).hasSize(1);
+  }
+
+  @Test
   void refusesValuesItDoesNotUnderstand() {
     assertThatThrownBy(() -> StoredInstallation.fromJson("nope".getBytes(StandardCharsets.UTF_8)))
         .isInstanceOf(IllegalArgumentException.class);

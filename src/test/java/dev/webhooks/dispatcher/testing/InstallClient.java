@@ -42,6 +42,32 @@ public record InstallClient(int port, String adminToken) {
     return parse(response.body());
   }
 
+  /** One installation, as the API reads it; null when it answers 404. */
+  public JsonNode read(String account, String id) {
+    HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(installations(account) + "/" + id))
+        .header("Authorization", "Bearer " + adminToken)
+        .build());
+    if (response.statusCode() == 404) {
+      return null;
+    }
+    if (response.statusCode() != 200) {
+      throw new AssertionError("read answered " + response.statusCode() + ": " + response.body());
+    }
+    return parse(response.body());
+  }
+
+  /** Rotates the app's client secret; the answer carries the new one. */
+  public JsonNode rotateSecret(String account, String id) {
+    HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(installations(account) + "/" + id + "/secret"))
+        .header("Authorization", "Bearer " + adminToken)
+        .POST(HttpRequest.BodyPublishers.noBody())
+        .build());
+    if (response.statusCode() != 200) {
+      throw new AssertionError("rotation answered " + response.statusCode() + ": " + response.body());
+    }
+    return parse(response.body());
+  }
+
   public static JsonNode parse(String json) {
     try {
       return JSON.readTree(json);

@@ -1,0 +1,61 @@
+package dev.webhooks.dispatcher.install;
+
+import dev.webhooks.dispatcher.config.ConfigException;
+import io.vertx.core.net.TrustOptions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.Optional;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * The CAs the logo fetch trusts: the JDK's, plus those of {@code DELIVERY_TRUSTED_CA_PEM}, as deliveries do. (A copy
+ * of {@code delivery.Trust}, which is package-private there; the two should become one.)
+ */
+public final class LogoTrust {
+  private LogoTrust() {}
+
+  /** Empty for the JDK's CAs alone; a file that cannot be read stops start-up naming the variable. */
+  public static Optional<TrustOptions> withExtraCas(Optional<Path> pem) {
+    if (pem.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+      store.load(null, null);
+      int n = 0;
+      for (X509Certificate ca : defaultTrustManager().getAcceptedIssuers()) {
+        store.setCertificateEntry("jdk-" + n++, ca);
+      }
+      try (InputStream in = Files.newInputStream(pem.get())) {
+        for (Certificate ca : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+          store.setCertificateEntry("extra-" + n++, ca);
+        }
+      }
+      TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      factory.init(store);
+      return Optional.of(TrustOptions.wrap(factory));
+    } catch (IOException | GeneralSecurityException e) {
+      throw new ConfigException("DELIVERY_TRUSTED_CA_PEM " + pem.get() + " cannot be read: " + e.getMessage());
+    }
+  }
+
+  private static X509TrustManager defaultTrustManager() throws GeneralSecurityException {
+    TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    factory.init((KeyStore) null);
+    for (TrustManager manager : factory.getTrustManagers()) {
+      if (manager instanceof X509TrustManager x509) {
+        return x509;
+      }
+    }
+    throw new IllegalStateException("the JDK has no X.509 trust manager");
+  }
+}
