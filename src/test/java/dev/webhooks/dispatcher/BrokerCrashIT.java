@@ -39,8 +39,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * SIGKILL of the broker under load, the broker and the dispatcher each a JVM of its own. The books at the end: every
- * event delivered, duplicates only with their event's one webhook-id.
+ * The broker unreachable at start-up, then SIGKILL of the broker under load, the broker and the dispatcher each a JVM
+ * of its own. The books at the end: every event delivered, duplicates only with their event's one webhook-id.
  */
 class BrokerCrashIT {
   private static final Duration RECEIVER_LATENCY = Duration.ofMillis(5);
@@ -62,7 +62,7 @@ class BrokerCrashIT {
    * stops being ready, and once the broker is back on the same data it carries on and loses nothing.
    */
   @Test
-  void theBrokerKilledUnderLoadAndRestartedLosesNothing() throws Exception {
+  void theBrokerUnreachableAtStartThenKilledUnderLoadLosesNothing() throws Exception {
     Path data = Files.createTempDirectory("kill-broker");
     Map<String, String> brokerEnv = new HashMap<>();
     brokerEnv.put("DATA_DIR", data.toString());
@@ -77,8 +77,18 @@ class BrokerCrashIT {
       receiver.answerByDefault(Response.delayed(RECEIVER_LATENCY, 200));
       Map<String, String> env = processEnvironment(bootstrap, "killbroker");
       List<String> events = new ArrayList<>();
-      ServiceProcess broker = ServiceProcess.start("kill-broker-host-0", brokerEnv);
-      try (ServiceProcess dispatcher = ServiceProcess.start("kill-broker-dispatcher", env)) {
+      ServiceProcess broker = null;
+      try (ServiceProcess dispatcher = ServiceProcess.launch("kill-broker-dispatcher", env)) {
+        // started before its broker: live, not ready, says why in the log, and does not exit
+        await().atMost(Duration.ofSeconds(30)).until(() -> dispatcher.output().stream().anyMatch(line ->
+            line.contains("Kafka at " + bootstrap + " (KAFKA_BOOTSTRAP_SERVERS) cannot be reached")));
+        assertThat(dispatcher.status("/health/live")).isEqualTo(200);
+        assertThat(dispatcher.status("/health/ready")).isEqualTo(503);
+        assertThat(dispatcher.isAlive()).isTrue();
+        broker = ServiceProcess.start("kill-broker-host-0", brokerEnv);
+        dispatcher.awaitReady();
+        System.out.println("BrokerCrashIT: started before its broker, waited not ready, ready once the broker came up");
+
         install(env, "broker-account", receiver.url("/killbroker"));
         try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap)) {
           events.addAll(publish(producer, env.get("EVENTS_TOPICS"), "broker-account", 2000));
@@ -99,7 +109,9 @@ class BrokerCrashIT {
         await().atMost(Duration.ofSeconds(120)).until(() -> deliveredEvents(receiver.requests()).containsAll(all));
         assertThat(dispatcher.terminate(Duration.ofSeconds(30))).isZero();
       } finally {
-        broker.close();
+        if (broker != null) {
+          broker.close();
+        }
       }
       Ledger.Figures figures = Ledger.check("broker SIGKILL and restart", events, receiver.requests(), List.of(),
           Duration.ofSeconds(5));

@@ -19,8 +19,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A real HTTPS webhook receiver on an ephemeral port of 127.0.0.1. It answers each request with the next scripted
- * {@link Response} (200, or {@link #answerByDefault}, when the script is empty) and records every request it receives. Start it from a test thread,
- * not an event loop: {@link #start} waits until it listens.
+ * {@link Response} (200, or {@link #answerByDefault}, when the script is empty) and records every request it receives.
+ * Start it from a test thread, not an event loop: {@link #start} waits until it listens.
  */
 public final class TestReceiver implements AutoCloseable {
   private final Vertx vertx;
