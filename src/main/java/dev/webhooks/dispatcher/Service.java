@@ -166,7 +166,7 @@ public final class Service {
           throw e;
         }
         LOG.error("Kafka at {} (KAFKA_BOOTSTRAP_SERVERS) cannot be reached or cannot create the topics; not ready,"
-            + " retrying (attempt {}): {}", bootstrapServers, attempt, e.getMessage());
+            + " retrying (attempt {}): {}", bootstrapServers, attempt, rootCause(e));
         try {
           Thread.sleep(KAFKA_RETRY_PAUSE.toMillis()); // start-up runs on the main thread, never an event loop
         } catch (InterruptedException interrupted) {
@@ -179,6 +179,18 @@ public final class Service {
         }
       }
     }
+  }
+
+  /** The innermost cause in words: a bare TimeoutException says more as what it means. */
+  private static String rootCause(Throwable failure) {
+    Throwable root = failure;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    if (root instanceof java.util.concurrent.TimeoutException) {
+      return "no answer within " + KAFKA_ATTEMPT_TIMEOUT.toMillis() + " ms";
+    }
+    return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
   }
 
   /** Ready: every part has started, Kafka answers, the view is caught up, and no shutdown has begun. */
