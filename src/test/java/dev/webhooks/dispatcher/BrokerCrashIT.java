@@ -110,8 +110,9 @@ class BrokerCrashIT {
         assertThat(dispatcher.terminate(Duration.ofSeconds(30))).isZero();
       } finally {
         if (broker != null) {
-          broker.close();
+          broker.kill(); // waits for the exit, so its data can go
         }
+        deleteRecursively(data);
       }
       Ledger.Figures figures = Ledger.check("broker SIGKILL and restart", events, receiver.requests(), List.of(),
           Duration.ofSeconds(5));
@@ -177,5 +178,13 @@ class BrokerCrashIT {
         value.getBytes(StandardCharsets.UTF_8));
     record.headers().add("account-id", account.getBytes(StandardCharsets.UTF_8));
     producer.send(record);
+  }
+
+  private static void deleteRecursively(Path dir) throws java.io.IOException {
+    try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    }
   }
 }
