@@ -49,6 +49,7 @@ import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,6 +63,10 @@ public final class Service {
   private static final Logger LOG = LoggerFactory.getLogger(Service.class);
   /** A poll hands this many records over at most; the per-partition cap, not this, bounds the work in flight. */
   private static final int MAX_POLL_RECORDS = 500;
+  /** Ample for a cluster to list and create topics; short enough that the reason for waiting is logged promptly. */
+  private static final Duration KAFKA_ATTEMPT_TIMEOUT = Duration.ofSeconds(10);
+  /** Between attempts that fail fast (an unresolvable host, a refused ACL), so the log is not flooded. */
+  private static final Duration KAFKA_RETRY_PAUSE = Duration.ofSeconds(2);
 
   private final Config config;
   private final Credentials credentials;
@@ -100,7 +105,8 @@ public final class Service {
    * management port answers from early on (live, not yet ready), so an orchestrator sees a slow start as such.
    *
    * @throws dev.webhooks.dispatcher.config.ConfigException when the configuration cannot work (missing secrets)
-   * @throws IllegalStateException when a part cannot start (broker unreachable, port taken), after stopping the rest
+   * @throws IllegalStateException when a part cannot start (embedded broker, port taken), after stopping the rest; an
+   *     external Kafka that does not answer is waited for, live and not ready
    */
   public static Service start(Config config) {
     Builder b = new Builder(config);
@@ -108,10 +114,11 @@ public final class Service {
       b.credentials = Credentials.resolve(config);
       b.embedded = config.embeddedKafka() ? Optional.of(EmbeddedKafka.of(config)) : Optional.empty();
       b.bootstrapServers = b.embedded.map(EmbeddedKafka::start).orElseGet(() -> config.kafkaBootstrapServers().get());
-      Topics.ensure(b.bootstrapServers, config);
-
       PrometheusMeterRegistry registry = registry();
       b.vertx = vertx(registry);
+      b.managementServer = await(new ManagementServer(b.vertx, registry, b::isReady).listen(config.managementPort()));
+      awaitKafka(b.bootstrapServers, config);
+
       Metrics metrics = new Metrics(registry, Clock.systemUTC());
       SecretCipher cipher = SecretCipher.fromBase64(b.credentials.secretsKey());
       b.store = new InstallationStore(b.vertx, b.bootstrapServers, config.installationsTopic(), cipher);
@@ -121,7 +128,6 @@ public final class Service {
           AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers,
           AdminClientConfig.CLIENT_ID_CONFIG, "webhook-probe")));
       await(b.probe.start());
-      b.managementServer = await(new ManagementServer(b.vertx, registry, b::isReady).listen(config.managementPort()));
 
       LOG.info("Reading the installations from topic {}", config.installationsTopic());
       await(b.store.start());
@@ -151,6 +157,50 @@ public final class Service {
       b.stopPartial();
       throw e;
     }
+  }
+
+  /**
+   * Creates the topics, waiting for an external Kafka as long as it takes: an instance started before its broker, or
+   * during an outage, stays live and not ready, says why, and carries on once Kafka answers, instead of exiting into a
+   * crash loop. An embedded broker has just started, so a failure there is final.
+   */
+  private static void awaitKafka(String bootstrapServers, Config config) {
+    for (int attempt = 1; ; attempt++) {
+      Admin admin = null;
+      try {
+        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+        Topics.ensure(admin, config, KAFKA_ATTEMPT_TIMEOUT);
+        return;
+      } catch (IllegalStateException | KafkaException e) {
+        if (config.embeddedKafka() || Thread.currentThread().isInterrupted()) {
+          throw e;
+        }
+        LOG.error("Kafka at {} (KAFKA_BOOTSTRAP_SERVERS) cannot be reached or cannot create the topics; not ready,"
+            + " retrying (attempt {}): {}", bootstrapServers, attempt, rootCause(e));
+        try {
+          Thread.sleep(KAFKA_RETRY_PAUSE.toMillis()); // start-up runs on the main thread, never an event loop
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while waiting for Kafka at " + bootstrapServers, interrupted);
+        }
+      } finally {
+        if (admin != null) {
+          admin.close(Duration.ZERO); // a plain close would wait out the call that just timed out (60 s)
+        }
+      }
+    }
+  }
+
+  /** The innermost cause in words: a bare TimeoutException says more as what it means. */
+  private static String rootCause(Throwable failure) {
+    Throwable root = failure;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    if (root instanceof java.util.concurrent.TimeoutException) {
+      return "no answer within " + KAFKA_ATTEMPT_TIMEOUT.toMillis() + " ms";
+    }
+    return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
   }
 
   /** Ready: every part has started, Kafka answers, the view is caught up, and no shutdown has begun. */

@@ -3,8 +3,10 @@ package dev.webhooks.dispatcher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.webhooks.dispatcher.install.SecretCipher;
 import dev.webhooks.dispatcher.testing.Events;
 import dev.webhooks.dispatcher.testing.InstallClient;
+import dev.webhooks.dispatcher.testing.Ledger;
 import dev.webhooks.dispatcher.testing.RunningService;
 import dev.webhooks.dispatcher.testing.ServiceProcess;
 import dev.webhooks.dispatcher.testing.TestCertificates;
@@ -16,114 +18,169 @@ import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Future;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * At least once, for real: the service runs as its own JVM, is killed with SIGKILL while deliveries are in flight,
- * and is started again. Every event must arrive; the ones delivered twice must carry the same {@code webhook-id}.
+ * At least once, for real: the service runs as its own JVM and is killed with SIGKILL three times in one run while
+ * deliveries are in flight, and started again each time. The books at the end: every event delivered, every poison
+ * record dead-lettered, duplicates only with their event's one webhook-id.
  */
 class CrashIT {
-  private static final int EVENTS = 5000;
-  private static final int CONVERSATIONS = 50;
-  /** A little receiver latency keeps thousands of deliveries in flight when the kill lands. */
-  private static final Duration RECEIVER_LATENCY = Duration.ofMillis(10);
+  private static final Duration RECEIVER_LATENCY = Duration.ofMillis(5);
+  private static Vertx vertx;
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    vertx.close().await(10, TimeUnit.SECONDS);
+  }
 
   @Test
-  void aKilledServiceLosesNothingAndRedeliversWithTheSameIds() throws Exception {
-    Vertx vertx = Vertx.vertx();
+  void theDispatcherKilledThreeTimesUnderLoadLosesNothing() throws Exception {
     try (TestReceiver receiver = TestReceiver.start(vertx, TestCertificates.shared().localhost())) {
-      for (int i = 0; i < EVENTS * 2; i++) {
-        receiver.enqueue(Response.delayed(RECEIVER_LATENCY, 200));
+      receiver.answerByDefault(Response.delayed(RECEIVER_LATENCY, 200));
+      Map<String, String> env = processEnvironment(TestKafka.bootstrapServers(), TestKafka.uniqueName("kill3"));
+      String account = "kill-account";
+      List<String> events = new ArrayList<>();
+      List<String> poison = new ArrayList<>();
+      int kills = 0;
+      try (KafkaProducer<byte[], byte[]> producer = producer(TestKafka.bootstrapServers())) {
+        ServiceProcess service = ServiceProcess.start("kill3-0", env);
+        try {
+          install(env, account, receiver.url("/kill3"));
+          events.addAll(publish(producer, env.get("EVENTS_TOPICS"), account, 3000));
+          poison.addAll(publishPoison(producer, env.get("EVENTS_TOPICS"), account, 200));
+          for (kills = 1; kills <= 3; kills++) {
+            int target = events.size() * kills / 4;
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                .until(() -> receiver.requests().size() >= target);
+            service.kill();
+            System.out.printf("CrashIT: SIGKILL %d after %d POSTs%n", kills, receiver.requests().size());
+            service = ServiceProcess.start("kill3-" + kills, env);
+          }
+          Set<String> all = new HashSet<>(events);
+          await().atMost(Duration.ofSeconds(120)).until(() -> deliveredEvents(receiver.requests()).containsAll(all));
+          awaitPoisonDeadLettered(TestKafka.bootstrapServers(), env.get("DEAD_LETTER_TOPIC"), poison);
+          assertThat(service.terminate(Duration.ofSeconds(30))).isZero();
+        } finally {
+          service.close();
+        }
       }
-      Map<String, String> env = RunningService.environment(TestKafka.uniqueName("crash"));
-      env.put("HTTP_PORT", String.valueOf(ServiceProcess.freePort()));
-      env.put("MANAGEMENT_PORT", String.valueOf(ServiceProcess.freePort()));
-      String account = "crash-account";
-      List<String> bodies = new ArrayList<>();
-      for (int i = 0; i < EVENTS; i++) {
-        bodies.add(Events.content("conversation-" + (i % CONVERSATIONS), "event " + i));
-      }
-
-      long started;
-      int deliveredAtKill;
-      double killedAfter;
-      try (ServiceProcess first = ServiceProcess.start("crash-it-first", env)) {
-        new InstallClient(Integer.parseInt(env.get("HTTP_PORT")), RunningService.ADMIN_TOKEN).install(account, """
-            {"client_name": "crash-it", "capabilities": {"webhooks": {
-              "ms.MessagingEventNotification.ContentEvent": {"endpoint": "%s", "max_retries": 2}}}}
-            """.formatted(receiver.url("/crash")));
-        started = System.nanoTime();
-        publish(env.get("EVENTS_TOPICS"), account, bodies);
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
-            .until(() -> receiver.requests().size() >= EVENTS / 5);
-        first.kill();
-        deliveredAtKill = distinctBodies(receiver.requests()).size();
-        killedAfter = (System.nanoTime() - started) / 1e9;
-      }
-      assertThat(deliveredAtKill).as("the kill must land while deliveries are still in flight").isLessThan(EVENTS);
-
-      try (ServiceProcess second = ServiceProcess.start("crash-it-second", env)) {
-        await().atMost(Duration.ofSeconds(120))
-            .until(() -> distinctBodies(receiver.requests()).size() == EVENTS);
-        double seconds = (System.nanoTime() - started) / 1e9;
-        assertThat(second.terminate(Duration.ofSeconds(30))).isEqualTo(0);
-
-        List<ReceivedRequest> requests = receiver.requests();
-        assertThat(distinctBodies(requests)).containsExactlyInAnyOrderElementsOf(bodies);
-        Map<String, Set<String>> idsByBody = requests.stream().collect(Collectors.groupingBy(
-            r -> r.body().toString(), Collectors.mapping(r -> r.header("webhook-id"), Collectors.toSet())));
-        assertThat(idsByBody.values()).as("every event keeps one webhook-id across redelivery").allSatisfy(
-            ids -> assertThat(ids).hasSize(1));
-        assertThat(new HashSet<>(idsByBody.values())).hasSize(EVENTS);
-        System.out.printf(
-            "CrashIT: %d events; %d delivered in %.1f s before SIGKILL; all delivered %.1f s after the first publish, "
-                + "restart included; %d POSTs in all, %d duplicates (each with its event's one webhook-id), lost 0; "
-                + "receiver latency %d ms%n",
-            EVENTS, deliveredAtKill, killedAfter, seconds, requests.size(), requests.size() - EVENTS,
-            RECEIVER_LATENCY.toMillis());
-      }
-    } finally {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      List<String> produced = new ArrayList<>(events);
+      produced.addAll(poison);
+      Ledger.Figures figures = Ledger.check("dispatcher SIGKILL x3", produced, receiver.requests(),
+          readAll(TestKafka.bootstrapServers(), env.get("DEAD_LETTER_TOPIC")), Duration.ofSeconds(5));
+      assertThat(figures.delivered()).isEqualTo(events.size());
+      assertThat(figures.deadLettered()).isEqualTo(poison.size());
     }
   }
 
-  private static Set<String> distinctBodies(List<ReceivedRequest> requests) {
-    Set<String> bodies = new HashSet<>();
-    requests.forEach(r -> bodies.add(r.body().toString()));
-    return bodies;
+  private static Map<String, String> processEnvironment(String bootstrap, String prefix) {
+    Map<String, String> env = RunningService.environment(prefix);
+    env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
+    env.put("SECRETS_KEY", SecretCipher.generateKey());
+    env.put("HTTP_PORT", String.valueOf(ServiceProcess.freePort()));
+    env.put("MANAGEMENT_PORT", String.valueOf(ServiceProcess.freePort()));
+    return env;
   }
 
-  private static void publish(String topic, String account, List<String> bodies) throws Exception {
-    Map<String, Object> config = new HashMap<>();
-    config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers());
-    config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config)) {
-      List<Future<RecordMetadata>> sent = new ArrayList<>();
-      for (int i = 0; i < bodies.size(); i++) {
-        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic,
-            ("conversation-" + (i % CONVERSATIONS)).getBytes(StandardCharsets.UTF_8),
-            bodies.get(i).getBytes(StandardCharsets.UTF_8));
-        record.headers().add("account-id", account.getBytes(StandardCharsets.UTF_8));
-        sent.add(producer.send(record));
+  private static void install(Map<String, String> env, String account, String endpoint) {
+    new InstallClient(Integer.parseInt(env.get("HTTP_PORT")), RunningService.ADMIN_TOKEN).install(account, """
+        {"client_name": "kill-it", "capabilities": {"webhooks": {
+          "ms.MessagingEventNotification.ContentEvent": {"endpoint": "%s", "max_retries": 5}}}}
+        """.formatted(endpoint));
+  }
+
+  private static Set<String> deliveredEvents(List<ReceivedRequest> requests) {
+    Set<String> delivered = new HashSet<>();
+    requests.forEach(r -> delivered.add(Ledger.conversationOf(r.body().getBytes())));
+    return delivered;
+  }
+
+  private static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
+    return new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ProducerConfig.LINGER_MS_CONFIG, 5,
+        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
+        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
+  }
+
+  private static List<String> publish(KafkaProducer<byte[], byte[]> producer, String topic, String account, int count)
+      throws Exception {
+    List<String> conversations = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      String conversation = UUID.randomUUID().toString();
+      conversations.add(conversation);
+      send(producer, topic, account, conversation, Events.content(conversation, "kill " + i));
+    }
+    producer.flush();
+    return conversations;
+  }
+
+  /** Records that cannot be routed (unknown type) but name a conversation, so the books can find their dead letter. */
+  private static List<String> publishPoison(KafkaProducer<byte[], byte[]> producer, String topic, String account,
+      int count) {
+    List<String> conversations = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      String conversation = "poison-" + UUID.randomUUID();
+      conversations.add(conversation);
+      send(producer, topic, account, conversation,
+          "{\"type\":\"ms.Other\",\"body\":{\"changes\":[{\"conversationId\":\"" + conversation + "\"}]}}");
+    }
+    producer.flush();
+    return conversations;
+  }
+
+  private static void send(KafkaProducer<byte[], byte[]> producer, String topic, String account, String key,
+      String value) {
+    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8),
+        value.getBytes(StandardCharsets.UTF_8));
+    record.headers().add("account-id", account.getBytes(StandardCharsets.UTF_8));
+    producer.send(record);
+  }
+
+  private static void awaitPoisonDeadLettered(String bootstrap, String topic, List<String> poison) {
+    Set<String> expected = new HashSet<>(poison);
+    await().atMost(Duration.ofSeconds(60)).until(() -> readAll(bootstrap, topic).stream()
+        .map(r -> Ledger.conversationOf(r.value())).toList().containsAll(expected));
+  }
+
+  private static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrap, String topic) {
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
+        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class))) {
+      List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+          .map(p -> new TopicPartition(topic, p.partition())).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+        consumer.poll(Duration.ofMillis(200)).forEach(out::add);
       }
-      for (Future<RecordMetadata> result : sent) {
-        result.get(30, TimeUnit.SECONDS);
-      }
+      return out;
     }
   }
 }

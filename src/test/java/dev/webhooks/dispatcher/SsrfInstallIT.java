@@ -27,7 +27,10 @@ class SsrfInstallIT {
   @ParameterizedTest
   @ValueSource(strings = {
       "https://127.0.0.1/hook", "https://localhost/hook", "https://10.0.0.1/hook", "https://169.254.169.254/latest",
-      "https://[::1]/hook"})
+      "https://[::1]/hook", "https://127.1/hook", "https://2130706433/hook", "https://0x7f000001/hook",
+      "https://0177.0.0.1/hook", "https://[::ffff:127.0.0.1]/hook", "https://172.16.0.1/hook",
+      "https://192.168.1.1/hook", "https://100.64.0.1/hook", "https://[fd00::1]/hook", "https://[fe80::1]/hook",
+      "https://0.0.0.0/hook"})
   void anEndpointOnANonPublicAddressIsRefusedAtInstall(String endpoint) {
     HttpResponse<String> response = service.api().installRaw("acc1", """
         {"client_name": "ssrf-it", "capabilities": {"webhooks": {

@@ -37,7 +37,37 @@ public record Endpoint(String host, int port, String pathAndQuery) {
     String host = uri.getHost();
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1); // an IPv6 literal
+    } else if (isNumericHost(host) && !isDottedQuad(host)) {
+      throw new IllegalArgumentException(
+          "endpoint host " + host + " is an IPv4 address in a short, octal, hex or integer form;"
+              + " write it as four decimal parts (a.b.c.d)");
     }
     return new Endpoint(host, port, path + query);
+  }
+
+  /**
+   * A host whose last label is a number is an IPv4 address to browsers, curl and the C resolver (WHATWG URL: "ends in
+   * a number"), which read {@code 0177.0.0.1}, {@code 0x7f000001} and {@code 2130706433} as 127.0.0.1 while Java reads
+   * some of them otherwise or not at all. Only the one unambiguous form is accepted, so the guard checks the address
+   * every other tool would reach.
+   */
+  private static boolean isNumericHost(String host) {
+    String bare = host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
+    String last = bare.substring(bare.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
+    return !last.isEmpty() && (last.chars().allMatch(c -> c >= '0' && c <= '9') || last.startsWith("0x"));
+  }
+
+  private static boolean isDottedQuad(String host) {
+    String[] parts = host.split("\\.", -1);
+    if (parts.length != 4) {
+      return false;
+    }
+    for (String part : parts) {
+      boolean decimal = !part.isEmpty() && part.length() <= 3 && part.chars().allMatch(c -> c >= '0' && c <= '9');
+      if (!decimal || (part.length() > 1 && part.startsWith("0")) || Integer.parseInt(part) > 255) {
+        return false;
+      }
+    }
+    return true;
   }
 }

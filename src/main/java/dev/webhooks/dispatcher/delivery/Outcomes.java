@@ -48,7 +48,9 @@ final class Outcomes {
     String detail = host + ": " + oneLine(failure);
     // a TLS failure often arrives wrapped (Netty's DecoderException), so look through the causes first
     for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof SslHandshakeTimeoutException) return retryable("connect-timeout", detail); // stalled handshake
+      if (t instanceof SslHandshakeTimeoutException) { // a stalled handshake; its own message says so, not the wrapper's
+        return retryable("connect-timeout", host + ": " + oneLine(t));
+      }
     }
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof SSLException) return retryable("tls", "TLS with " + host + " failed: " + oneLine(t));

@@ -164,6 +164,8 @@ class WebhookSenderTest {
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(2000));
       assertThat(outcome).isInstanceOf(DeliveryOutcome.RetryableFailure.class);
       assertThat(((DeliveryOutcome.RetryableFailure) outcome).reason()).as(outcome.toString()).isEqualTo("connect-timeout");
+      assertThat(((DeliveryOutcome.RetryableFailure) outcome).error()).as("the dead letter says what happened")
+          .contains("handshake timed out");
     } finally {
       quick.close().await(5, TimeUnit.SECONDS);
       silent.close().await(5, TimeUnit.SECONDS);

@@ -190,6 +190,28 @@ public final class RunningService implements AutoCloseable {
     return records;
   }
 
+  /**
+   * Every dead letter written so far. After {@link #awaitAllCommitted()} that is all of them: a record's offset is
+   * committed only once its dead letters are durable.
+   */
+  public List<ConsumerRecord<byte[], byte[]>> deadLettersSoFar() {
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers(),
+        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
+        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class))) {
+      List<TopicPartition> partitions = consumer.partitionsFor(deadLetterTopic).stream()
+          .map(p -> new TopicPartition(deadLetterTopic, p.partition())).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+      }
+      return records;
+    }
+  }
+
   /** The one dead letter of {@code account}, once it is there. */
   public ConsumerRecord<byte[], byte[]> awaitDeadLetterOf(String account) {
     return awaitDeadLetters(r -> account.equals(header(r, "account-id")), 1).get(0);

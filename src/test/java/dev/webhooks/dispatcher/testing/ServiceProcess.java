@@ -37,6 +37,13 @@ public final class ServiceProcess implements AutoCloseable {
 
   /** Starts the jar with {@code env} (which must set MANAGEMENT_PORT) and waits until it reports ready. */
   public static ServiceProcess start(String name, Map<String, String> env) {
+    ServiceProcess service = launch(name, env);
+    service.awaitReady();
+    return service;
+  }
+
+  /** Starts the jar without waiting for it to be ready: for tests of a start that cannot finish yet. */
+  public static ServiceProcess launch(String name, Map<String, String> env) {
     if (!Files.isRegularFile(JAR)) {
       throw new IllegalStateException(JAR.toAbsolutePath() + " is missing: run the tests with ./mvnw verify");
     }
@@ -48,9 +55,7 @@ public final class ServiceProcess implements AutoCloseable {
     builder.environment().clear();
     builder.environment().putAll(env);
     try {
-      ServiceProcess service = new ServiceProcess(builder.start(), log, Integer.parseInt(env.get("MANAGEMENT_PORT")));
-      service.awaitReady();
-      return service;
+      return new ServiceProcess(builder.start(), log, Integer.parseInt(env.get("MANAGEMENT_PORT")));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + JAR, e);
     }
@@ -94,7 +99,8 @@ public final class ServiceProcess implements AutoCloseable {
     process.destroyForcibly();
   }
 
-  private void awaitReady() {
+  /** Waits until the service reports ready; fails at once if it exits. */
+  public void awaitReady() {
     await()
         .atMost(Duration.ofSeconds(90))
         .pollInterval(Duration.ofMillis(200))
@@ -103,15 +109,23 @@ public final class ServiceProcess implements AutoCloseable {
   }
 
   private boolean ready() {
-    HttpRequest request =
-        HttpRequest.newBuilder(URI.create("http://localhost:" + managementPort + "/health/ready")).build();
+    return status("/health/ready") == 200;
+  }
+
+  /** The HTTP status of a GET on the management port, or -1 when nothing answers. */
+  public int status(String path) {
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + managementPort + path)).build();
     try {
-      return HTTP.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+      return HTTP.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
     } catch (IOException e) {
-      return false;
+      return -1;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return false;
+      return -1;
     }
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
   }
 }

@@ -19,14 +19,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A real HTTPS webhook receiver on an ephemeral port of 127.0.0.1. It answers each request with the next scripted
- * {@link Response} (200 when the script is empty) and records every request it receives. Start it from a test thread,
- * not an event loop: {@link #start} waits until it listens.
+ * {@link Response} (200, or {@link #answerByDefault}, when the script is empty) and records every request it receives.
+ * Start it from a test thread, not an event loop: {@link #start} waits until it listens.
  */
 public final class TestReceiver implements AutoCloseable {
   private final Vertx vertx;
   private final HttpServer server;
   private final Deque<Response> script = new ArrayDeque<>();
   private final List<ReceivedRequest> requests = new ArrayList<>();
+  private Response byDefault = Response.ok();
 
   /**
    * One request as it arrived.
@@ -35,12 +36,20 @@ public final class TestReceiver implements AutoCloseable {
    * @param body the exact body bytes
    * @param arrivedAt when its head arrived
    * @param remoteAddress the client's {@code address:port}: equal for requests that shared a kept-alive connection
+   * @param answer the scripted answer it was given
    */
   public record ReceivedRequest(
-      String method, String uri, MultiMap headers, Buffer body, Instant arrivedAt, String remoteAddress) {
+      String method, String uri, MultiMap headers, Buffer body, Instant arrivedAt, String remoteAddress,
+      Response answer) {
     /** A header's value (names are case-insensitive), or null. */
     public String header(String name) {
       return headers.get(name);
+    }
+
+    /** Whether it was answered 200 or 201 promptly and completely: a delivery the dispatcher saw succeed. */
+    public boolean answeredOkWithin(Duration timeout) {
+      return (answer.status() == 200 || answer.status() == 201) && !answer.closeConnection()
+          && answer.dribble() == null && answer.delay().compareTo(timeout.dividedBy(2)) < 0;
     }
   }
 
@@ -96,8 +105,13 @@ public final class TestReceiver implements AutoCloseable {
 
   /** Starts a receiver serving {@code leaf} (e.g. {@code TestCertificates.shared().localhost()}). */
   public static TestReceiver start(Vertx vertx, TestCertificates.Leaf leaf) {
-    HttpServerOptions options =
-        new HttpServerOptions().setSsl(true).setKeyCertOptions(leaf.keyCertOptions()).setHost("127.0.0.1").setPort(0);
+    return start(vertx, leaf, 0);
+  }
+
+  /** As {@link #start(Vertx, TestCertificates.Leaf)} on a given port: a receiver coming back where it was. */
+  public static TestReceiver start(Vertx vertx, TestCertificates.Leaf leaf, int port) {
+    HttpServerOptions options = new HttpServerOptions()
+        .setSsl(true).setKeyCertOptions(leaf.keyCertOptions()).setHost("127.0.0.1").setPort(port).setReuseAddress(true);
     HttpServer server = vertx.createHttpServer(options);
     TestReceiver receiver = new TestReceiver(vertx, server);
     server.requestHandler(receiver::handle);
@@ -120,6 +134,12 @@ public final class TestReceiver implements AutoCloseable {
     for (int status : statuses) {
       enqueue(Response.status(status));
     }
+    return this;
+  }
+
+  /** The answer once the script is empty (200 unless set): e.g. an outage, then a recovery. */
+  public synchronized TestReceiver answerByDefault(Response response) {
+    byDefault = response;
     return this;
   }
 
@@ -153,7 +173,7 @@ public final class TestReceiver implements AutoCloseable {
       record(
           new ReceivedRequest(
               request.method().name(), request.uri(), copy(request.headers()), body, arrivedAt,
-              request.remoteAddress().toString()));
+              request.remoteAddress().toString(), response));
       if (response.delay().isZero()) {
         answer(request, response);
       } else {
@@ -184,7 +204,7 @@ public final class TestReceiver implements AutoCloseable {
   }
 
   private synchronized Response next() {
-    return script.isEmpty() ? Response.ok() : script.poll();
+    return script.isEmpty() ? byDefault : script.poll();
   }
 
   private synchronized void record(ReceivedRequest request) {
