@@ -6,6 +6,7 @@ import dev.webhooks.dispatcher.config.Config;
 import dev.webhooks.dispatcher.config.Credentials;
 import dev.webhooks.dispatcher.delivery.AddressGuard;
 import dev.webhooks.dispatcher.delivery.Courier;
+import dev.webhooks.dispatcher.delivery.DeliveryListener;
 import dev.webhooks.dispatcher.delivery.HostResolver;
 import dev.webhooks.dispatcher.delivery.KafkaDeadLetterWriter;
 import dev.webhooks.dispatcher.install.AccessTokens;
@@ -61,6 +62,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Service {
   private static final Logger LOG = LoggerFactory.getLogger(Service.class);
+  /** One delivery lane per core: each runs on an event loop of its own (Vert.x has two per core). */
+  private static final int DELIVERY_LANES = Math.max(1, Runtime.getRuntime().availableProcessors());
   /** A poll hands this many records over at most; the per-partition cap, not this, bounds the work in flight. */
   private static final int MAX_POLL_RECORDS = 500;
   /** Ample for a cluster to list and create topics; short enough that the reason for waiting is logged promptly. */
@@ -133,15 +136,16 @@ public final class Service {
       await(b.store.start());
 
       b.deadLetters = KafkaDeadLetterWriter.create(b.vertx, b.bootstrapServers, config.deadLetterTopic());
-      Courier courier = Courier.create(b.vertx, config, b.deadLetters, Listeners.of(metrics, new DeliveryLog()));
-      Dispatcher dispatcher =
-          new Dispatcher(b.vertx, new Router(b.store), courier, metrics, config.maxInFlightPerPartition());
+      DeliveryListener listener = Listeners.of(metrics, new DeliveryLog());
+      Router router = new Router(b.store);
+      Dispatcher dispatcher = await(Dispatcher.deploy(b.vertx, DELIVERY_LANES,
+          () -> new Lane(router, Courier.create(b.vertx, config, b.deadLetters, listener), metrics)));
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
           EventConsumer.consumerConfig(b.bootstrapServers, config.consumerGroup(), MAX_POLL_RECORDS));
       b.consumerMetrics = new KafkaClientMetrics(consumer);
       b.consumerMetrics.bindTo(registry);
-      dispatcher.start(
-          new EventConsumer(consumer, config.eventsTopics(), new EventDecoder(config.maxEventBytes()), dispatcher));
+      dispatcher.start(new EventConsumer(consumer, config.eventsTopics(), new EventDecoder(config.maxEventBytes()),
+          dispatcher, config.maxInFlightPerPartition()));
       b.dispatcher = dispatcher;
 
       HostResolver resolver = HostResolver.system(b.vertx);

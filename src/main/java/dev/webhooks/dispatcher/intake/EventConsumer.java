@@ -5,11 +5,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -29,7 +32,10 @@ import org.slf4j.LoggerFactory;
  * The Kafka consumer of the events topics, on a thread of its own (a KafkaConsumer is single-threaded and its calls
  * block, so it is wrapped once, here, away from the event loops).
  *
- * <p>It polls, decodes, and hands batches to a {@link Sink}. Pause, resume and commits requested from other threads
+ * <p>It polls, decodes, and hands batches to a {@link Sink}. It also enforces the cap on records in flight per
+ * partition, here where records enter: a partition whose handed-over records are not yet released reaches the cap
+ * is paused before the next poll, and resumed once half of them are released. (Enforced by the event loop instead,
+ * the cap would lag behind a busy loop while this thread kept polling.) Commits requested from other threads
  * are queued and run on the polling thread between polls. Rebalances call the sink synchronously, so a revoked
  * partition's final offsets are committed before another instance takes it over.
  */
@@ -56,11 +62,17 @@ public final class EventConsumer {
   private final LinkedBlockingQueue<Consumer<KafkaConsumer<byte[], byte[]>>> commands = new LinkedBlockingQueue<>();
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private final Thread thread;
+  private final int maxInFlightPerPartition;
+  /** Per assigned partition, its records handed over and not yet released; the map is this thread's alone. */
+  private final Map<TopicPartition, AtomicInteger> inFlight = new HashMap<>();
+  private final Set<TopicPartition> paused = new HashSet<>();
   private volatile boolean fetching = true;
   private volatile boolean running = true;
 
-  public EventConsumer(KafkaConsumer<byte[], byte[]> consumer, List<String> topics, EventDecoder decoder, Sink sink) {
+  public EventConsumer(KafkaConsumer<byte[], byte[]> consumer, List<String> topics, EventDecoder decoder, Sink sink,
+      int maxInFlightPerPartition) {
     this.consumer = consumer;
+    this.maxInFlightPerPartition = maxInFlightPerPartition;
     this.topics = List.copyOf(topics);
     this.decoder = decoder;
     this.sink = sink;
@@ -89,14 +101,6 @@ public final class EventConsumer {
 
   public void start() {
     thread.start();
-  }
-
-  public void pause(Collection<TopicPartition> partitions) {
-    submit(c -> c.pause(owned(c, partitions)));
-  }
-
-  public void resume(Collection<TopicPartition> partitions) {
-    submit(c -> c.resume(owned(c, partitions)));
   }
 
   /** Commits asynchronously; offsets of partitions this consumer no longer owns are dropped. */
@@ -139,6 +143,7 @@ public final class EventConsumer {
           break;
         }
         if (fetching) {
+          applyInFlightCap();
           poll();
         } else {
           Consumer<KafkaConsumer<byte[], byte[]>> command = commands.poll(POLL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -172,11 +177,45 @@ public final class EventConsumer {
       return;
     }
     List<Incoming> batch = new ArrayList<>(records.count());
-    for (ConsumerRecord<byte[], byte[]> record : records) {
-      Source source = new Source(record.topic(), record.partition(), record.offset(), record.timestamp());
-      batch.add(new Incoming(source, decoder.decode(record), record.value() == null ? new byte[0] : record.value()));
+    for (TopicPartition partition : records.partitions()) {
+      List<ConsumerRecord<byte[], byte[]>> ofPartition = records.records(partition);
+      AtomicInteger counter = inFlight.computeIfAbsent(partition, p -> new AtomicInteger());
+      counter.addAndGet(ofPartition.size());
+      for (ConsumerRecord<byte[], byte[]> record : ofPartition) {
+        Source source = new Source(record.topic(), record.partition(), record.offset(), record.timestamp());
+        byte[] value = record.value() == null ? new byte[0] : record.value();
+        batch.add(new Incoming(source, decoder.decode(record), value, counter));
+      }
     }
     sink.accept(batch);
+  }
+
+  /** Pauses partitions at the in-flight cap and resumes those that have come down to half of it. */
+  private void applyInFlightCap() {
+    List<TopicPartition> pause = new ArrayList<>();
+    List<TopicPartition> resume = new ArrayList<>();
+    inFlight.forEach((partition, count) -> {
+      int n = count.get();
+      if (n >= maxInFlightPerPartition && paused.add(partition)) {
+        pause.add(partition);
+      } else if (n <= maxInFlightPerPartition / 2 && paused.remove(partition)) {
+        resume.add(partition);
+      }
+    });
+    if (!pause.isEmpty()) {
+      consumer.pause(pause);
+    }
+    if (!resume.isEmpty()) {
+      consumer.resume(resume);
+    }
+  }
+
+  /** A partition that left this consumer starts afresh if it comes back: new count, not paused. */
+  private void forget(Collection<TopicPartition> partitions) {
+    partitions.forEach(partition -> {
+      inFlight.remove(partition);
+      paused.remove(partition);
+    });
   }
 
   private void runCommands() {
@@ -243,12 +282,15 @@ public final class EventConsumer {
         Thread.currentThread().interrupt();
       } catch (Exception e) {
         LOG.warn("Could not commit revoked partitions {}; their records may be delivered again", partitions, e);
+      } finally {
+        forget(partitions);
       }
     }
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
       LOG.warn("Lost {} without a commit; their records may be delivered again", partitions);
+      forget(partitions);
       sink.lose(partitions);
     }
   }

@@ -1,0 +1,208 @@
+package dev.webhooks.dispatcher;
+
+import dev.webhooks.dispatcher.delivery.Courier;
+import dev.webhooks.dispatcher.delivery.DeadLetter;
+import dev.webhooks.dispatcher.delivery.Delivery;
+import dev.webhooks.dispatcher.intake.Decoded;
+import dev.webhooks.dispatcher.intake.EventConsumer;
+import dev.webhooks.dispatcher.intake.Incoming;
+import dev.webhooks.dispatcher.intake.OffsetTracker;
+import dev.webhooks.dispatcher.ops.Metrics;
+import dev.webhooks.dispatcher.routing.Router;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One delivery lane: a Vert.x verticle on an event loop of its own that takes its share of the partitions through
+ * their whole journey: routed, delivered by its own courier, and marked final in the partition's offset tracker, whose
+ * watermark it commits periodically. Each record is released when its work ends, which is what the consumer's
+ * per-partition in-flight cap counts. All of a lane's state is confined to its context: no locks.
+ */
+final class Lane extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(Lane.class);
+  /** Often enough that a crash replays little, rarely enough that commits cost nothing measurable. */
+  private static final Duration COMMIT_INTERVAL = Duration.ofMillis(200);
+
+  private final Router router;
+  private final Courier courier;
+  private final Metrics metrics;
+  private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
+  private final Set<TopicPartition> dirty = new HashSet<>();
+  private volatile EventConsumer consumer;
+  private long commitTimer = -1;
+  private int inFlight;
+
+  Lane(Router router, Courier courier, Metrics metrics) {
+    this.router = router;
+    this.courier = courier;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public Future<?> start() {
+    commitTimer = vertx.setPeriodic(COMMIT_INTERVAL.toMillis(), id -> commitFinished());
+    return Future.succeededFuture();
+  }
+
+  /** The consumer that commits for this lane; set before any record arrives. */
+  void attach(EventConsumer consumer) {
+    this.consumer = consumer;
+  }
+
+  /** Takes records of this lane's partitions, in partition order. */
+  void accept(List<Incoming> records) {
+    context.runOnContext(v -> records.forEach(this::track));
+  }
+
+  /** Drops the partitions this lane holds among {@code revoked}; the result is what is final and safe to commit. */
+  CompletableFuture<Map<TopicPartition, Long>> revoke(Collection<TopicPartition> revoked) {
+    CompletableFuture<Map<TopicPartition, Long>> result = new CompletableFuture<>();
+    context.runOnContext(v -> result.complete(drop(revoked)));
+    return result;
+  }
+
+  void lose(Collection<TopicPartition> lost) {
+    context.runOnContext(v -> drop(lost));
+  }
+
+  /**
+   * Lets in-flight records finish until {@code deadlineNanos}, then closes the courier (what still waits is abandoned,
+   * not final) and answers each partition's final offset to commit.
+   */
+  Future<Map<TopicPartition, Long>> finish(long deadlineNanos) {
+    Promise<Map<TopicPartition, Long>> result = Promise.promise();
+    context.runOnContext(v -> waitForIdle(deadlineNanos).onComplete(idle -> {
+      vertx.cancelTimer(commitTimer);
+      courier.close();
+      Map<TopicPartition, Long> finalOffsets = new HashMap<>();
+      partitions.forEach((partition, state) -> {
+        if (state.tracker.committable() >= 0) {
+          finalOffsets.put(partition, state.tracker.committable());
+        }
+      });
+      result.complete(finalOffsets);
+    }));
+    return result.future();
+  }
+
+  private Future<Void> waitForIdle(long deadline) {
+    if (inFlight == 0 || System.nanoTime() >= deadline) {
+      if (inFlight > 0) {
+        LOG.warn("{} records still in flight after the grace period; they stay uncommitted", inFlight);
+      }
+      return Future.succeededFuture();
+    }
+    Promise<Void> later = Promise.promise();
+    vertx.setTimer(50, id -> waitForIdle(deadline).onComplete(later));
+    return later.future();
+  }
+
+  private void track(Incoming incoming) {
+    TopicPartition partition = new TopicPartition(incoming.source().topic(), incoming.source().partition());
+    PartitionState state = partitions.computeIfAbsent(partition, PartitionState::new);
+    OffsetTracker.Ticket ticket = state.tracker.track(incoming.source().offset());
+    inFlight++;
+    process(incoming).onComplete(done -> ended(state, ticket, incoming, done.succeeded()));
+  }
+
+  private Future<Void> process(Incoming incoming) {
+    if (incoming.decoded() instanceof Decoded.Rejected rejected) {
+      metrics.eventConsumed("rejected");
+      return courier.deadLetter(rejectedLetter(incoming, rejected));
+    }
+    Decoded.Accepted accepted = (Decoded.Accepted) incoming.decoded();
+    List<Delivery> deliveries;
+    try {
+      deliveries = router.route(accepted.event());
+    } catch (RuntimeException bug) { // a record must never stall its partition, not even through a bug of ours
+      LOG.error("Routing the record at {} failed; it becomes a dead letter", incoming.source(), bug);
+      metrics.eventConsumed("rejected");
+      Decoded.Rejected failed = new Decoded.Rejected("internal-error", "routing failed: " + bug, accepted.event().accountId());
+      return courier.deadLetter(rejectedLetter(incoming, failed));
+    }
+    if (deliveries.isEmpty()) {
+      metrics.eventConsumed("unrouted");
+      return Future.succeededFuture();
+    }
+    metrics.eventConsumed("routed");
+    List<Future<Void>> all = new ArrayList<>(deliveries.size());
+    for (Delivery delivery : deliveries) {
+      all.add(courier.deliver(delivery));
+    }
+    return Future.join(all).mapEmpty();
+  }
+
+  /**
+   * A record's work ended. Only a final record (delivered, dead-lettered, unrouted) advances the watermark; one cut
+   * short by shutdown stays open, so it is never committed and another instance delivers it again.
+   */
+  private void ended(PartitionState state, OffsetTracker.Ticket ticket, Incoming incoming, boolean isFinal) {
+    inFlight--;
+    incoming.release();
+    if (isFinal) {
+      ticket.done();
+    }
+    if (!state.tracker.isRevoked()) {
+      dirty.add(state.partition);
+    }
+  }
+
+  private void commitFinished() {
+    Map<TopicPartition, Long> offsets = new HashMap<>();
+    for (TopicPartition partition : dirty) {
+      PartitionState state = partitions.get(partition);
+      if (state != null && state.tracker.committable() > state.committed) {
+        state.committed = state.tracker.committable();
+        offsets.put(partition, state.committed);
+      }
+    }
+    dirty.clear();
+    if (!offsets.isEmpty() && consumer != null) {
+      consumer.commit(offsets);
+    }
+  }
+
+  private Map<TopicPartition, Long> drop(Collection<TopicPartition> gone) {
+    Map<TopicPartition, Long> finalOffsets = new HashMap<>();
+    for (TopicPartition partition : gone) {
+      PartitionState state = partitions.remove(partition);
+      dirty.remove(partition);
+      if (state != null && state.tracker.revoke() >= 0) {
+        finalOffsets.put(partition, state.tracker.committable());
+      }
+    }
+    return finalOffsets;
+  }
+
+  private static DeadLetter rejectedLetter(Incoming incoming, Decoded.Rejected rejected) {
+    return new DeadLetter(
+        rejected.accountId(), "", "", "", "", 0, OptionalInt.empty(), rejected.reason(), rejected.error(),
+        incoming.source(), Buffer.buffer(incoming.value()));
+  }
+
+  /** One partition's offsets and last commit. */
+  private static final class PartitionState {
+    final TopicPartition partition;
+    final OffsetTracker tracker = new OffsetTracker();
+    long committed = -1;
+
+    PartitionState(TopicPartition partition) {
+      this.partition = partition;
+    }
+  }
+}
