@@ -5,7 +5,8 @@
 #
 #   load-tests/run.sh SCENARIO [--duration SECONDS] [--rate EVENTS_PER_S] [--events BACKLOG] [--systems dispatcher,baseline]
 #
-# LOAD_SKIP_BUILD=1 reuses jars already built (the CI smoke test builds the product itself); LOAD_RESULTS=DIR writes
+# LOAD_SKIP_BUILD=1 reuses what is already built; LOAD_SKIP_PRODUCT_BUILD=1 builds only the harness (the CI smoke
+# test runs inside the product's own build, which has just packaged the jar); LOAD_RESULTS=DIR writes
 # the JSON elsewhere (exploratory runs); --dispatcher-env K=V,K=V passes tuning variables to the dispatcher only.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,13 +18,13 @@ if [[ $# -lt 1 ]]; then
 fi
 mvn_flags=(-B -q)
 if [[ "${LOAD_OFFLINE:-}" == 1 ]]; then mvn_flags+=(-o); fi
-if [[ "${LOAD_SKIP_BUILD:-}" != 1 || ! -f "$root/target/webhook-dispatcher.jar" ]]; then
+if [[ "${LOAD_SKIP_BUILD:-}" != 1 && "${LOAD_SKIP_PRODUCT_BUILD:-}" != 1 ]]; then
   (cd "$root" && ./mvnw "${mvn_flags[@]}" package -DskipTests)
 fi
-if [[ "${LOAD_SKIP_BUILD:-}" != 1 || ! -f "$here/target/load-tests.jar" ]]; then
+if [[ "${LOAD_SKIP_BUILD:-}" != 1 || ! -f "$here/target/classpath.txt" ]]; then
   (cd "$here" && "$root/mvnw" "${mvn_flags[@]}" package -DskipTests)
 fi
 cd "$here"
 # The harness JVM hosts the producer and the 20 receivers; the systems under test get their own flags (LoadTest).
-exec java -Xms512m -Xmx1g -XX:+UseG1GC -jar target/load-tests.jar "$@" --jar "$root/target/webhook-dispatcher.jar" \
+exec java -Xms512m -Xmx1g -XX:+UseG1GC -cp "target/classes:$(cat target/classpath.txt)" dev.webhooks.loadtest.LoadTest "$@" --jar "$root/target/webhook-dispatcher.jar" \
   --results "${LOAD_RESULTS:-$here/results}"

@@ -38,7 +38,7 @@ public final class LoadTest {
 
   private final Scenario scenario;
   private final Path jar;
-  private final Path ownJar;
+  private final String ownClasspath;
   private final Path workDir;
   private final int drainSeconds;
   private final List<Workload.App> apps;
@@ -49,7 +49,7 @@ public final class LoadTest {
       Map<String, String> dispatcherEnv) throws Exception {
     this.scenario = scenario;
     this.jar = jar;
-    this.ownJar = Path.of(LoadTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    this.ownClasspath = System.getProperty("java.class.path");
     this.workDir = workDir;
     this.drainSeconds = drainSeconds;
     this.apps = Workload.apps(scenario);
@@ -115,7 +115,7 @@ public final class LoadTest {
   private ObjectNode run(String system) throws Exception {
     Path dir = workDir.resolve(system);
     log("%s: starting a fresh broker", system);
-    try (ChildJvm broker = ChildJvm.start("broker", List.of("-Xmx512m", "-cp", ownJar.toString()),
+    try (ChildJvm broker = ChildJvm.start("broker", List.of("-Xmx512m", "-cp", ownClasspath),
         List.of(BrokerMain.class.getName(), dir.resolve("kafka").toString()), Map.of(), dir.resolve("broker.log"))) {
       String bootstrap = broker.awaitLine("BOOTSTRAP ", 90_000);
       try (KafkaSide kafka = new KafkaSide(bootstrap)) {
@@ -285,7 +285,7 @@ public final class LoadTest {
   private ChildJvm startSystem(String system, Map<String, String> env, Path log) {
     List<String> main = system.equals("dispatcher")
         ? List.of("-jar", jar.toString())
-        : List.of("-cp", ownJar.toString(), BaselineMain.class.getName());
+        : List.of("-cp", ownClasspath, BaselineMain.class.getName());
     return ChildJvm.start(system, SYSTEM_JVM_FLAGS, main, env, log);
   }
 
