@@ -8,6 +8,7 @@
 # LOAD_SKIP_BUILD=1 reuses what is already built; LOAD_SKIP_PRODUCT_BUILD=1 builds only the harness (the CI smoke
 # test runs inside the product's own build, which has just packaged the jar); LOAD_RESULTS=DIR writes
 # the JSON elsewhere (exploratory runs); --dispatcher-env K=V,K=V passes tuning variables to the dispatcher only.
+# LOAD_JFR=1 records a JFR profile of each system under test (target/runs/.../SYSTEM.jfr).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"

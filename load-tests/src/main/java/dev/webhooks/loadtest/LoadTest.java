@@ -286,7 +286,13 @@ public final class LoadTest {
     List<String> main = system.equals("dispatcher")
         ? List.of("-jar", jar.toString())
         : List.of("-cp", ownClasspath, BaselineMain.class.getName());
-    return ChildJvm.start(system, SYSTEM_JVM_FLAGS, main, env, log);
+    List<String> flags = new java.util.ArrayList<>(SYSTEM_JVM_FLAGS);
+    if ("1".equals(System.getenv("LOAD_JFR"))) {
+      // a profile of each system run, next to its log (adds a little CPU; not for the numbers of record)
+      flags.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="
+          + log.resolveSibling(log.getFileName().toString().replace(".log", ".jfr")));
+    }
+    return ChildJvm.start(system, flags, main, env, log);
   }
 
   /** Seconds from now until the system reports ready (the dispatcher's /health/ready, the baseline's READY line). */
