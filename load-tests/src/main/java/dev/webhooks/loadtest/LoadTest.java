@@ -175,8 +175,15 @@ public final class LoadTest {
     long start = System.nanoTime();
     ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor();
     watcher.scheduleAtFixedRate(kafka::watchCommits, 1, 1, TimeUnit.SECONDS);
-    watcher.scheduleAtFixedRate(() -> log("%s: %,d produced, %,d delivered, %,d retries, %,d duplicates", system,
-        producer.acked.sum(), tally.delivered.sum(), tally.retries.sum(), tally.duplicates.sum()), 5, 5, TimeUnit.SECONDS);
+    long[] previous = {0};
+    double[] peak = {0};
+    watcher.scheduleAtFixedRate(() -> {
+      long delivered = tally.delivered.sum();
+      peak[0] = Math.max(peak[0], (delivered - previous[0]) / 5.0);
+      previous[0] = delivered;
+      log("%s: %,d produced, %,d delivered, %,d retries, %,d duplicates", system, producer.acked.sum(), delivered,
+          tally.retries.sum(), tally.duplicates.sum());
+    }, 5, 5, TimeUnit.SECONDS);
     try {
       if (scenario.ratePerSecond() > 0) {
         log("%s: offering %,d events/s for %d s", system, scenario.ratePerSecond(), scenario.durationSeconds());
@@ -268,6 +275,8 @@ public final class LoadTest {
     r.put("requests", tally.requests.sum());
     r.put("signatures_checked", tally.signaturesChecked.sum());
     r.put("bad_signatures", tally.badSignatures.sum());
+    // the best 5 s of the run: what the system does once warm, next to the whole-run average above
+    r.put("peak_delivered_per_s_5s", Math.round(peak[0]));
     r.put("max_commit_stall_s", round(kafka.maxCommitStallSeconds()));
     r.put("start_to_ready_s", round(startToReady));
     r.put("window_s", round(window));
