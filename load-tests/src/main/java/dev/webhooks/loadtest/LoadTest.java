@@ -29,11 +29,13 @@ import org.HdrHistogram.Histogram;
  * {@code results/SCENARIO.json}.
  *
  * <p>Usage: {@code LoadTest SCENARIO [--duration S] [--rate N] [--events N] [--systems dispatcher,baseline]
- * [--jar PATH] [--results DIR] [--drain S] [--dispatcher-env K=V,K=V]}.
+ * [--jar PATH] [--results DIR] [--drain S] [--dispatcher-env K=V,K=V] [--warmup S]}.
  */
 public final class LoadTest {
   static final List<String> SYSTEM_JVM_FLAGS = List.of("-Xms256m", "-Xmx512m", "-XX:+UseG1GC");
   private static final String ADMIN_TOKEN = "load-test-admin-token";
+  /** --warmup: this many events per second before the measured load; counted for loss, not for latency or rate. */
+  static final int WARMUP_RATE = 500;
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final Scenario scenario;
@@ -44,9 +46,10 @@ public final class LoadTest {
   private final List<Workload.App> apps;
   private final Receivers receivers;
   private final Map<String, String> dispatcherEnv;
+  private final int warmupSeconds;
 
   private LoadTest(Scenario scenario, Path jar, Path workDir, int drainSeconds, Receivers receivers,
-      Map<String, String> dispatcherEnv) throws Exception {
+      Map<String, String> dispatcherEnv, int warmupSeconds) throws Exception {
     this.scenario = scenario;
     this.jar = jar;
     this.ownClasspath = System.getProperty("java.class.path");
@@ -55,6 +58,7 @@ public final class LoadTest {
     this.apps = Workload.apps(scenario);
     this.receivers = receivers;
     this.dispatcherEnv = dispatcherEnv;
+    this.warmupSeconds = warmupSeconds;
   }
 
   public static void main(String[] args) throws Exception {
@@ -81,6 +85,7 @@ public final class LoadTest {
     Path results = Path.of(options.getOrDefault("--results", "results")).toAbsolutePath();
     int drain = Integer.parseInt(options.getOrDefault("--drain", scenario.name().equals("smoke") ? "30" : "120"));
     List<String> systems = List.of(options.getOrDefault("--systems", "dispatcher,baseline").split(","));
+    int warmup = Integer.parseInt(options.getOrDefault("--warmup", "0"));
     Path work = Path.of("target", "runs", scenario.name() + "-" + System.currentTimeMillis()).toAbsolutePath();
 
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
@@ -94,7 +99,7 @@ public final class LoadTest {
           dispatcherEnv.put(pair.substring(0, pair.indexOf('=')), pair.substring(pair.indexOf('=') + 1));
         }
       }
-      LoadTest test = new LoadTest(scenario, jar, work, drain, receivers, dispatcherEnv);
+      LoadTest test = new LoadTest(scenario, jar, work, drain, receivers, dispatcherEnv, warmup);
       for (String system : systems) {
         ObjectNode result = test.run(system);
         out.add(result);
@@ -129,7 +134,7 @@ public final class LoadTest {
   }
 
   private ObjectNode measure(String system, Path dir, KafkaSide kafka, ChildJvm broker) throws Exception {
-    Tally tally = new Tally(scenario.capacity());
+    Tally tally = new Tally(capacity());
     receivers.countInto(tally);
     int httpPort = Ports.free();
     int managementPort = Ports.free();
@@ -149,7 +154,7 @@ public final class LoadTest {
     } else {
       Installer.writeRoutes(dir.resolve("routes.json"), apps, receivers::url);
     }
-    try (Producer producer = new Producer(kafka.bootstrap, kafka.events, scenario.capacity())) {
+    try (Producer producer = new Producer(kafka.bootstrap, kafka.events, capacity())) {
       long t = System.nanoTime();
       producer.backlog(scenario.backlogEvents());
       log("%s: %,d events waiting in Kafka (written in %.1f s)", system, producer.acked.sum(), secondsSince(t));
@@ -162,7 +167,7 @@ public final class LoadTest {
 
   private ObjectNode drive(String system, ChildJvm sut, Tally tally, KafkaSide kafka, ChildJvm broker,
       double startToReady) throws Exception {
-    try (Producer producer = new Producer(kafka.bootstrap, kafka.events, scenario.capacity())) {
+    try (Producer producer = new Producer(kafka.bootstrap, kafka.events, capacity())) {
       return drive(system, sut, tally, kafka, broker, startToReady, producer);
     }
   }
@@ -170,6 +175,18 @@ public final class LoadTest {
   /** Offers the load, waits for the drain, stops the system and counts. */
   private ObjectNode drive(String system, ChildJvm sut, Tally tally, KafkaSide kafka, ChildJvm broker,
       double startToReady, Producer producer) throws Exception {
+    long healthyBefore = 0;
+    if (warmupSeconds > 0 && scenario.ratePerSecond() > 0) {
+      log("%s: warming up at %d events/s for %d s", system, WARMUP_RATE, warmupSeconds);
+      producer.offer(WARMUP_RATE, warmupSeconds);
+      long t = System.nanoTime();
+      while (tally.delivered.sum() < producer.acked.sum() && secondsSince(t) < 30) {
+        Thread.sleep(100);
+      }
+      healthyBefore = tally.healthyDelivered.sum();
+      tally.healthyLatency.reset();
+      log("%s: warm-up done (%,d delivered); measuring from now", system, healthyBefore);
+    }
     double cpu0 = sut.cpuSeconds();
     double brokerCpu0 = broker.cpuSeconds();
     long start = System.nanoTime();
@@ -244,7 +261,7 @@ public final class LoadTest {
       }
     }
     Histogram h = tally.healthyLatency;
-    long deliveries = tally.healthyDelivered.sum();
+    long deliveries = tally.healthyDelivered.sum() - healthyBefore;
     double deliverySeconds = scenario.ratePerSecond() > 0
         ? (tally.lastHealthyDeliveryNanos.get() - start) / 1e9
         : (tally.lastDeliveryNanos.get() - tally.firstDeliveryNanos.get()) / 1e9;
@@ -277,6 +294,7 @@ public final class LoadTest {
     r.put("bad_signatures", tally.badSignatures.sum());
     // the best 5 s of the run: what the system does once warm, next to the whole-run average above
     r.put("peak_delivered_per_s_5s", Math.round(peak[0]));
+    r.put("warmup_s", warmupSeconds);
     r.put("max_commit_stall_s", round(kafka.maxCommitStallSeconds()));
     r.put("start_to_ready_s", round(startToReady));
     r.put("window_s", round(window));
@@ -289,6 +307,11 @@ public final class LoadTest {
     r.put("finished_at", Instant.now().toString());
     log("%s: %s", system, r.toString());
     return r;
+  }
+
+  /** Events one run can produce: the scenario's, plus the warm-up's. */
+  private int capacity() {
+    return scenario.capacity() + WARMUP_RATE * warmupSeconds;
   }
 
   private ChildJvm startSystem(String system, Map<String, String> env, Path log) {
