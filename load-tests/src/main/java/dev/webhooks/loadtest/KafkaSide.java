@@ -39,9 +39,25 @@ final class KafkaSide implements AutoCloseable {
     this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
   }
 
+  /**
+   * Creates the topics and waits until every partition has a leader: producing at once to a brand-new topic got
+   * NOT_LEADER_OR_FOLLOWER and then an idempotent producer stuck forever in OUT_OF_ORDER_SEQUENCE_NUMBER retries.
+   */
   void createTopics() throws Exception {
     admin.createTopics(List.of(new NewTopic(events, PARTITIONS, (short) 1), new NewTopic(deadLetters, PARTITIONS,
         (short) 1))).all().get(30, TimeUnit.SECONDS);
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (System.currentTimeMillis() < deadline) {
+      boolean led = admin.describeTopics(List.of(events, deadLetters)).allTopicNames().get(10, TimeUnit.SECONDS)
+          .values().stream().flatMap(d -> d.partitions().stream()).allMatch(p -> p.leader() != null
+              && !p.leader().isEmpty());
+      if (led) {
+        Thread.sleep(500); // leadership known to the controller a moment before every listener serves it
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("topics have no leader after 30 s");
   }
 
   Map<Integer, Long> committed() throws Exception {

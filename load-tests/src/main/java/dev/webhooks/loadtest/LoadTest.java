@@ -83,7 +83,8 @@ public final class LoadTest {
     }
     Path jar = Path.of(options.getOrDefault("--jar", "../target/webhook-dispatcher.jar")).toAbsolutePath();
     Path results = Path.of(options.getOrDefault("--results", "results")).toAbsolutePath();
-    int drain = Integer.parseInt(options.getOrDefault("--drain", scenario.name().equals("smoke") ? "30" : "120"));
+    int drain = Integer.parseInt(options.getOrDefault("--drain",
+        scenario.name().equals("smoke") ? "30" : scenario.name().equals("backlog") ? "600" : "120"));
     List<String> systems = List.of(options.getOrDefault("--systems", "dispatcher,baseline").split(","));
     int warmup = Integer.parseInt(options.getOrDefault("--warmup", "0"));
     Path work = Path.of("target", "runs", scenario.name() + "-" + System.currentTimeMillis()).toAbsolutePath();
