@@ -216,11 +216,12 @@ public final class LoadTest {
         }
       }
       // drain: until every healthy delivery arrived (broken endpoints cannot finish their retries inside a run),
-      // or nothing new arrived for 20 s, or the drain limit
-      long lastCount = -1;
+      // or the drain limit, or nothing new arrived for 30 s once requests had begun (a system that has not sent
+      // anything yet may still be starting: the dispatcher once took 35 s to open its first connections)
+      long lastCount = tally.requests.sum();
       long lastProgress = System.nanoTime();
-      while (tally.healthyDelivered.sum() < healthyExpected
-          && secondsSince(producedAt) < drainSeconds && secondsSince(lastProgress) < 20) {
+      while (tally.healthyDelivered.sum() < healthyExpected && secondsSince(producedAt) < drainSeconds
+          && (lastCount == 0 || secondsSince(lastProgress) < 30)) {
         Thread.sleep(100);
         long count = tally.requests.sum();
         if (count != lastCount) {
