@@ -191,6 +191,7 @@ public final class LoadTest {
     double cpu0 = sut.cpuSeconds();
     double brokerCpu0 = broker.cpuSeconds();
     long start = System.nanoTime();
+    tally.steadyFromNanos = start + scenario.durationSeconds() * 500_000_000L;
     ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor();
     watcher.scheduleAtFixedRate(kafka::watchCommits, 1, 1, TimeUnit.SECONDS);
     long[] previous = {0};
@@ -278,6 +279,12 @@ public final class LoadTest {
     latency.put("p99", ms(h.getValueAtPercentile(99)));
     latency.put("p999", ms(h.getValueAtPercentile(99.9)));
     latency.put("max", ms(h.getMaxValue()));
+    Histogram steady = tally.steadyLatency;
+    ObjectNode steadyMs = r.putObject("steady_latency_ms"); // events due in the second half of the load only
+    steadyMs.put("count", steady.getTotalCount());
+    steadyMs.put("p50", ms(steady.getValueAtPercentile(50)));
+    steadyMs.put("p99", ms(steady.getValueAtPercentile(99)));
+    steadyMs.put("max", ms(steady.getMaxValue()));
     r.put("lost", lost);
     r.put("duplicates", tally.duplicates.sum());
     r.put("dead_letters", deadLetters);

@@ -14,6 +14,10 @@ import org.HdrHistogram.Histogram;
 final class Tally {
   /** Microseconds; up to an hour, 3 significant digits. */
   final Histogram healthyLatency = new ConcurrentHistogram(3_600_000_000L, 3);
+  /** The same, for events due in the second half of the load only: the steady state, without the start-up. */
+  final Histogram steadyLatency = new ConcurrentHistogram(3_600_000_000L, 3);
+  /** Events intended at or after this {@code System.nanoTime()} count as steady state (set when the load starts). */
+  volatile long steadyFromNanos = Long.MAX_VALUE;
   final LongAdder requests = new LongAdder();
   final LongAdder retries = new LongAdder();
   final LongAdder duplicates = new LongAdder();
@@ -53,7 +57,11 @@ final class Tally {
     if (healthy) {
       healthyDelivered.increment();
       lastHealthyDeliveryNanos.accumulateAndGet(now, Math::max);
-      healthyLatency.recordValue(Math.max(0, (now - intendedNanos) / 1_000));
+      long micros = Math.max(0, (now - intendedNanos) / 1_000);
+      healthyLatency.recordValue(micros);
+      if (intendedNanos >= steadyFromNanos) {
+        steadyLatency.recordValue(micros);
+      }
     }
   }
 
