@@ -1,0 +1,434 @@
+package dev.webhooks.loadtest;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Runs one scenario against the dispatcher (the built jar, its own JVM) and then the baseline (its own JVM), each on
+ * a fresh broker JVM, with the same receivers, apps, events and JVM flags; prints a table and writes
+ * {@code results/SCENARIO.json}.
+ *
+ * <p>Usage: {@code LoadTest SCENARIO [--duration S] [--rate N] [--events N] [--systems dispatcher,baseline]
+ * [--jar PATH] [--results DIR] [--drain S] [--dispatcher-env K=V,K=V] [--warmup S]}.
+ */
+public final class LoadTest {
+  static final List<String> SYSTEM_JVM_FLAGS = List.of("-Xms256m", "-Xmx512m", "-XX:+UseG1GC");
+  private static final String ADMIN_TOKEN = "load-test-admin-token";
+  /** --warmup: this many events per second before the measured load; counted for loss, not for latency or rate. */
+  static final int WARMUP_RATE = 500;
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final Scenario scenario;
+  private final Path jar;
+  private final String ownClasspath;
+  private final Path workDir;
+  private final int drainSeconds;
+  private final List<Workload.App> apps;
+  private final Receivers receivers;
+  private final Map<String, String> dispatcherEnv;
+  private final int warmupSeconds;
+
+  private LoadTest(Scenario scenario, Path jar, Path workDir, int drainSeconds, Receivers receivers,
+      Map<String, String> dispatcherEnv, int warmupSeconds) throws Exception {
+    this.scenario = scenario;
+    this.jar = jar;
+    this.ownClasspath = System.getProperty("java.class.path");
+    this.workDir = workDir;
+    this.drainSeconds = drainSeconds;
+    this.apps = Workload.apps(scenario);
+    this.receivers = receivers;
+    this.dispatcherEnv = dispatcherEnv;
+    this.warmupSeconds = warmupSeconds;
+  }
+
+  public static void main(String[] args) throws Exception {
+    if (args.length == 0 || !Scenario.NAMES.contains(args[0])) {
+      System.err.println("usage: LoadTest SCENARIO [--duration SECONDS] [--rate N] [--events N] [--systems LIST] "
+          + "[--drain SECONDS]; SCENARIO one of " + Scenario.NAMES);
+      System.exit(2);
+    }
+    Scenario scenario = Scenario.named(args[0]);
+    Map<String, String> options = new HashMap<>();
+    for (int i = 1; i + 1 < args.length; i += 2) {
+      options.put(args[i], args[i + 1]);
+    }
+    if (options.containsKey("--duration")) {
+      scenario = scenario.withDuration(Integer.parseInt(options.get("--duration")));
+    }
+    if (options.containsKey("--rate")) {
+      scenario = scenario.withRate(Integer.parseInt(options.get("--rate")));
+    }
+    if (options.containsKey("--events")) {
+      scenario = scenario.withBacklog(Integer.parseInt(options.get("--events")));
+    }
+    Path jar = Path.of(options.getOrDefault("--jar", "../target/webhook-dispatcher.jar")).toAbsolutePath();
+    Path results = Path.of(options.getOrDefault("--results", "results")).toAbsolutePath();
+    int drain = Integer.parseInt(options.getOrDefault("--drain",
+        scenario.name().equals("smoke") ? "30" : scenario.name().equals("backlog") ? "600" : "120"));
+    List<String> systems = List.of(options.getOrDefault("--systems", "dispatcher,baseline").split(","));
+    int warmup = Integer.parseInt(options.getOrDefault("--warmup", "0"));
+    Path work = Path.of("target", "runs", scenario.name() + "-" + System.currentTimeMillis()).toAbsolutePath();
+
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+    ArrayNode out = JSON.createArrayNode();
+    boolean anyLost = false;
+    try (Receivers receivers = new Receivers(vertx, scenario, Workload.apps(scenario))) {
+      receivers.start();
+      Map<String, String> dispatcherEnv = new HashMap<>();
+      for (String pair : options.getOrDefault("--dispatcher-env", "").split(",")) {
+        if (pair.contains("=")) {
+          dispatcherEnv.put(pair.substring(0, pair.indexOf('=')), pair.substring(pair.indexOf('=') + 1));
+        }
+      }
+      LoadTest test = new LoadTest(scenario, jar, work, drain, receivers, dispatcherEnv, warmup);
+      for (String system : systems) {
+        ObjectNode result = test.run(system);
+        out.add(result);
+        anyLost |= result.get("lost").asLong() > 0;
+      }
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    Files.createDirectories(results);
+    Path file = results.resolve(scenario.name() + ".json");
+    JSON.writeValue(file.toFile(), out);
+    System.out.println();
+    System.out.print(table(out));
+    System.out.println("Wrote " + file + "  (logs in " + work + ")");
+    System.exit(anyLost ? 1 : 0);
+  }
+
+  private ObjectNode run(String system) throws Exception {
+    Path dir = workDir.resolve(system);
+    log("%s: starting a fresh broker", system);
+    try (ChildJvm broker = ChildJvm.start("broker", List.of("-Xmx512m", "-cp", ownClasspath),
+        List.of(BrokerMain.class.getName(), dir.resolve("kafka").toString()), Map.of(), dir.resolve("broker.log"))) {
+      String bootstrap = broker.awaitLine("BOOTSTRAP ", 90_000);
+      try (KafkaSide kafka = new KafkaSide(bootstrap)) {
+        kafka.createTopics();
+        return measure(system, dir, kafka, broker);
+      } finally {
+        broker.stop(15_000);
+        deleteTree(dir.resolve("kafka"));
+      }
+    }
+  }
+
+  private ObjectNode measure(String system, Path dir, KafkaSide kafka, ChildJvm broker) throws Exception {
+    Tally tally = new Tally(capacity());
+    receivers.countInto(tally);
+    int httpPort = Ports.free();
+    int managementPort = Ports.free();
+    Map<String, String> env = environment(system, dir, kafka, httpPort, managementPort);
+    if (system.equals("dispatcher")) {
+      // installations live in Kafka: install through the API first, so events never meet a dispatcher without apps
+      try (ChildJvm setup = startSystem(system, env, dir.resolve("dispatcher-install.log"))) {
+        double ready = awaitReady(setup, managementPort);
+        long t = System.nanoTime();
+        Installer.install(httpPort, ADMIN_TOKEN, apps, receivers::url);
+        log("dispatcher: %d apps installed through the App Install API in %.1f s", apps.size(), secondsSince(t));
+        if (scenario.backlogEvents() == 0) {
+          return drive(system, setup, tally, kafka, broker, ready);
+        }
+        setup.stop(30_000);
+      }
+    } else {
+      Installer.writeRoutes(dir.resolve("routes.json"), apps, receivers::url);
+    }
+    try (Producer producer = new Producer(kafka.bootstrap, kafka.events, capacity())) {
+      long t = System.nanoTime();
+      producer.backlog(scenario.backlogEvents());
+      log("%s: %,d events waiting in Kafka (written in %.1f s)", system, producer.acked.sum(), secondsSince(t));
+      try (ChildJvm sut = startSystem(system, env, dir.resolve(system + ".log"))) {
+        double ready = awaitReady(sut, managementPort);
+        return drive(system, sut, tally, kafka, broker, ready, producer);
+      }
+    }
+  }
+
+  private ObjectNode drive(String system, ChildJvm sut, Tally tally, KafkaSide kafka, ChildJvm broker,
+      double startToReady) throws Exception {
+    try (Producer producer = new Producer(kafka.bootstrap, kafka.events, capacity())) {
+      return drive(system, sut, tally, kafka, broker, startToReady, producer);
+    }
+  }
+
+  /** Offers the load, waits for the drain, stops the system and counts. */
+  private ObjectNode drive(String system, ChildJvm sut, Tally tally, KafkaSide kafka, ChildJvm broker,
+      double startToReady, Producer producer) throws Exception {
+    long healthyBefore = 0;
+    if (warmupSeconds > 0 && scenario.ratePerSecond() > 0) {
+      log("%s: warming up at %d events/s for %d s", system, WARMUP_RATE, warmupSeconds);
+      producer.offer(WARMUP_RATE, warmupSeconds);
+      long t = System.nanoTime();
+      while (tally.delivered.sum() < producer.acked.sum() && secondsSince(t) < 30) {
+        Thread.sleep(100);
+      }
+      healthyBefore = tally.healthyDelivered.sum();
+      tally.healthyLatency.reset();
+      log("%s: warm-up done (%,d delivered); measuring from now", system, healthyBefore);
+    }
+    double cpu0 = sut.cpuSeconds();
+    double brokerCpu0 = broker.cpuSeconds();
+    long start = System.nanoTime();
+    tally.steadyFromNanos = start + scenario.durationSeconds() * 500_000_000L;
+    ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor();
+    watcher.scheduleAtFixedRate(kafka::watchCommits, 1, 1, TimeUnit.SECONDS);
+    long[] previous = {0};
+    double[] peak = {0};
+    watcher.scheduleAtFixedRate(() -> {
+      long delivered = tally.delivered.sum();
+      peak[0] = Math.max(peak[0], (delivered - previous[0]) / 5.0);
+      previous[0] = delivered;
+      log("%s: %,d produced, %,d delivered, %,d retries, %,d duplicates", system, producer.acked.sum(), delivered,
+          tally.retries.sum(), tally.duplicates.sum());
+    }, 5, 5, TimeUnit.SECONDS);
+    try {
+      if (scenario.ratePerSecond() > 0) {
+        log("%s: offering %,d events/s for %d s", system, scenario.ratePerSecond(), scenario.durationSeconds());
+        producer.offer(scenario.ratePerSecond(), scenario.durationSeconds());
+      }
+      long producedAt = System.nanoTime();
+      int produced = producer.produced();
+      long healthyExpected = 0;
+      for (int seq = 0; seq < produced; seq++) {
+        if (producer.offset[seq] >= 0 && scenario.healthy(apps.get(producer.app[seq]).endpoint())) {
+          healthyExpected++;
+        }
+      }
+      // drain: until every healthy delivery arrived (broken endpoints cannot finish their retries inside a run),
+      // or the drain limit, or nothing new arrived for 30 s once requests had begun (a system that has not sent
+      // anything yet may still be starting: the dispatcher once took 35 s to open its first connections)
+      long lastCount = tally.requests.sum();
+      long lastProgress = System.nanoTime();
+      while (tally.healthyDelivered.sum() < healthyExpected && secondsSince(producedAt) < drainSeconds
+          && (lastCount == 0 || secondsSince(lastProgress) < 30)) {
+        Thread.sleep(100);
+        long count = tally.requests.sum();
+        if (count != lastCount) {
+          lastCount = count;
+          lastProgress = System.nanoTime();
+        }
+      }
+      if (scenario.errorRate() > 0) {
+        Thread.sleep(1_000); // let the last dead letters (if any) be written before counting them
+      }
+    } finally {
+      watcher.shutdownNow();
+    }
+    double cpu = sut.cpuSeconds() - cpu0;
+    double brokerCpu = broker.cpuSeconds() - brokerCpu0;
+    double rss = sut.peakRssMb();
+    double window = secondsSince(start);
+    int exit = sut.stop(30_000);
+    log("%s: stopped (exit %d)", system, exit);
+
+    Map<Integer, Long> committed = kafka.committed();
+    BitSet deadLettered = kafka.deadLetteredEvents();
+    long lost = 0;
+    long unfinished = 0;
+    long deadLetters = 0;
+    for (int seq = 0; seq < producer.produced(); seq++) {
+      if (producer.offset[seq] < 0) {
+        continue; // the broker refused it: counted as producer errors, never offered
+      }
+      if (tally.delivered(seq)) {
+        continue;
+      }
+      if (deadLettered.get(seq)) {
+        deadLetters++;
+      } else if (producer.offset[seq] < committed.getOrDefault((int) producer.partition[seq], 0L)) {
+        lost++; // committed, yet neither delivered nor dead-lettered
+      } else {
+        unfinished++; // not committed: would be redelivered after a restart
+      }
+    }
+    Histogram h = tally.healthyLatency;
+    long deliveries = tally.healthyDelivered.sum() - healthyBefore;
+    double deliverySeconds = scenario.ratePerSecond() > 0
+        ? (tally.lastHealthyDeliveryNanos.get() - start) / 1e9
+        : (tally.lastDeliveryNanos.get() - tally.firstDeliveryNanos.get()) / 1e9;
+    ObjectNode r = JSON.createObjectNode();
+    r.put("system", system);
+    r.put("scenario", scenario.name());
+    r.put("offered_per_s", scenario.ratePerSecond());
+    r.put("delivered_per_s", deliveries == 0 ? 0 : Math.round(deliveries / Math.max(deliverySeconds, 1e-3)));
+    ObjectNode latency = r.putObject("latency_ms");
+    latency.put("p50", ms(h.getValueAtPercentile(50)));
+    latency.put("p90", ms(h.getValueAtPercentile(90)));
+    latency.put("p99", ms(h.getValueAtPercentile(99)));
+    latency.put("p999", ms(h.getValueAtPercentile(99.9)));
+    latency.put("max", ms(h.getMaxValue()));
+    Histogram steady = tally.steadyLatency;
+    ObjectNode steadyMs = r.putObject("steady_latency_ms"); // events due in the second half of the load only
+    steadyMs.put("count", steady.getTotalCount());
+    steadyMs.put("p50", ms(steady.getValueAtPercentile(50)));
+    steadyMs.put("p99", ms(steady.getValueAtPercentile(99)));
+    steadyMs.put("max", ms(steady.getMaxValue()));
+    r.put("lost", lost);
+    r.put("duplicates", tally.duplicates.sum());
+    r.put("dead_letters", deadLetters);
+    r.put("cpu_s", round(cpu));
+    r.put("rss_mb", round(rss));
+    // beyond the fields: what a reader needs to trust or question the row
+    r.put("events", producer.acked.sum());
+    r.put("producer_errors", producer.failed.sum());
+    r.put("backlog_events", scenario.backlogEvents());
+    r.put("delivered", tally.delivered.sum());
+    r.put("healthy_delivered", deliveries);
+    r.put("unfinished", unfinished);
+    r.put("retries", tally.retries.sum());
+    r.put("requests", tally.requests.sum());
+    r.put("signatures_checked", tally.signaturesChecked.sum());
+    r.put("bad_signatures", tally.badSignatures.sum());
+    // the best 5 s of the run: what the system does once warm, next to the whole-run average above
+    r.put("peak_delivered_per_s_5s", Math.round(peak[0]));
+    r.put("warmup_s", warmupSeconds);
+    r.put("max_commit_stall_s", round(kafka.maxCommitStallSeconds()));
+    r.put("start_to_ready_s", round(startToReady));
+    r.put("window_s", round(window));
+    r.put("broker_cpu_s", round(brokerCpu));
+    r.put("exit_code", exit);
+    r.put("jvm_flags", String.join(" ", SYSTEM_JVM_FLAGS));
+    if (system.equals("dispatcher") && !dispatcherEnv.isEmpty()) {
+      r.put("dispatcher_env", dispatcherEnv.toString());
+    }
+    r.put("finished_at", Instant.now().toString());
+    log("%s: %s", system, r.toString());
+    return r;
+  }
+
+  /** Events one run can produce: the scenario's, plus the warm-up's. */
+  private int capacity() {
+    return scenario.capacity() + WARMUP_RATE * warmupSeconds;
+  }
+
+  private ChildJvm startSystem(String system, Map<String, String> env, Path log) {
+    List<String> main = system.equals("dispatcher")
+        ? List.of("-jar", jar.toString())
+        : List.of("-cp", ownClasspath, BaselineMain.class.getName());
+    List<String> flags = new java.util.ArrayList<>(SYSTEM_JVM_FLAGS);
+    if ("1".equals(System.getenv("LOAD_JFR"))) {
+      // a profile of each system run, next to its log (adds a little CPU; not for the numbers of record)
+      flags.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="
+          + log.resolveSibling(log.getFileName().toString().replace(".log", ".jfr")));
+    }
+    return ChildJvm.start(system, flags, main, env, log);
+  }
+
+  /** Seconds from now until the system reports ready (the dispatcher's /health/ready, the baseline's READY line). */
+  private double awaitReady(ChildJvm sut, int managementPort) throws Exception {
+    long t = System.nanoTime();
+    if (sut.name.equals("dispatcher")) {
+      while (!Installer.ready(managementPort)) {
+        if (!sut.process.isAlive() || secondsSince(t) > 120) {
+          throw new IllegalStateException("the dispatcher did not become ready; see " + sut.log);
+        }
+        Thread.sleep(50);
+      }
+    } else {
+      sut.awaitLine("READY", 120_000);
+    }
+    double seconds = secondsSince(t);
+    log("%s: ready %.2f s after start", sut.name, seconds);
+    return seconds;
+  }
+
+  private Map<String, String> environment(String system, Path dir, KafkaSide kafka, int httpPort, int managementPort) {
+    Map<String, String> env = new HashMap<>();
+    env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+    env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrap);
+    env.put("EVENTS_TOPICS", kafka.events);
+    env.put("CONSUMER_GROUP", kafka.group);
+    env.put("DEAD_LETTER_TOPIC", kafka.deadLetters);
+    env.put("DELIVERY_TRUSTED_CA_PEM", receivers.certificatePem());
+    if (system.equals("dispatcher")) {
+      byte[] key = new byte[32];
+      new SecureRandom().nextBytes(key);
+      env.put("INSTALLATIONS_TOPIC", "load-installations");
+      env.put("TOPIC_PARTITIONS", String.valueOf(KafkaSide.PARTITIONS));
+      env.put("ADMIN_TOKEN", ADMIN_TOKEN);
+      env.put("SECRETS_KEY", Base64.getEncoder().encodeToString(key));
+      env.put("HTTP_PORT", String.valueOf(httpPort));
+      env.put("MANAGEMENT_PORT", String.valueOf(managementPort));
+      env.put("DATA_DIR", dir.resolve("data").toString());
+      env.put("DELIVERY_ALLOW_PRIVATE_NETWORKS", "true"); // the receivers are on 127.0.0.1
+      env.put("SHUTDOWN_GRACE_MS", "10000");
+      env.putAll(dispatcherEnv); // tuning under test, e.g. DELIVERY_MAX_CONNECTIONS_PER_ENDPOINT=4
+    } else {
+      env.put("ROUTES_FILE", dir.resolve("routes.json").toString());
+    }
+    return env;
+  }
+
+  static String table(ArrayNode rows) {
+    StringBuilder b = new StringBuilder();
+    String format = "%-10s %-14s %9s %11s %8s %8s %8s %9s %9s %6s %6s %6s %8s %7s%n";
+    b.append(String.format(Locale.ROOT, format, "system", "scenario", "offered/s", "delivered/s", "p50 ms", "p90 ms",
+        "p99 ms", "p99.9 ms", "max ms", "lost", "dups", "dead", "cpu s", "rss MB"));
+    for (var r : rows) {
+      var l = r.get("latency_ms");
+      b.append(String.format(Locale.ROOT, format, r.get("system").asText(), r.get("scenario").asText(),
+          r.get("offered_per_s").asText(), r.get("delivered_per_s").asText(), l.get("p50").asText(),
+          l.get("p90").asText(), l.get("p99").asText(), l.get("p999").asText(), l.get("max").asText(),
+          r.get("lost").asText(), r.get("duplicates").asText(), r.get("dead_letters").asText(), r.get("cpu_s").asText(),
+          r.get("rss_mb").asText()));
+    }
+    return b.toString();
+  }
+
+  private static double ms(long micros) {
+    return round(micros / 1000.0);
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 10) / 10.0;
+  }
+
+  private static double secondsSince(long nanos) {
+    return (System.nanoTime() - nanos) / 1e9;
+  }
+
+  static void log(String format, Object... args) {
+    System.out.printf(Locale.ROOT, "%tT " + format + "%n", prepend(System.currentTimeMillis(), args));
+  }
+
+  private static Object[] prepend(Object first, Object[] rest) {
+    Object[] all = new Object[rest.length + 1];
+    all[0] = first;
+    System.arraycopy(rest, 0, all, 1, rest.length);
+    return all;
+  }
+
+  private static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (Exception e) {
+      log("could not delete %s: %s", dir, e);
+    }
+  }
+
+}

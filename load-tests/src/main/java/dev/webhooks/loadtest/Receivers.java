@@ -1,0 +1,165 @@
+package dev.webhooks.loadtest;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.SelfSignedCertificate;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Twenty HTTPS receivers (one origin each, on free ports of 127.0.0.1, certificate for {@code localhost}): healthy
+ * ones answer after the scenario's delay with 200 (or 500 at its error rate), broken ones never answer or answer too
+ * late. Every 100th event's two signatures are checked against the app's secret, so both systems must sign exactly.
+ */
+final class Receivers implements AutoCloseable {
+  private static final int SIGNATURE_SAMPLE = 100;
+  private final Vertx vertx;
+  private final SelfSignedCertificate certificate;
+  private final List<HttpServer> servers = new ArrayList<>();
+  private final List<Integer> ports = new ArrayList<>();
+  private final Scenario scenario;
+  private final List<Workload.App> apps;
+  private volatile Tally tally;
+
+  Receivers(Vertx vertx, Scenario scenario, List<Workload.App> apps) {
+    this.vertx = vertx;
+    this.scenario = scenario;
+    this.apps = apps;
+    this.certificate = SelfSignedCertificate.create("localhost");
+  }
+
+  /** The PEM file both systems trust (DELIVERY_TRUSTED_CA_PEM). */
+  String certificatePem() {
+    return certificate.certificatePath();
+  }
+
+  void start() throws Exception {
+    for (int e = 0; e < Workload.ENDPOINTS; e++) {
+      int endpoint = e;
+      HttpServerOptions options = new HttpServerOptions().setSsl(true).setKeyCertOptions(certificate.keyCertOptions())
+          .setTcpNoDelay(true).setIdleTimeout(0);
+      HttpServer server = vertx.createHttpServer(options).requestHandler(request -> handle(endpoint, request));
+      server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      servers.add(server);
+      ports.add(server.actualPort());
+    }
+  }
+
+  /** Starts counting into a fresh tally (one per system run). */
+  void countInto(Tally tally) {
+    this.tally = tally;
+  }
+
+  String url(Workload.App app) {
+    return "https://localhost:" + ports.get(app.endpoint()) + "/app-" + app.index();
+  }
+
+  private void handle(int endpoint, HttpServerRequest request) {
+    request.body().onSuccess(body -> {
+      Tally t = tally;
+      int seq = (int) number(body, "\"loadSeq\":");
+      long intended = number(body, "\"loadNs\":");
+      if (seq < 0 || t == null) {
+        request.response().setStatusCode(400).end();
+        return;
+      }
+      t.attempt(seq);
+      if (seq % SIGNATURE_SAMPLE == 0) {
+        check(t, request, body);
+      }
+      if (scenario.blackholed().contains(endpoint)) {
+        return; // never answered: the sender's response timeout must cut it off
+      }
+      long delay = scenario.answerAfter6s().contains(endpoint) ? 6_000 : scenario.receiverDelayMs();
+      int status = scenario.errorRate() > 0 && ThreadLocalRandom.current().nextDouble() < scenario.errorRate() ? 500 : 200;
+      boolean healthy = scenario.healthy(endpoint);
+      if (delay == 0) {
+        answer(t, request, status, seq, intended, healthy);
+      } else {
+        vertx.setTimer(delay, id -> answer(t, request, status, seq, intended, healthy));
+      }
+    });
+  }
+
+  private static void answer(Tally t, HttpServerRequest request, int status, int seq, long intended, boolean healthy) {
+    if (request.response().closed()) {
+      return; // the sender gave up (timeout) before the answer: not delivered
+    }
+    request.response().setStatusCode(status).end();
+    if (status == 200) {
+      t.success(seq, intended, healthy);
+    }
+  }
+
+  private void check(Tally t, HttpServerRequest request, Buffer body) {
+    t.signaturesChecked.increment();
+    String path = request.path();
+    Workload.App app = apps.get(Integer.parseInt(path.substring(path.lastIndexOf('-') + 1)));
+    byte[] bytes = body.getBytes();
+    String id = request.getHeader("webhook-id");
+    String ts = request.getHeader("webhook-timestamp");
+    String expectedSha1 = "sha1=" + hmac("HmacSHA1", app.secret(), bytes);
+    byte[] signed = (id + "." + ts + ".").getBytes(StandardCharsets.UTF_8);
+    byte[] message = new byte[signed.length + bytes.length];
+    System.arraycopy(signed, 0, message, 0, signed.length);
+    System.arraycopy(bytes, 0, message, signed.length, bytes.length);
+    String expectedV1 = "v1," + hmac("HmacSHA256", app.secret(), message);
+    String v1 = request.getHeader("webhook-signature");
+    boolean ok = expectedSha1.equals(request.getHeader("x-liveperson-signature"))
+        && v1 != null && List.of(v1.split(" ")).contains(expectedV1)
+        && app.account().equals(request.getHeader("x-liveperson-account-id"))
+        && app.clientId().equals(request.getHeader("x-liveperson-client-id"))
+        && id != null && !id.contains(".")
+        && "application/json".equals(request.getHeader("content-type"));
+    if (!ok) {
+      t.badSignatures.increment();
+    }
+  }
+
+  private static String hmac(String algorithm, String secret, byte[] message) {
+    try {
+      Mac mac = Mac.getInstance(algorithm);
+      mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), algorithm));
+      return Base64.getEncoder().encodeToString(mac.doFinal(message));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The non-negative number after {@code field} near the start of the body, or -1. */
+  static long number(Buffer body, String field) {
+    byte[] f = field.getBytes(StandardCharsets.US_ASCII);
+    int limit = Math.min(body.length(), 200) - f.length;
+    outer:
+    for (int i = 0; i < limit; i++) {
+      for (int j = 0; j < f.length; j++) {
+        if (body.getByte(i + j) != f[j]) {
+          continue outer;
+        }
+      }
+      long value = 0;
+      int k = i + f.length;
+      while (k < body.length() && body.getByte(k) >= '0' && body.getByte(k) <= '9') {
+        value = value * 10 + (body.getByte(k++) - '0');
+      }
+      return value;
+    }
+    return -1;
+  }
+
+  @Override
+  public void close() {
+    for (HttpServer server : servers) {
+      server.close();
+    }
+  }
+}

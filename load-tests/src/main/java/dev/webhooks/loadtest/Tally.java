@@ -1,0 +1,71 @@
+package dev.webhooks.loadtest;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
+
+/**
+ * What the receivers saw, per event. Latency is measured from the event's intended send time (the open-model
+ * schedule, also its Kafka record timestamp) to the moment a receiver accepts it, so a producer or broker stall is
+ * counted, not hidden (no coordinated omission). Only an event's first successful delivery records a latency.
+ */
+final class Tally {
+  /** Microseconds; up to an hour, 3 significant digits. */
+  final Histogram healthyLatency = new ConcurrentHistogram(3_600_000_000L, 3);
+  /** The same, for events due in the second half of the load only: the steady state, without the start-up. */
+  final Histogram steadyLatency = new ConcurrentHistogram(3_600_000_000L, 3);
+  /** Events intended at or after this {@code System.nanoTime()} count as steady state (set when the load starts). */
+  volatile long steadyFromNanos = Long.MAX_VALUE;
+  final LongAdder requests = new LongAdder();
+  final LongAdder retries = new LongAdder();
+  final LongAdder duplicates = new LongAdder();
+  final LongAdder delivered = new LongAdder();
+  final LongAdder healthyDelivered = new LongAdder();
+  final LongAdder badSignatures = new LongAdder();
+  final LongAdder signaturesChecked = new LongAdder();
+  final AtomicLong firstDeliveryNanos = new AtomicLong(Long.MAX_VALUE);
+  final AtomicLong lastDeliveryNanos = new AtomicLong(Long.MIN_VALUE);
+  final AtomicLong lastHealthyDeliveryNanos = new AtomicLong(Long.MIN_VALUE);
+  private final AtomicIntegerArray attempts;
+  private final AtomicIntegerArray done;
+
+  Tally(int capacity) {
+    attempts = new AtomicIntegerArray(capacity);
+    done = new AtomicIntegerArray(capacity);
+  }
+
+  /** A request arrived for event {@code seq}: a retry when an earlier attempt was not answered with success. */
+  void attempt(int seq) {
+    requests.increment();
+    if (attempts.getAndIncrement(seq) > 0 && done.get(seq) == 0) {
+      retries.increment();
+    }
+  }
+
+  /** Event {@code seq} was answered 200; a second 200 for the same event is a duplicate. */
+  void success(int seq, long intendedNanos, boolean healthy) {
+    if (done.getAndSet(seq, 1) != 0) {
+      duplicates.increment();
+      return;
+    }
+    long now = System.nanoTime();
+    delivered.increment();
+    firstDeliveryNanos.accumulateAndGet(now, Math::min);
+    lastDeliveryNanos.accumulateAndGet(now, Math::max);
+    if (healthy) {
+      healthyDelivered.increment();
+      lastHealthyDeliveryNanos.accumulateAndGet(now, Math::max);
+      long micros = Math.max(0, (now - intendedNanos) / 1_000);
+      healthyLatency.recordValue(micros);
+      if (intendedNanos >= steadyFromNanos) {
+        steadyLatency.recordValue(micros);
+      }
+    }
+  }
+
+  boolean delivered(int seq) {
+    return done.get(seq) != 0;
+  }
+}
