@@ -9,11 +9,11 @@ import dev.webhooks.dispatcher.delivery.Courier;
 import dev.webhooks.dispatcher.delivery.DeliveryListener;
 import dev.webhooks.dispatcher.delivery.HostResolver;
 import dev.webhooks.dispatcher.delivery.KafkaDeadLetterWriter;
+import dev.webhooks.dispatcher.delivery.Trust;
 import dev.webhooks.dispatcher.install.AccessTokens;
 import dev.webhooks.dispatcher.install.InstallApi;
 import dev.webhooks.dispatcher.install.InstallationStore;
 import dev.webhooks.dispatcher.install.LogoFetcher;
-import dev.webhooks.dispatcher.install.LogoTrust;
 import dev.webhooks.dispatcher.install.SecretCipher;
 import dev.webhooks.dispatcher.intake.EventConsumer;
 import dev.webhooks.dispatcher.intake.EventDecoder;
@@ -150,7 +150,7 @@ public final class Service {
 
       HostResolver resolver = HostResolver.system(b.vertx);
       AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), resolver);
-      LogoFetcher logos = new LogoFetcher(b.vertx, resolver, guard, LogoTrust.withExtraCas(config.trustedCaPem()));
+      LogoFetcher logos = new LogoFetcher(b.vertx, resolver, guard, Trust.withExtraCas(config.trustedCaPem()));
       AccessTokens tokens = AccessTokens.fromSecretsKey(b.credentials.secretsKey(), Clock.systemUTC());
       InstallApi api = new InstallApi(b.vertx, b.store, guard, logos, cipher, b.credentials.adminToken(),
           Clock.systemUTC(), config.secretRotationGrace(), tokens);

@@ -18,14 +18,14 @@ import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 
 /** The certificate authorities deliveries trust: the JDK's default CAs plus, optionally, the CAs of a PEM file. */
-final class Trust {
+public final class Trust {
   private Trust() {}
 
   /**
    * Empty means the JDK defaults alone; there is deliberately no way to trust everything. A missing or unreadable file
    * stops start-up with a {@link ConfigException} naming the variable.
    */
-  static Optional<TrustOptions> withExtraCas(Optional<Path> pem) {
+  public static Optional<TrustOptions> withExtraCas(Optional<Path> pem) {
     if (pem.isEmpty()) {
       return Optional.empty();
     }

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.webhooks.dispatcher.delivery.AddressGuard;
 import dev.webhooks.dispatcher.delivery.HostResolver;
+import dev.webhooks.dispatcher.delivery.Trust;
 import dev.webhooks.dispatcher.testing.TestCertificates;
 import dev.webhooks.dispatcher.testing.TestKafka;
 import io.vertx.core.Vertx;
@@ -61,7 +62,7 @@ class LogoCheckIT {
         .listen().await(10, TimeUnit.SECONDS);
     HostResolver resolver = HostResolver.system(vertx);
     fetcher = new LogoFetcher(vertx, resolver, new AddressGuard(true, resolver),
-        LogoTrust.withExtraCas(Optional.of(TestCertificates.shared().caPem())));
+        Trust.withExtraCas(Optional.of(TestCertificates.shared().caPem())));
     store = new InstallationStore(vertx, TestKafka.bootstrapServers(), InstallationTopics.create(), CIPHER);
     store.start().await(30, TimeUnit.SECONDS);
     api = vertx.createHttpServer().requestHandler(new InstallApi(vertx, store, new FakeEndpointCheck(), fetcher,
@@ -104,7 +105,7 @@ class LogoCheckIT {
   void refusesABlockedAddressWithoutFetchingIt() {
     HostResolver resolver = HostResolver.system(vertx);
     LogoFetcher guarded = new LogoFetcher(vertx, resolver, new AddressGuard(false, resolver),
-        LogoTrust.withExtraCas(Optional.of(TestCertificates.shared().caPem())));
+        Trust.withExtraCas(Optional.of(TestCertificates.shared().caPem())));
     LogoCheck.Finding finding = guarded.check(url("/square.png")).await();
     assertThat(message(finding)).contains("loopback");
   }
