@@ -13,12 +13,15 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.apache.kafka.server.common.MetadataVersion;
@@ -168,18 +171,46 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until the broker answers and leads every partition it holds: after a restart it answers a moment before its
+   * partitions are led again, and a client arriving in between is told they do not exist.
+   */
   private static void awaitAnswer(String address) {
     Map<String, Object> settings =
         Map.of(
             AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, address,
             AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TimeUnit.SECONDS.toMillis(READY_TIMEOUT_SECONDS));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(READY_TIMEOUT_SECONDS);
     try (Admin admin = Admin.create(settings)) {
       admin.describeCluster().nodes().get(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      while (!everyPartitionLed(admin)) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("partitions still without a leader after " + READY_TIMEOUT_SECONDS + " s");
+        }
+        Thread.sleep(100); // start-up runs on main, not on an event loop; there is nothing to be notified by
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while waiting for the embedded Kafka broker", e);
     } catch (Exception e) {
       throw new IllegalStateException("the embedded Kafka broker did not answer at " + address, e);
+    }
+  }
+
+  private static boolean everyPartitionLed(Admin admin) throws Exception {
+    Set<String> topics = admin.listTopics().names().get(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    if (topics.isEmpty()) {
+      return true;
+    }
+    try {
+      return admin.describeTopics(topics).allTopicNames().get(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS).values().stream()
+          .flatMap(topic -> topic.partitions().stream())
+          .allMatch(partition -> partition.leader() != null && !partition.leader().isEmpty());
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RetriableException) {
+        return false;
+      }
+      throw e;
     }
   }
 
