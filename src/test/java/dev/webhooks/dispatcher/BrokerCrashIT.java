@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.webhooks.dispatcher.install.SecretCipher;
-import dev.webhooks.dispatcher.testing.Events;
+import dev.webhooks.dispatcher.testing.EventProducer;
 import dev.webhooks.dispatcher.testing.InstallClient;
 import dev.webhooks.dispatcher.testing.Ledger;
 import dev.webhooks.dispatcher.testing.RunningService;
@@ -18,7 +18,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,12 +27,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -90,8 +84,8 @@ class BrokerCrashIT {
         System.out.println("BrokerCrashIT: started before its broker, waited not ready, ready once the broker came up");
 
         install(env, "broker-account", receiver.url("/killbroker"));
-        try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap)) {
-          events.addAll(publish(producer, env.get("EVENTS_TOPICS"), "broker-account", 2000));
+        try (EventProducer producer = new EventProducer(bootstrap, env.get("EVENTS_TOPICS"))) {
+          events.addAll(producer.publishContent("broker-account", 2000));
         }
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
             .until(() -> receiver.requests().size() >= 500);
@@ -102,11 +96,11 @@ class BrokerCrashIT {
 
         broker = ServiceProcess.start("kill-broker-host-1", brokerEnv);
         await().atMost(Duration.ofSeconds(60)).until(() -> readiness(env) == 200);
-        try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap)) {
-          events.addAll(publish(producer, env.get("EVENTS_TOPICS"), "broker-account", 1000));
+        try (EventProducer producer = new EventProducer(bootstrap, env.get("EVENTS_TOPICS"))) {
+          events.addAll(producer.publishContent("broker-account", 1000));
         }
         Set<String> all = new HashSet<>(events);
-        await().atMost(Duration.ofSeconds(120)).until(() -> deliveredEvents(receiver.requests()).containsAll(all));
+        await().atMost(Duration.ofSeconds(120)).until(() -> Ledger.deliveredEvents(receiver.requests()).containsAll(all));
         assertThat(dispatcher.terminate(Duration.ofSeconds(30))).isZero();
       } finally {
         if (broker != null) {
@@ -144,40 +138,6 @@ class BrokerCrashIT {
     } catch (Exception e) {
       return -1;
     }
-  }
-
-  private static Set<String> deliveredEvents(List<ReceivedRequest> requests) {
-    Set<String> delivered = new HashSet<>();
-    requests.forEach(r -> delivered.add(Ledger.conversationOf(r.body().getBytes())));
-    return delivered;
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
-    return new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ProducerConfig.LINGER_MS_CONFIG, 5,
-        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
-        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
-  }
-
-  private static List<String> publish(KafkaProducer<byte[], byte[]> producer, String topic, String account, int count)
-      throws Exception {
-    List<String> conversations = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      String conversation = UUID.randomUUID().toString();
-      conversations.add(conversation);
-      send(producer, topic, account, conversation, Events.content(conversation, "kill " + i));
-    }
-    producer.flush();
-    return conversations;
-  }
-
-  private static void send(KafkaProducer<byte[], byte[]> producer, String topic, String account, String key,
-      String value) {
-    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8),
-        value.getBytes(StandardCharsets.UTF_8));
-    record.headers().add("account-id", account.getBytes(StandardCharsets.UTF_8));
-    producer.send(record);
   }
 
   private static void deleteRecursively(Path dir) throws java.io.IOException {

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.webhooks.dispatcher.install.SecretCipher;
-import dev.webhooks.dispatcher.testing.Events;
+import dev.webhooks.dispatcher.testing.EventProducer;
 import dev.webhooks.dispatcher.testing.InstallClient;
 import dev.webhooks.dispatcher.testing.Ledger;
 import dev.webhooks.dispatcher.testing.RunningService;
@@ -15,7 +15,6 @@ import dev.webhooks.dispatcher.testing.TestReceiver;
 import dev.webhooks.dispatcher.testing.TestReceiver.ReceivedRequest;
 import dev.webhooks.dispatcher.testing.TestReceiver.Response;
 import io.vertx.core.Vertx;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -27,12 +26,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -65,12 +60,12 @@ class CrashIT {
       List<String> events = new ArrayList<>();
       List<String> poison = new ArrayList<>();
       int kills = 0;
-      try (KafkaProducer<byte[], byte[]> producer = producer(TestKafka.bootstrapServers())) {
+      try (EventProducer producer = new EventProducer(TestKafka.bootstrapServers(), env.get("EVENTS_TOPICS"))) {
         ServiceProcess service = ServiceProcess.start("kill3-0", env);
         try {
           install(env, account, receiver.url("/kill3"));
-          events.addAll(publish(producer, env.get("EVENTS_TOPICS"), account, 3000));
-          poison.addAll(publishPoison(producer, env.get("EVENTS_TOPICS"), account, 200));
+          events.addAll(producer.publishContent(account, 3000));
+          poison.addAll(publishPoison(producer, account, 200));
           for (kills = 1; kills <= 3; kills++) {
             int target = events.size() * kills / 4;
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
@@ -80,7 +75,7 @@ class CrashIT {
             service = ServiceProcess.start("kill3-" + kills, env);
           }
           Set<String> all = new HashSet<>(events);
-          await().atMost(Duration.ofSeconds(120)).until(() -> deliveredEvents(receiver.requests()).containsAll(all));
+          await().atMost(Duration.ofSeconds(120)).until(() -> Ledger.deliveredEvents(receiver.requests()).containsAll(all));
           awaitPoisonDeadLettered(TestKafka.bootstrapServers(), env.get("DEAD_LETTER_TOPIC"), poison);
           assertThat(service.terminate(Duration.ofSeconds(30))).isZero();
         } finally {
@@ -112,52 +107,17 @@ class CrashIT {
         """.formatted(endpoint));
   }
 
-  private static Set<String> deliveredEvents(List<ReceivedRequest> requests) {
-    Set<String> delivered = new HashSet<>();
-    requests.forEach(r -> delivered.add(Ledger.conversationOf(r.body().getBytes())));
-    return delivered;
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
-    return new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ProducerConfig.LINGER_MS_CONFIG, 5,
-        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
-        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
-  }
-
-  private static List<String> publish(KafkaProducer<byte[], byte[]> producer, String topic, String account, int count)
-      throws Exception {
-    List<String> conversations = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      String conversation = UUID.randomUUID().toString();
-      conversations.add(conversation);
-      send(producer, topic, account, conversation, Events.content(conversation, "kill " + i));
-    }
-    producer.flush();
-    return conversations;
-  }
-
   /** Records that cannot be routed (unknown type) but name a conversation, so the books can find their dead letter. */
-  private static List<String> publishPoison(KafkaProducer<byte[], byte[]> producer, String topic, String account,
-      int count) {
+  private static List<String> publishPoison(EventProducer producer, String account, int count) {
     List<String> conversations = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       String conversation = "poison-" + UUID.randomUUID();
       conversations.add(conversation);
-      send(producer, topic, account, conversation,
+      producer.send(account, conversation,
           "{\"type\":\"ms.Other\",\"body\":{\"changes\":[{\"conversationId\":\"" + conversation + "\"}]}}");
     }
     producer.flush();
     return conversations;
-  }
-
-  private static void send(KafkaProducer<byte[], byte[]> producer, String topic, String account, String key,
-      String value) {
-    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8),
-        value.getBytes(StandardCharsets.UTF_8));
-    record.headers().add("account-id", account.getBytes(StandardCharsets.UTF_8));
-    producer.send(record);
   }
 
   private static void awaitPoisonDeadLettered(String bootstrap, String topic, List<String> poison) {

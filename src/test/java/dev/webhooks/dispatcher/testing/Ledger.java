@@ -93,6 +93,13 @@ public final class Ledger {
     return figures;
   }
 
+  /** The events (conversation ids) the receiver has seen at least once. */
+  public static Set<String> deliveredEvents(List<ReceivedRequest> requests) {
+    Set<String> delivered = new HashSet<>();
+    requests.forEach(r -> delivered.add(conversationOf(r.body().getBytes())));
+    return delivered;
+  }
+
   /** The conversation id in a body, or empty. */
   public static String conversationOf(byte[] body) {
     Matcher m = CONVERSATION.matcher(body == null ? "" : new String(body, StandardCharsets.UTF_8));
