@@ -12,7 +12,6 @@ import dev.webhooks.dispatcher.testing.ServiceProcess;
 import dev.webhooks.dispatcher.testing.TestCertificates;
 import dev.webhooks.dispatcher.testing.TestKafka;
 import dev.webhooks.dispatcher.testing.TestReceiver;
-import dev.webhooks.dispatcher.testing.TestReceiver.ReceivedRequest;
 import dev.webhooks.dispatcher.testing.TestReceiver.Response;
 import io.vertx.core.Vertx;
 import java.time.Duration;
@@ -23,11 +22,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -85,7 +79,7 @@ class CrashIT {
       List<String> produced = new ArrayList<>(events);
       produced.addAll(poison);
       Ledger.Figures figures = Ledger.check("dispatcher SIGKILL x3", produced, receiver.requests(),
-          readAll(TestKafka.bootstrapServers(), env.get("DEAD_LETTER_TOPIC")), Duration.ofSeconds(5));
+          TestKafka.readAll(env.get("DEAD_LETTER_TOPIC")), Duration.ofSeconds(5));
       assertThat(figures.delivered()).isEqualTo(events.size());
       assertThat(figures.deadLettered()).isEqualTo(poison.size());
     }
@@ -122,25 +116,8 @@ class CrashIT {
 
   private static void awaitPoisonDeadLettered(String bootstrap, String topic, List<String> poison) {
     Set<String> expected = new HashSet<>(poison);
-    await().atMost(Duration.ofSeconds(60)).until(() -> readAll(bootstrap, topic).stream()
+    await().atMost(Duration.ofSeconds(60)).until(() -> TestKafka.readAll(topic).stream()
         .map(r -> Ledger.conversationOf(r.value())).toList().containsAll(expected));
   }
 
-  private static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrap, String topic) {
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
-        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class))) {
-      List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-          .map(p -> new TopicPartition(topic, p.partition())).toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-        consumer.poll(Duration.ofMillis(200)).forEach(out::add);
-      }
-      return out;
-    }
-  }
 }

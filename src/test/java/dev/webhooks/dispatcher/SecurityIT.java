@@ -26,12 +26,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -138,7 +134,7 @@ class SecurityIT {
     String secret = app.get("client_secret").asText();
     String webhookSecret = app.get("webhook_secret").asText().substring("whsec_".length());
 
-    List<ConsumerRecord<byte[], byte[]>> records = rawRecords(env.get("INSTALLATIONS_TOPIC"));
+    List<ConsumerRecord<byte[], byte[]>> records = TestKafka.readAll(env.get("INSTALLATIONS_TOPIC"));
     assertThat(records).isNotEmpty();
     String everything = records.stream().map(SecurityIT::dump).reduce("", String::concat);
     assertThat(everything).contains(app.get("client_id").asText());
@@ -235,24 +231,6 @@ class SecurityIT {
       request.header("Authorization", authorization);
     }
     return InstallClient.send(request.build());
-  }
-
-  private static List<ConsumerRecord<byte[], byte[]>> rawRecords(String topic) {
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers(),
-        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
-        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class))) {
-      List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-          .map(p -> new TopicPartition(topic, p.partition())).toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-        consumer.poll(Duration.ofMillis(200)).forEach(out::add);
-      }
-      return out;
-    }
   }
 
   private static String dump(ConsumerRecord<byte[], byte[]> record) {
