@@ -138,8 +138,9 @@ public final class Service {
       b.deadLetters = KafkaDeadLetterWriter.create(b.vertx, b.bootstrapServers, config.deadLetterTopic());
       DeliveryListener listener = Listeners.of(metrics, new DeliveryLog());
       Router router = new Router(b.store);
+      HostResolver resolver = HostResolver.system(b.vertx);
       Dispatcher dispatcher = await(Dispatcher.deploy(b.vertx, DELIVERY_LANES,
-          () -> new Lane(router, Courier.create(b.vertx, config, b.deadLetters, listener), metrics)));
+          () -> new Lane(router, Courier.create(b.vertx, config, resolver, b.deadLetters, listener), metrics)));
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
           EventConsumer.consumerConfig(b.bootstrapServers, config.consumerGroup(), MAX_POLL_RECORDS));
       b.consumerMetrics = new KafkaClientMetrics(consumer);
@@ -148,7 +149,6 @@ public final class Service {
           dispatcher, config.maxInFlightPerPartition()));
       b.dispatcher = dispatcher;
 
-      HostResolver resolver = HostResolver.system(b.vertx);
       AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), resolver);
       LogoFetcher logos = new LogoFetcher(b.vertx, resolver, guard, Trust.withExtraCas(config.trustedCaPem()));
       AccessTokens tokens = AccessTokens.fromSecretsKey(b.credentials.secretsKey(), Clock.systemUTC());

@@ -5,6 +5,7 @@ import dev.webhooks.dispatcher.install.Installation;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -65,9 +66,15 @@ public final class Courier {
 
   /** A courier with its own sender (system DNS, wall clock) and the configured retry schedule. */
   public static Courier create(Vertx vertx, Config config, DeadLetterWriter deadLetters, DeliveryListener listener) {
+    return create(vertx, config, HostResolver.system(vertx), deadLetters, listener);
+  }
+
+  /** As above, resolving hosts through {@code resolver} (one cache shared by every courier and the install checks). */
+  public static Courier create(
+      Vertx vertx, Config config, HostResolver resolver, DeadLetterWriter deadLetters, DeliveryListener listener) {
     return new Courier(
         vertx,
-        new WebhookSender(vertx, config),
+        new WebhookSender(vertx, config, resolver, Clock.systemUTC()),
         RetryPolicy.from(config),
         deadLetters,
         listener,
