@@ -132,7 +132,8 @@ class DeliveryIT {
         .contains("jvm_memory_used_bytes")
         .contains("process_cpu_usage")
         .contains("kafka_consumer_fetch_manager_records_lag")
-        .contains("vertx_http_client_");
+        .contains("webhook_delivery_connections ")
+        .contains("vertx_http_server_");
     assertThat(service.get("/health/ready").statusCode()).isEqualTo(200);
     assertThat(service.get("/health/live").statusCode()).isEqualTo(200);
   }

@@ -1,10 +1,14 @@
 package dev.webhooks.loadtest;
 
+import io.netty.handler.ssl.OpenSsl;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.JdkSSLEngineOptions;
+import io.vertx.core.net.OpenSSLEngineOptions;
+import io.vertx.core.net.SSLEngineOptions;
 import io.vertx.core.net.SelfSignedCertificate;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -46,12 +50,21 @@ final class Receivers implements AutoCloseable {
     for (int e = 0; e < Workload.ENDPOINTS; e++) {
       int endpoint = e;
       HttpServerOptions options = new HttpServerOptions().setSsl(true).setKeyCertOptions(certificate.keyCertOptions())
-          .setTcpNoDelay(true).setIdleTimeout(0);
+          .setTcpNoDelay(true).setIdleTimeout(0).setSslEngineOptions(tlsEngine());
       HttpServer server = vertx.createHttpServer(options).requestHandler(request -> handle(endpoint, request));
       server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       servers.add(server);
       ports.add(server.actualPort());
     }
+  }
+
+  /** BoringSSL where it loads (as most web servers' TLS is OpenSSL), else the JDK's engine; said in the run's log. */
+  private static SSLEngineOptions tlsEngine() {
+    if (OpenSsl.isAvailable()) {
+      return new OpenSSLEngineOptions();
+    }
+    System.err.println("receivers: BoringSSL does not load here (" + OpenSsl.unavailabilityCause() + "); using JDK TLS");
+    return new JdkSSLEngineOptions();
   }
 
   /** Starts counting into a fresh tally (one per system run). */

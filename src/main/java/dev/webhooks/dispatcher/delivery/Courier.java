@@ -74,7 +74,7 @@ public final class Courier {
       Vertx vertx, Config config, HostResolver resolver, DeadLetterWriter deadLetters, DeliveryListener listener) {
     return new Courier(
         vertx,
-        new WebhookSender(vertx, config, resolver, Clock.systemUTC()),
+        new WebhookSender(vertx, config, resolver, Clock.systemUTC(), listener::connectionsChanged),
         RetryPolicy.from(config),
         deadLetters,
         listener,

@@ -20,4 +20,7 @@ public interface DeliveryListener {
 
   /** A delivery, or an undeliverable record, was written to the dead-letter topic. */
   default void deadLettered(DeadLetter deadLetter) {}
+
+  /** A connection to a receiver opened ({@code +1}) or closed ({@code -1}). Called on the connection's event loop. */
+  default void connectionsChanged(int delta) {}
 }

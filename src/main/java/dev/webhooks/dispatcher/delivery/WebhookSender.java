@@ -28,6 +28,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 
 /**
  * Makes one attempt of a delivery: resolves the endpoint's host, refuses blocked addresses, and POSTs the signed body
@@ -48,6 +49,11 @@ public final class WebhookSender {
 
   /** Reads {@code config.trustedCaPem} (a small file), so construct it at start-up. */
   public WebhookSender(Vertx vertx, Config config, HostResolver resolver, Clock clock) {
+    this(vertx, config, resolver, clock, delta -> {});
+  }
+
+  /** As above, telling {@code connectionsChanged} of every connection to a receiver opened (+1) and closed (-1). */
+  WebhookSender(Vertx vertx, Config config, HostResolver resolver, Clock clock, IntConsumer connectionsChanged) {
     this.vertx = vertx;
     this.resolver = resolver;
     this.guard = new AddressGuard(config.allowPrivateNetworks(), resolver);
@@ -66,10 +72,16 @@ public final class WebhookSender {
             .setConnectTimeout((int) connectTimeout.toMillis())
             // a receiver that accepts TCP but stalls the handshake is as dead as one that does not accept
             .setSslHandshakeTimeout(connectTimeout.toMillis())
-            .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
+            .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
+            .setSslEngineOptions(TlsEngine.choose(config.nativeTls()));
     Trust.withExtraCas(config.trustedCaPem()).ifPresent(options::setTrustOptions);
     PoolOptions pool = new PoolOptions().setHttp1MaxSize(config.maxConnectionsPerEndpoint());
-    this.client = vertx.httpClientBuilder().with(options).with(pool).build();
+    this.client = vertx.httpClientBuilder().with(options).with(pool)
+        .withConnectHandler(connection -> {
+          connectionsChanged.accept(1);
+          connection.closeHandler(closed -> connectionsChanged.accept(-1));
+        })
+        .build();
   }
 
   public WebhookSender(Vertx vertx, Config config) {

@@ -47,6 +47,11 @@ public final class Listeners implements DeliveryListener {
     each(l -> l.deadLettered(deadLetter));
   }
 
+  @Override
+  public void connectionsChanged(int delta) {
+    each(l -> l.connectionsChanged(delta));
+  }
+
   private void each(java.util.function.Consumer<DeliveryListener> call) {
     RuntimeException first = null;
     for (DeliveryListener listener : listeners) {

@@ -5,6 +5,7 @@ import dev.webhooks.dispatcher.delivery.Delivery;
 import dev.webhooks.dispatcher.delivery.DeliveryListener;
 import dev.webhooks.dispatcher.delivery.DeliveryOutcome;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
@@ -30,6 +31,7 @@ public final class Metrics implements DeliveryListener {
   private final MeterRegistry registry;
   private final Clock clock;
   private final AtomicLong inFlight = new AtomicLong();
+  private final AtomicLong connections = new AtomicLong();
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
   private final Timer attemptDuration;
   private final Timer latency;
@@ -38,6 +40,9 @@ public final class Metrics implements DeliveryListener {
     this.registry = registry;
     this.clock = clock;
     registry.gauge("webhook.deliveries.in.flight", inFlight);
+    Gauge.builder("webhook.delivery.connections", connections, AtomicLong::get)
+        .description("Open connections to receivers, over every delivery lane")
+        .register(registry);
     this.attemptDuration =
         Timer.builder("webhook.delivery.attempt.duration")
             .description("Time from sending a webhook request to its outcome")
@@ -53,7 +58,7 @@ public final class Metrics implements DeliveryListener {
   /** Reports installations by state ({@code enabled}, {@code disabled}) from the view, read at each scrape. */
   public void installations(Supplier<Map<String, Long>> byState) {
     for (String state : new String[] {"enabled", "disabled"}) {
-      io.micrometer.core.instrument.Gauge.builder("webhook.installations", () -> byState.get().getOrDefault(state, 0L))
+      Gauge.builder("webhook.installations", () -> byState.get().getOrDefault(state, 0L))
           .tag("state", state)
           .register(registry);
     }
@@ -64,7 +69,7 @@ public final class Metrics implements DeliveryListener {
    * the "not ready" alert reads this gauge.
    */
   public void readiness(BooleanSupplier ready) {
-    io.micrometer.core.instrument.Gauge.builder("webhook.ready", () -> ready.getAsBoolean() ? 1 : 0)
+    Gauge.builder("webhook.ready", () -> ready.getAsBoolean() ? 1 : 0)
         .description("1 when the instance is ready (Kafka reachable, installations caught up), else 0")
         .register(registry);
   }
@@ -107,6 +112,11 @@ public final class Metrics implements DeliveryListener {
       String eventType = deadLetter.webhookKey().substring(deadLetter.webhookKey().lastIndexOf('.') + 1);
       counter("webhook.deliveries", "event_type", eventType, "outcome", "dead_lettered").increment();
     }
+  }
+
+  @Override
+  public void connectionsChanged(int delta) {
+    connections.addAndGet(delta);
   }
 
   private Counter counter(String name, String... tags) {

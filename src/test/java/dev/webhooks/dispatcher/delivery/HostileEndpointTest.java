@@ -136,9 +136,13 @@ class HostileEndpointTest {
     }
   }
 
-  /** Reads the ClientHello the sender offers: TLS 1.2 and 1.3 only, so a server limited to older versions fails. */
-  @Test
-  void offersOnlyTls12AndTls13() throws Exception {
+  /**
+   * Reads the ClientHello the sender offers, with either TLS engine: TLS 1.2 and 1.3 only, so a server limited to older
+   * versions fails.
+   */
+  @ParameterizedTest(name = "DELIVERY_NATIVE_TLS={0}")
+  @ValueSource(booleans = {true, false})
+  void offersOnlyTls12AndTls13(boolean nativeTls) throws Exception {
     CompletableFuture<Buffer> hello = new CompletableFuture<>();
     NetServer raw = vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1"));
     raw.connectHandler(socket -> {
@@ -152,7 +156,7 @@ class HostileEndpointTest {
       });
     });
     raw.listen(0).await(5, TimeUnit.SECONDS);
-    WebhookSender sender = new WebhookSender(vertx, Deliveries.config());
+    WebhookSender sender = new WebhookSender(vertx, Deliveries.config("DELIVERY_NATIVE_TLS", String.valueOf(nativeTls)));
     try {
       DeliveryOutcome outcome = onEventLoop(() -> sender.send(Deliveries.to("https://localhost:" + raw.actualPort() + "/", 0)))
           .await(10, TimeUnit.SECONDS);

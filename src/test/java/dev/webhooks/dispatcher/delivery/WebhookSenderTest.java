@@ -31,6 +31,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class WebhookSenderTest {
   private static final Instant NOW = Instant.parse("2026-01-02T03:04:05Z");
@@ -266,8 +268,19 @@ class WebhookSenderTest {
     }
   }
 
-  @Test
-  void refusesCertificatesItCannotTrust() throws Exception {
+  /** Both TLS engines (BoringSSL where it loads, the default; the JDK's) check certificates and host names alike. */
+  @ParameterizedTest(name = "DELIVERY_NATIVE_TLS={0}")
+  @ValueSource(booleans = {true, false})
+  void refusesCertificatesItCannotTrust(boolean nativeTls) throws Exception {
+    WebhookSender engine = new WebhookSender(vertx, Deliveries.config("DELIVERY_NATIVE_TLS", String.valueOf(nativeTls)));
+    TestReceiver trusted = TestReceiver.start(vertx, TestCertificates.shared().localhost());
+    try {
+      assertThat(onEventLoop(() -> engine.send(Deliveries.to(trusted.url("/"), 0))).await(10, TimeUnit.SECONDS))
+          .as("a trusted receiver, to show the engine works at all")
+          .isInstanceOf(DeliveryOutcome.Delivered.class);
+    } finally {
+      trusted.close();
+    }
     List<TestCertificates.Leaf> bad =
         List.of(
             TestCertificates.create().localhost(),
@@ -276,7 +289,8 @@ class WebhookSenderTest {
     for (TestCertificates.Leaf leaf : bad) {
       TestReceiver untrusted = TestReceiver.start(vertx, leaf);
       try {
-        DeliveryOutcome outcome = send(Deliveries.to(untrusted.url("/"), 0));
+        DeliveryOutcome outcome =
+            onEventLoop(() -> engine.send(Deliveries.to(untrusted.url("/"), 0))).await(10, TimeUnit.SECONDS);
         assertThat(outcome).as(leaf.certificate().getSubjectX500Principal().getName())
             .isInstanceOfSatisfying(DeliveryOutcome.RetryableFailure.class, f -> assertThat(f.reason()).isEqualTo("tls"));
         assertThat(untrusted.requests()).isEmpty();
@@ -284,6 +298,7 @@ class WebhookSenderTest {
         untrusted.close();
       }
     }
+    engine.close().await(5, TimeUnit.SECONDS);
   }
 
   @Test
