@@ -1,10 +1,11 @@
 package dev.webhooks.dispatcher.intake;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.webhooks.dispatcher.delivery.Source;
 import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,15 +21,15 @@ import java.util.Set;
 public final class Event {
   private final String accountId;
   private final byte[] raw;
-  private final ObjectNode envelope;
   private final Map<String, List<Integer>> changesByKey;
   private final Source source;
   private final Map<String, Buffer> bodies = new HashMap<>();
+  /** The parsed record, only for a record split across keys; decoding builds no tree, as most records need none. */
+  private ObjectNode envelope;
 
-  Event(String accountId, byte[] raw, ObjectNode envelope, LinkedHashMap<String, List<Integer>> changesByKey, Source source) {
+  Event(String accountId, byte[] raw, LinkedHashMap<String, List<Integer>> changesByKey, Source source) {
     this.accountId = accountId;
     this.raw = raw;
-    this.envelope = envelope;
     this.changesByKey = changesByKey;
     this.source = source;
   }
@@ -55,6 +56,7 @@ public final class Event {
     if (changesByKey.size() == 1) {
       return Buffer.buffer(raw);
     }
+    ObjectNode envelope = envelope();
     ArrayNode all = (ArrayNode) envelope.get("body").get("changes");
     ObjectNode copy = envelope.deepCopy();
     ArrayNode own = ((ObjectNode) copy.get("body")).putArray("changes");
@@ -64,7 +66,14 @@ public final class Event {
     return Buffer.buffer(Json.write(copy));
   }
 
-  static JsonNode changes(ObjectNode envelope) {
-    return envelope.path("body").path("changes");
+  private ObjectNode envelope() {
+    if (envelope == null) {
+      try {
+        envelope = (ObjectNode) Json.read(raw);
+      } catch (IOException e) {
+        throw new UncheckedIOException("the decoder accepted only what Json.read reads", e);
+      }
+    }
+    return envelope;
   }
 }

@@ -1,7 +1,5 @@
 package dev.webhooks.dispatcher.intake;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.webhooks.dispatcher.delivery.Source;
 import dev.webhooks.dispatcher.install.WebhookKeys;
 import java.io.IOException;
@@ -46,30 +44,30 @@ public final class EventDecoder {
     if (account.isEmpty()) {
       return new Decoded.Rejected("missing-account", "record has no UTF-8 '" + ACCOUNT_HEADER + "' header", "");
     }
-    JsonNode root;
+    Envelope envelope;
     try {
-      root = Json.read(value);
+      envelope = Envelope.read(value);
     } catch (IOException e) {
       return new Decoded.Rejected("invalid-json", "value is not JSON: " + firstLine(e.getMessage()), account);
     }
-    if (!(root instanceof ObjectNode envelope)) {
+    if (!envelope.object()) {
       return new Decoded.Rejected("invalid-json", "value is not a JSON object", account);
     }
-    String type = envelope.path("type").asText("");
+    String type = envelope.type();
     if (!type.equals(MESSAGING) && !type.equals(WebhookKeys.CONVERSATION_CHANGE)) {
       return new Decoded.Rejected("unknown-type", "unknown notification type '" + type + "'", account);
     }
-    JsonNode changes = Event.changes(envelope);
-    if (!changes.isArray() || changes.isEmpty()) {
+    List<Envelope.Change> changes = envelope.changes();
+    if (changes == null || changes.isEmpty()) {
       return new Decoded.Rejected("no-changes", "body.changes is missing or empty", account);
     }
     LinkedHashMap<String, List<Integer>> byKey = new LinkedHashMap<>();
     for (int i = 0; i < changes.size(); i++) {
-      JsonNode change = changes.get(i);
-      if (!change.isObject()) {
+      Envelope.Change change = changes.get(i);
+      if (!change.object()) {
         return new Decoded.Rejected("invalid-event", "body.changes[" + i + "] is not an object", account);
       }
-      String key = type.equals(MESSAGING) ? MESSAGING + "." + change.path("event").path("type").asText("") : type;
+      String key = type.equals(MESSAGING) ? MESSAGING + "." + change.eventType() : type;
       if (!WebhookKeys.ALL.contains(key)) {
         return new Decoded.Rejected(
             "unknown-type", "body.changes[" + i + "].event.type is not a known event type", account);
@@ -77,7 +75,7 @@ public final class EventDecoder {
       byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(i);
     }
     Source source = new Source(record.topic(), record.partition(), record.offset(), record.timestamp());
-    return new Decoded.Accepted(new Event(account, value, envelope, byKey, source));
+    return new Decoded.Accepted(new Event(account, value, byKey, source));
   }
 
   private static String accountOf(ConsumerRecord<byte[], byte[]> record) {

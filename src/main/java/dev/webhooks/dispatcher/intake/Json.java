@@ -1,5 +1,6 @@
 package dev.webhooks.dispatcher.intake;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
@@ -25,6 +26,11 @@ final class Json {
 
   static JsonNode read(byte[] bytes) throws IOException {
     return MAPPER.readTree(bytes);
+  }
+
+  /** A streaming parser as strict as {@link #read}, but trailing tokens are for the caller to check (databind did). */
+  static JsonParser parser(byte[] bytes) throws IOException {
+    return MAPPER.createParser(bytes);
   }
 
   static byte[] write(JsonNode node) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.webhooks.dispatcher.install.WebhookKeys;
 import dev.webhooks.dispatcher.testing.Events;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -67,6 +68,77 @@ class EventDecoderTest {
     assertThat(decoder.decode(nullValue)).isInstanceOf(Decoded.Rejected.class);
   }
 
+  @Test
+  void findsTheTypeAfterTheBody() {
+    String changes = "\"body\":{\"changes\":[{\"event\":{\"type\":\"ContentEvent\"}}]}";
+    assertThat(keysOf("{" + changes + ",\"type\":\"ms.MessagingEventNotification\"}")).isEqualTo(WebhookKeys.CONTENT);
+    assertThat(keysOf("{" + changes + ",\"type\":\"cqm.ExConversationChangeNotification\"}"))
+        .isEqualTo(WebhookKeys.CONVERSATION_CHANGE);
+  }
+
+  @Test
+  void findsTheEventTypeAfterOtherFieldsAndOnlyAtItsOwnPlace() {
+    String change = "{\"type\":\"UPSERT\",\"sequence\":1,\"event\":{\"message\":\"hi\","
+        + "\"content\":{\"type\":\"AcceptStatusEvent\"},\"type\":\"ChatStateEvent\"},\"x\":{\"event\":{\"type\":\"x\"}}}";
+    assertThat(keysOf(messaging(change))).isEqualTo(WebhookKeys.CHAT_STATE);
+  }
+
+  @Test
+  void rejectsADuplicateKeyAnywhereInAChange() {
+    assertThat(reason(record("acc", messaging("{\"event\":{\"type\":\"ContentEvent\",\"type\":\"ChatStateEvent\"}}"))))
+        .isEqualTo("invalid-json");
+    Decoded deep = decoder.decode(record("acc",
+        messaging("{\"event\":{\"type\":\"ContentEvent\",\"content\":[{\"a\":{\"b\":1,\"b\":1}}]}}")));
+    assertThat(deep).isEqualTo(new Decoded.Rejected("invalid-json", "value is not JSON: Duplicate field 'b'", "acc"));
+  }
+
+  @Test
+  void rejectsTrailingGarbageButNotTrailingSpace() {
+    String json = Events.content("c1", "hi");
+    assertThat(reason(record("acc", json + " x"))).isEqualTo("invalid-json");
+    assertThat(reason(record("acc", json + "}"))).isEqualTo("invalid-json");
+    assertThat(decoder.decode(record("acc", json + "{}"))).isEqualTo(new Decoded.Rejected("invalid-json",
+        "value is not JSON: Trailing token (of type START_OBJECT) found after value: not allowed", "acc"));
+    assertThat(decoder.decode(record("acc", json + " \n"))).isInstanceOf(Decoded.Accepted.class);
+  }
+
+  /** What building the tree rejected is still rejected in fields the decoder does not need: it reads them all. */
+  @Test
+  void rejectsWhatTheTreeRejectedInFieldsItDoesNotNeed() {
+    String[] around = Events.content("c1", "@").split("@");
+    byte[] surrogate = {(byte) 0xED, (byte) 0xA0, (byte) 0x80}; // U+D800 encoded, which is not UTF-8
+    byte[] before = bytes(around[0]);
+    byte[] after = bytes(around[1]);
+    byte[] value = ByteBuffer.allocate(before.length + surrogate.length + after.length).put(before).put(surrogate).put(after)
+        .array();
+    assertThat(reason(record("acc", value))).isEqualTo("invalid-json");
+    assertThat(reason(record("acc", around[0] + "\u0001" + around[1]))).isEqualTo("invalid-json"); // a raw control char
+    // A float the tree holds as a BigDecimal has none: "invalid-event" then, and still.
+    assertThat(decoder.decode(record("acc", around[0] + "\",\"n\":1e9999999999,\"m\":\"" + around[1])))
+        .isInstanceOfSatisfying(Decoded.Rejected.class, r -> assertThat(r.reason()).isEqualTo("invalid-event"));
+  }
+
+  @Test
+  void splitsARecordIntoTheSameBytesAsTheTreeDecoderDid() {
+    String json = "{ \"kind\" : \"notification\",\n"
+        + "  \"body\": {\"sentTs\": 1.50, \"changes\": [\n"
+        + "    {\"sequence\": 1, \"event\": {\"message\": \"caf\u00e9 \\u00e9 \\ud83d\\ude00 \\\"q\\\"\", \"type\": \"ContentEvent\"}},\n"
+        + "    {\"event\": {\"sequenceList\": [1, 1e5, 12345678901234567890123], \"type\": \"AcceptStatusEvent\"}},\n"
+        + "    {\"event\": {\"type\": \"ContentEvent\", \"message\": \"two\", \"n\": -0.0}}], \"tail\": null},\n"
+        + "  \"type\": \"ms.MessagingEventNotification\" }\n";
+    Event event = accepted(record("acc", json));
+    // Produced by the tree-building decoder this one replaced.
+    assertThat(event.bodyFor(WebhookKeys.CONTENT).getBytes()).isEqualTo(bytes(
+        "{\"kind\":\"notification\",\"body\":{\"sentTs\":1.50,\"changes\":["
+            + "{\"sequence\":1,\"event\":{\"message\":\"caf\u00e9 \u00e9 \\uD83D\\uDE00 \\\"q\\\"\",\"type\":\"ContentEvent\"}},"
+            + "{\"event\":{\"type\":\"ContentEvent\",\"message\":\"two\",\"n\":0.0}}],\"tail\":null},"
+            + "\"type\":\"ms.MessagingEventNotification\"}"));
+    assertThat(event.bodyFor(WebhookKeys.ACCEPT_STATUS).getBytes()).isEqualTo(bytes(
+        "{\"kind\":\"notification\",\"body\":{\"sentTs\":1.50,\"changes\":["
+            + "{\"event\":{\"sequenceList\":[1,1E+5,12345678901234567890123],\"type\":\"AcceptStatusEvent\"}}],\"tail\":null},"
+            + "\"type\":\"ms.MessagingEventNotification\"}"));
+  }
+
   private String keysOf(String json) {
     return String.join(",", accepted(record("acc", json)).webhookKeys());
   }
@@ -83,12 +155,23 @@ class EventDecoderTest {
     return ((Decoded.Rejected) decoded).reason();
   }
 
+  private static String messaging(String change) {
+    return "{\"type\":\"ms.MessagingEventNotification\",\"body\":{\"changes\":[" + change + "]}}";
+  }
+
+  private static byte[] bytes(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
+  }
+
   private static ConsumerRecord<byte[], byte[]> record(String account, String value) {
+    return record(account, value.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static ConsumerRecord<byte[], byte[]> record(String account, byte[] bytes) {
     RecordHeaders headers = new RecordHeaders();
     if (account != null) {
       headers.add("account-id", account.getBytes(StandardCharsets.UTF_8));
     }
-    byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
     return new ConsumerRecord<>("events", 0, 7, 1000L, TimestampType.CREATE_TIME, 0, bytes.length, null, bytes, headers, Optional.empty());
   }
 }
