@@ -12,6 +12,7 @@ import dev.webhooks.dispatcher.routing.Router;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -117,7 +118,19 @@ final class Lane extends VerticleBase {
     PartitionState state = partitions.computeIfAbsent(partition, PartitionState::new);
     OffsetTracker.Ticket ticket = state.tracker.track(incoming.source().offset());
     inFlight++;
-    process(incoming).onComplete(done -> ended(state, ticket, incoming, done.succeeded()));
+    process(incoming).onComplete(done -> onLane(() -> ended(state, ticket, incoming, done.succeeded())));
+  }
+
+  /**
+   * Runs {@code action} on this lane's context, where all its state lives. A record's work normally ends here; should a
+   * future ever complete on another thread, its end hops back rather than race with the offset tracking.
+   */
+  private void onLane(Runnable action) {
+    if (Vertx.currentContext() == context) {
+      action.run();
+    } else {
+      context.runOnContext(v -> action.run());
+    }
   }
 
   private Future<Void> process(Incoming incoming) {

@@ -13,6 +13,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Resolves host names with a blocking lookup on a worker thread and keeps each answer for a short time, so concurrent
  * and repeated deliveries to one host share one lookup. Failed lookups are not kept: the next delivery asks again.
+ *
+ * <p>One cache serves every delivery lane, and a Vert.x future runs its callbacks on the context that made it, so an
+ * answer is always handed over on the caller's own context: a lane given another lane's future would otherwise carry
+ * on with its delivery, and mark its offsets, on the other lane's event loop.
  */
 final class CachingHostResolver implements HostResolver {
   /** A bound on memory when endpoints churn; expired entries are swept when it is crossed. */
@@ -43,7 +47,7 @@ final class CachingHostResolver implements HostResolver {
     long now = System.nanoTime();
     Entry cached = cache.get(key);
     if (cached != null && now - cached.expiresAtNanos() < 0) {
-      return cached.addresses();
+      return onCallersContext(cached.addresses());
     }
     Future<List<InetAddress>> lookedUp = vertx.executeBlocking(() -> lookup.lookup(host), false);
     Entry fresh = new Entry(lookedUp, now + ttlNanos);
@@ -52,6 +56,13 @@ final class CachingHostResolver implements HostResolver {
     if (cache.size() > MAX_ENTRIES) {
       cache.entrySet().removeIf(e -> now - e.getValue().expiresAtNanos() >= 0);
     }
-    return lookedUp;
+    return lookedUp; // made on the caller's context
+  }
+
+  private Future<List<InetAddress>> onCallersContext(Future<List<InetAddress>> shared) {
+    if (shared.succeeded()) {
+      return Future.succeededFuture(shared.result()); // no context of its own: callbacks run on the caller's thread
+    }
+    return Future.fromCompletionStage(shared.toCompletionStage(), vertx.getOrCreateContext());
   }
 }
