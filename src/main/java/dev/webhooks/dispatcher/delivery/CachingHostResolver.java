@@ -2,6 +2,8 @@ package dev.webhooks.dispatcher.delivery;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.PromiseInternal;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -59,10 +61,14 @@ final class CachingHostResolver implements HostResolver {
     return lookedUp; // made on the caller's context
   }
 
+  /** The shared answer as a future of the caller's context (which also lets callers put a timeout on what follows). */
   private Future<List<InetAddress>> onCallersContext(Future<List<InetAddress>> shared) {
+    ContextInternal caller = (ContextInternal) vertx.getOrCreateContext();
     if (shared.succeeded()) {
-      return Future.succeededFuture(shared.result()); // no context of its own: callbacks run on the caller's thread
+      return caller.succeededFuture(shared.result());
     }
-    return Future.fromCompletionStage(shared.toCompletionStage(), vertx.getOrCreateContext());
+    PromiseInternal<List<InetAddress>> handedOver = caller.promise();
+    shared.onComplete(handedOver);
+    return handedOver.future();
   }
 }
