@@ -3,6 +3,7 @@ package dev.webhooks.dispatcher.ops;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.function.BooleanSupplier;
@@ -17,11 +18,17 @@ public final class ManagementServer {
   private final Vertx vertx;
   private final PrometheusMeterRegistry registry;
   private final BooleanSupplier ready;
+  /**
+   * A scrape runs on a thread of its own, not in the shared worker pool: DNS lookups and dead-letter sends queue there,
+   * and a scrape waiting behind them under load would miss Prometheus's scrape timeout just when it matters.
+   */
+  private final WorkerExecutor scraper;
 
   public ManagementServer(Vertx vertx, PrometheusMeterRegistry registry, BooleanSupplier ready) {
     this.vertx = vertx;
     this.registry = registry;
     this.ready = ready;
+    this.scraper = vertx.createSharedWorkerExecutor("metrics-scrape", 1);
   }
 
   public Future<HttpServer> listen(int port) {
@@ -30,7 +37,7 @@ public final class ManagementServer {
 
   private void handle(HttpServerRequest request) {
     switch (request.path()) {
-      case "/metrics" -> vertx
+      case "/metrics" -> scraper
           .executeBlocking(registry::scrape, false)
           .onSuccess(text -> request.response().putHeader("Content-Type", PROMETHEUS_TEXT).end(text))
           .onFailure(e -> request.response().setStatusCode(500).end(String.valueOf(e.getMessage())));
