@@ -29,7 +29,7 @@ import org.HdrHistogram.Histogram;
  * {@code results/SCENARIO.json}.
  *
  * <p>Usage: {@code LoadTest SCENARIO [--duration S] [--rate N] [--events N] [--systems dispatcher,baseline]
- * [--jar PATH] [--results DIR] [--drain S] [--dispatcher-env K=V,K=V] [--warmup S]}.
+ * [--jar PATH] [--results DIR] [--drain S] [--dispatcher-env K=V,K=V] [--warmup S] [--warm-receivers S]}.
  */
 public final class LoadTest {
   /**
@@ -101,6 +101,11 @@ public final class LoadTest {
     boolean anyLost = false;
     try (Receivers receivers = new Receivers(vertx, scenario, Workload.apps(scenario))) {
       receivers.start();
+      int warmReceivers = Integer.parseInt(options.getOrDefault("--warm-receivers", "0"));
+      if (warmReceivers > 0) {
+        long answered = receivers.warmUp(warmReceivers);
+        log("receivers warmed up: %,d requests in %d s", answered, warmReceivers);
+      }
       Map<String, String> dispatcherEnv = new HashMap<>();
       for (String pair : options.getOrDefault("--dispatcher-env", "").split(",")) {
         if (pair.contains("=")) {

@@ -3,9 +3,14 @@ package dev.webhooks.loadtest;
 import io.netty.handler.ssl.OpenSsl;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.core.net.SSLEngineOptions;
@@ -14,8 +19,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -26,6 +34,8 @@ import javax.crypto.spec.SecretKeySpec;
  */
 final class Receivers implements AutoCloseable {
   private static final int SIGNATURE_SAMPLE = 100;
+  /** Requests in flight while warming up: enough to open several connections to every receiver. */
+  private static final int WARM_UP_CONCURRENCY = 80;
   private final Vertx vertx;
   private final SelfSignedCertificate certificate;
   private final List<HttpServer> servers = new ArrayList<>();
@@ -65,6 +75,47 @@ final class Receivers implements AutoCloseable {
     }
     System.err.println("receivers: BoringSSL does not load here (" + OpenSsl.unavailabilityCause() + "); using JDK TLS");
     return new JdkSSLEngineOptions();
+  }
+
+  /**
+   * Sends the receivers requests of their own for {@code seconds} (answered 400 and counted nowhere), so that the
+   * harness JVM has compiled their TLS and HTTP paths before the first system runs, as it has for the second.
+   * Returns the number of requests answered.
+   */
+  long warmUp(int seconds) throws Exception {
+    HttpClient client = vertx.createHttpClient(
+        new HttpClientOptions().setSsl(true).setTrustOptions(certificate.trustOptions()).setKeepAlive(true),
+        new PoolOptions().setHttp1MaxSize(8));
+    Buffer body = Buffer.buffer("{\"loadSeq\":-1,\"pad\":\"" + "x".repeat(1000) + "\"}");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    AtomicLong answered = new AtomicLong();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    AtomicInteger running = new AtomicInteger(WARM_UP_CONCURRENCY);
+    for (int i = 0; i < WARM_UP_CONCURRENCY; i++) {
+      warmUpLoop(client, ports.get(i % ports.size()), body, deadline, answered, running, done);
+    }
+    done.get(seconds + 30L, TimeUnit.SECONDS);
+    client.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return answered.get();
+  }
+
+  private void warmUpLoop(HttpClient client, int port, Buffer body, long deadline, AtomicLong answered,
+      AtomicInteger running, CompletableFuture<Void> done) {
+    if (System.nanoTime() >= deadline) {
+      if (running.decrementAndGet() == 0) {
+        done.complete(null);
+      }
+      return;
+    }
+    client.request(HttpMethod.POST, port, "localhost", "/warm-up")
+        .compose(request -> request.send(body))
+        .compose(HttpClientResponse::body)
+        .onComplete(result -> {
+          if (result.succeeded()) {
+            answered.incrementAndGet();
+          }
+          warmUpLoop(client, port, body, deadline, answered, running, done);
+        });
   }
 
   /** Starts counting into a fresh tally (one per system run). */
