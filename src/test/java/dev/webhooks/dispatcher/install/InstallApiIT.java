@@ -9,7 +9,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.webhooks.dispatcher.signing.Signer;
-import dev.webhooks.dispatcher.testing.TestKafka;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -22,7 +21,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,6 +30,7 @@ class InstallApiIT {
   private static final String TOKEN = "test-admin-token";
   private static final Instant NOW = Instant.parse("2026-01-02T03:04:05Z");
   private static final SecretCipher CIPHER = SecretCipher.fromBase64(SecretCipher.generateKey());
+  private static ApiFixture fixture;
   private static Vertx vertx;
   private static String topic;
   private static InstallationStore store;
@@ -42,23 +41,19 @@ class InstallApiIT {
 
   @BeforeAll
   static void start() throws Exception {
-    vertx = Vertx.vertx();
-    topic = InstallationTopics.create();
-    store = new InstallationStore(vertx, TestKafka.bootstrapServers(), topic, CIPHER);
-    store.start().await(30, TimeUnit.SECONDS);
-    InstallApi api = new InstallApi(vertx, store, new FakeEndpointCheck("internal.example"), LogoCheck.NONE, CIPHER, TOKEN,
-        Clock.fixed(NOW, ZoneOffset.UTC), java.time.Duration.ofSeconds(60),
-        AccessTokens.fromSecretsKey(SecretCipher.generateKey(), Clock.systemUTC()));
-    server = vertx.createHttpServer().requestHandler(api.router()).listen(0).await();
-    client = WebClient.create(vertx);
+    fixture = ApiFixture.start(CIPHER, (vertx, store) -> new InstallApi(vertx, store,
+        new FakeEndpointCheck("internal.example"), LogoCheck.NONE, CIPHER, TOKEN, Clock.fixed(NOW, ZoneOffset.UTC),
+        java.time.Duration.ofSeconds(60), AccessTokens.fromSecretsKey(SecretCipher.generateKey(), Clock.systemUTC())));
+    vertx = fixture.vertx();
+    topic = fixture.topic();
+    store = fixture.store();
+    server = fixture.server();
+    client = fixture.client();
   }
 
   @AfterAll
   static void stop() {
-    client.close();
-    server.close().await();
-    store.close().await();
-    vertx.close().await();
+    fixture.close();
   }
 
   @Test

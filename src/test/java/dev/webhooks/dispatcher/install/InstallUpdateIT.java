@@ -9,7 +9,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.webhooks.dispatcher.signing.Signer;
-import dev.webhooks.dispatcher.testing.TestKafka;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -23,7 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,6 +31,7 @@ class InstallUpdateIT {
   private static final String TOKEN = "test-admin-token";
   private static final Duration GRACE = Duration.ofSeconds(2);
   private static final SecretCipher CIPHER = SecretCipher.fromBase64(SecretCipher.generateKey());
+  private static ApiFixture fixture;
   private static Vertx vertx;
   private static InstallationStore store;
   private static HttpServer server;
@@ -42,21 +41,18 @@ class InstallUpdateIT {
 
   @BeforeAll
   static void start() throws Exception {
-    vertx = Vertx.vertx();
-    store = new InstallationStore(vertx, TestKafka.bootstrapServers(), InstallationTopics.create(), CIPHER);
-    store.start().await(30, TimeUnit.SECONDS);
-    InstallApi api = new InstallApi(vertx, store, new FakeEndpointCheck("internal.example"), LogoCheck.NONE, CIPHER, TOKEN,
-        Clock.systemUTC(), GRACE, AccessTokens.fromSecretsKey(SecretCipher.generateKey(), Clock.systemUTC()));
-    server = vertx.createHttpServer().requestHandler(api.router()).listen(0).await();
-    client = WebClient.create(vertx);
+    fixture = ApiFixture.start(CIPHER, (vertx, store) -> new InstallApi(vertx, store,
+        new FakeEndpointCheck("internal.example"), LogoCheck.NONE, CIPHER, TOKEN, Clock.systemUTC(), GRACE,
+        AccessTokens.fromSecretsKey(SecretCipher.generateKey(), Clock.systemUTC())));
+    vertx = fixture.vertx();
+    store = fixture.store();
+    server = fixture.server();
+    client = fixture.client();
   }
 
   @AfterAll
   static void stop() {
-    client.close();
-    server.close().await();
-    store.close().await();
-    vertx.close().await();
+    fixture.close();
   }
 
   @Test

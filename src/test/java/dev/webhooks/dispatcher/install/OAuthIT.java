@@ -5,7 +5,6 @@ import static dev.webhooks.dispatcher.install.Manifests.specExample;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.webhooks.dispatcher.testing.TestKafka;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -22,7 +21,6 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,6 +31,7 @@ class OAuthIT {
   private static final String SECRETS_KEY = SecretCipher.generateKey();
   private static final SecretCipher CIPHER = SecretCipher.fromBase64(SECRETS_KEY);
   private static final TestClock CLOCK = new TestClock();
+  private static ApiFixture fixture;
   private static Vertx vertx;
   private static InstallationStore store;
   private static HttpServer server;
@@ -42,21 +41,17 @@ class OAuthIT {
 
   @BeforeAll
   static void start() throws Exception {
-    vertx = Vertx.vertx();
-    store = new InstallationStore(vertx, TestKafka.bootstrapServers(), InstallationTopics.create(), CIPHER);
-    store.start().await(30, TimeUnit.SECONDS);
-    InstallApi api = new InstallApi(vertx, store, new FakeEndpointCheck(), LogoCheck.NONE, CIPHER, ADMIN, Clock.systemUTC(),
-        Duration.ofHours(1), AccessTokens.fromSecretsKey(SECRETS_KEY, CLOCK));
-    server = vertx.createHttpServer().requestHandler(api.router()).listen(0).await();
-    client = WebClient.create(vertx);
+    fixture = ApiFixture.start(CIPHER, (vertx, store) -> new InstallApi(vertx, store, new FakeEndpointCheck(),
+        LogoCheck.NONE, CIPHER, ADMIN, Clock.systemUTC(), Duration.ofHours(1), AccessTokens.fromSecretsKey(SECRETS_KEY, CLOCK)));
+    vertx = fixture.vertx();
+    store = fixture.store();
+    server = fixture.server();
+    client = fixture.client();
   }
 
   @AfterAll
   static void stop() {
-    client.close();
-    server.close().await();
-    store.close().await();
-    vertx.close().await();
+    fixture.close();
   }
 
   @Test
