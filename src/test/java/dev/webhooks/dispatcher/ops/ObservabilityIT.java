@@ -122,6 +122,7 @@ class ObservabilityIT {
       assertThat(scrape.sum("webhook_delivery_attempt_duration_seconds_count")).isEqualTo(all.size());
       assertThat(scrape.sum("webhook_delivery_latency_seconds_count")).isEqualTo(deliveredIds);
       assertThat(scrape.sum("webhook_deliveries_in_flight")).isZero();
+      assertThat(scrape.sum("webhook_delivery_connections")).as("kept-alive connections to the receivers").isPositive();
       assertThat(scrape.sum("webhook_installations", Map.of("state", "enabled"))).isEqualTo(3);
       assertThat(scrape.sum("webhook_ready")).isEqualTo(1);
     });
