@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One delivery lane: a Vert.x verticle on an event loop of its own that takes its share of the partitions through
  * their whole journey: routed, delivered by its own courier, and marked final in the partition's offset tracker, whose
- * watermark it commits periodically. Each record is released when its work ends, which is what the consumer's
+ * watermark it commits periodically. Partitions of the retry topic go the same way: each retry waits for its due time
+ * here, and its record stays uncommitted until the retry is final. Each record is released when its work ends, which is what the consumer's
  * per-partition in-flight cap counts. All of a lane's state is confined to its context: no locks.
  */
 final class Lane extends VerticleBase {
@@ -134,6 +135,9 @@ final class Lane extends VerticleBase {
   }
 
   private Future<Void> process(Incoming incoming) {
+    if (incoming.decoded() instanceof Decoded.Retrying retrying) {
+      return courier.resume(retrying.retry(), router.resume(retrying.retry()));
+    }
     if (incoming.decoded() instanceof Decoded.Rejected rejected) {
       metrics.eventConsumed("rejected");
       return courier.deadLetter(rejectedLetter(incoming, rejected));

@@ -75,6 +75,7 @@ public final class Main {
         "    Kafka        " + kafka,
         "    Events       " + String.join(", ", config.eventsTopics()) + "  (group " + config.consumerGroup() + ")",
         "    Dead letters " + config.deadLetterTopic(),
+        "    Retries      " + config.retryTopic(),
         "    App API      " + api,
         "    Admin token  " + token,
         "    Management   " + management + "/metrics  " + management + "/health/ready",

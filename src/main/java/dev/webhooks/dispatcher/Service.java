@@ -8,7 +8,7 @@ import dev.webhooks.dispatcher.delivery.AddressGuard;
 import dev.webhooks.dispatcher.delivery.Courier;
 import dev.webhooks.dispatcher.delivery.DeliveryListener;
 import dev.webhooks.dispatcher.delivery.HostResolver;
-import dev.webhooks.dispatcher.delivery.KafkaDeadLetterWriter;
+import dev.webhooks.dispatcher.delivery.KafkaOutbox;
 import dev.webhooks.dispatcher.delivery.Trust;
 import dev.webhooks.dispatcher.install.AccessTokens;
 import dev.webhooks.dispatcher.install.InstallApi;
@@ -43,6 +43,8 @@ import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
@@ -78,7 +80,7 @@ public final class Service {
   private final String bootstrapServers;
   private final Vertx vertx;
   private final InstallationStore store;
-  private final KafkaDeadLetterWriter deadLetters;
+  private final KafkaOutbox outbox;
   private final KafkaProbe probe;
   private final KafkaClientMetrics consumerMetrics;
   private final Dispatcher dispatcher;
@@ -96,7 +98,7 @@ public final class Service {
     this.bootstrapServers = b.bootstrapServers;
     this.vertx = b.vertx;
     this.store = b.store;
-    this.deadLetters = b.deadLetters;
+    this.outbox = b.outbox;
     this.probe = b.probe;
     this.consumerMetrics = b.consumerMetrics;
     this.dispatcher = b.dispatcher;
@@ -136,17 +138,19 @@ public final class Service {
       LOG.info("Reading the installations from topic {}", config.installationsTopic());
       await(b.store.start());
 
-      b.deadLetters = KafkaDeadLetterWriter.create(b.vertx, b.bootstrapServers, config.deadLetterTopic());
+      b.outbox = KafkaOutbox.create(b.vertx, b.bootstrapServers, config.deadLetterTopic(), config.retryTopic());
       DeliveryListener listener = Listeners.of(metrics, new DeliveryLog());
       Router router = new Router(b.store);
       HostResolver resolver = HostResolver.system(b.vertx);
       Dispatcher dispatcher = await(Dispatcher.deploy(b.vertx, DELIVERY_LANES,
-          () -> new Lane(router, Courier.create(b.vertx, config, resolver, b.deadLetters, listener), metrics)));
+          () -> new Lane(router, Courier.create(b.vertx, config, resolver, b.outbox, listener), metrics)));
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
           EventConsumer.consumerConfig(b.bootstrapServers, config.consumerGroup(), MAX_POLL_RECORDS));
       b.consumerMetrics = new KafkaClientMetrics(consumer);
       b.consumerMetrics.bindTo(registry);
-      dispatcher.start(new EventConsumer(consumer, config.eventsTopics(), new EventDecoder(config.maxEventBytes()),
+      List<String> topics = new ArrayList<>(config.eventsTopics());
+      topics.add(config.retryTopic());
+      dispatcher.start(new EventConsumer(consumer, topics, new EventDecoder(config.maxEventBytes(), config.retryTopic()),
           dispatcher, config.maxInFlightPerPartition()));
       b.dispatcher = dispatcher;
 
@@ -224,7 +228,7 @@ public final class Service {
     awaitQuietly(apiServer.close(), "closing the API server");
     awaitQuietly(dispatcher.drain(config.shutdownGrace()), "draining the dispatcher");
     consumerMetrics.close();
-    awaitQuietly(deadLetters.close(), "closing the dead-letter producer");
+    awaitQuietly(outbox.close(), "closing the outbox producer");
     awaitQuietly(store.close(), "closing the installation store");
     probe.close();
     awaitQuietly(managementServer.close(), "closing the management server");
@@ -309,7 +313,7 @@ public final class Service {
     String bootstrapServers;
     Vertx vertx;
     InstallationStore store;
-    KafkaDeadLetterWriter deadLetters;
+    KafkaOutbox outbox;
     KafkaProbe probe;
     KafkaClientMetrics consumerMetrics;
     Dispatcher dispatcher;
@@ -329,8 +333,8 @@ public final class Service {
       if (dispatcher != null) {
         awaitQuietly(dispatcher.drain(Duration.ZERO), "stopping the dispatcher");
       }
-      if (deadLetters != null) {
-        awaitQuietly(deadLetters.close(), "closing the dead-letter producer");
+      if (outbox != null) {
+        awaitQuietly(outbox.close(), "closing the outbox producer");
       }
       if (store != null) {
         awaitQuietly(store.close(), "closing the installation store");

@@ -16,20 +16,26 @@ import dev.webhooks.dispatcher.testing.TestReceiver.Response;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * At least once, for real: the service runs as its own JVM and is killed with SIGKILL three times in one run while
- * deliveries are in flight, and started again each time. The books at the end: every event delivered, every poison
- * record dead-lettered, duplicates only with their event's one webhook-id.
+ * deliveries are in flight, and started again each time; and once while failed deliveries wait in the retry topic. The
+ * books at the end: every event delivered, every poison record dead-lettered, duplicates only with their event's one
+ * webhook-id.
  */
 class CrashIT {
   private static final Duration RECEIVER_LATENCY = Duration.ofMillis(5);
@@ -82,6 +88,63 @@ class CrashIT {
           TestKafka.readAll(env.get("DEAD_LETTER_TOPIC")), Duration.ofSeconds(5));
       assertThat(figures.delivered()).isEqualTo(events.size());
       assertThat(figures.deadLettered()).isEqualTo(poison.size());
+    }
+  }
+
+  /**
+   * Deliveries that failed are in the retry topic, their events already committed, when the service is killed: the next
+   * instance takes them from the retry topic, since nothing else remembers them, and delivers every one under its id.
+   */
+  @Test
+  void retriesWaitingInTheRetryTopicSurviveAKill() throws Exception {
+    try (TestReceiver receiver = TestReceiver.start(vertx, TestCertificates.shared().localhost())) {
+      receiver.answerByDefault(Response.status(503));
+      Map<String, String> env = processEnvironment(TestKafka.bootstrapServers(), TestKafka.uniqueName("killretry"));
+      env.put("RETRY_BASE_DELAY_MS", "4000"); // long enough for the kill to land while the retries wait
+      String account = "kill-retry-account";
+      List<String> events;
+      try (EventProducer producer = new EventProducer(TestKafka.bootstrapServers(), env.get("EVENTS_TOPICS"))) {
+        ServiceProcess service = ServiceProcess.start("killretry-0", env);
+        try {
+          install(env, account, receiver.url("/killretry"));
+          events = producer.publishContent(account, 500);
+          Set<String> all = new HashSet<>(events);
+          await().atMost(Duration.ofSeconds(60)).until(() -> Ledger.deliveredEvents(receiver.requests()).containsAll(all)
+              && eventsAllCommitted(env));
+          service.kill();
+          System.out.printf("CrashIT: SIGKILL with the retries of %d events waiting, after %d POSTs%n", all.size(),
+              receiver.requests().size());
+          receiver.answerByDefault(Response.ok());
+          service = ServiceProcess.start("killretry-1", env);
+          await().atMost(Duration.ofSeconds(60)).until(() -> receiver.requests().stream()
+              .filter(r -> r.answeredOkWithin(Duration.ofSeconds(5)))
+              .map(r -> Ledger.conversationOf(r.body().getBytes())).toList().containsAll(all));
+          assertThat(service.terminate(Duration.ofSeconds(30))).isZero();
+        } finally {
+          service.close();
+        }
+      }
+      Ledger.Figures figures = Ledger.check("retries across SIGKILL", events, receiver.requests(),
+          TestKafka.readAll(env.get("DEAD_LETTER_TOPIC")), Duration.ofSeconds(5));
+      assertThat(figures.delivered()).isEqualTo(events.size());
+      assertThat(figures.deadLettered()).isZero();
+    }
+  }
+
+  /** Whether the group has committed every record of the events topic: nothing is left to redeliver from there. */
+  private static boolean eventsAllCommitted(Map<String, String> env) throws Exception {
+    String topic = env.get("EVENTS_TOPICS");
+    try (Admin admin = TestKafka.admin()) {
+      Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(env.get("CONSUMER_GROUP"))
+          .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+      for (int p = 0; p < Integer.parseInt(env.get("TOPIC_PARTITIONS")); p++) {
+        latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+      }
+      return admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS).entrySet().stream().allMatch(end -> {
+        OffsetAndMetadata at = committed.get(end.getKey());
+        return end.getValue().offset() == 0 || (at != null && at.offset() >= end.getValue().offset());
+      });
     }
   }
 

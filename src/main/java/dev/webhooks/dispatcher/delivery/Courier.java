@@ -12,26 +12,30 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.DoubleSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Takes a delivery to a final state: delivered, or a dead letter the broker has acknowledged. Attempts are made by the
- * {@link WebhookSender}; retries wait on timers as the {@link RetryPolicy} says; a failed dead-letter write is retried
- * until it succeeds, because the record's offset may only be committed once the dead letter is durable.
+ * Takes a delivery to a final state for this instance: delivered, a dead letter the broker has acknowledged, or a retry
+ * the broker has acknowledged in the retry topic. Attempts are made by the {@link WebhookSender}; after a failed one,
+ * the {@link RetryPolicy} says whether and when to try again, and the delivery goes to the retry topic with its due
+ * time, so its source record can be committed while it waits. The retry comes back through {@link #resume}. A failed
+ * write to Kafka is retried until it succeeds, because the source record may only be committed once it is durable.
  */
 public final class Courier {
   private static final Logger log = LoggerFactory.getLogger(Courier.class);
-  /** Even with a zero base delay, a failing dead-letter topic is not retried in a tight loop. */
-  private static final Duration MIN_DEAD_LETTER_RETRY = Duration.ofMillis(100);
+  /** Even with a zero base delay, a failing Kafka write is not retried in a tight loop. */
+  private static final Duration MIN_WRITE_RETRY = Duration.ofMillis(100);
   private static final long NO_TIMER_YET = -1;
 
   private final Vertx vertx;
   private final WebhookSender sender;
   private final RetryPolicy policy;
-  private final DeadLetterWriter deadLetters;
+  private final Outbox outbox;
   private final DeliveryListener listener;
   private final DoubleSupplier jitter;
+  private final Clock clock;
   private final boolean ownsSender;
   /** Deliveries waiting on a timer, with its id ({@link #NO_TIMER_YET} while it is being set), for {@link #close}. */
   private final Map<Promise<Void>, Long> waiting = new ConcurrentHashMap<>();
@@ -41,58 +45,90 @@ public final class Courier {
       Vertx vertx,
       WebhookSender sender,
       RetryPolicy policy,
-      DeadLetterWriter deadLetters,
+      Outbox outbox,
       DeliveryListener listener,
-      DoubleSupplier jitter) {
-    this(vertx, sender, policy, deadLetters, listener, jitter, false);
+      DoubleSupplier jitter,
+      Clock clock) {
+    this(vertx, sender, policy, outbox, listener, jitter, clock, false);
   }
 
   private Courier(
       Vertx vertx,
       WebhookSender sender,
       RetryPolicy policy,
-      DeadLetterWriter deadLetters,
+      Outbox outbox,
       DeliveryListener listener,
       DoubleSupplier jitter,
+      Clock clock,
       boolean ownsSender) {
     this.vertx = vertx;
     this.sender = sender;
     this.policy = policy;
-    this.deadLetters = deadLetters;
+    this.outbox = outbox;
     this.listener = listener;
     this.jitter = jitter;
+    this.clock = clock;
     this.ownsSender = ownsSender;
   }
 
   /** A courier with its own sender (system DNS, wall clock) and the configured retry schedule. */
-  public static Courier create(Vertx vertx, Config config, DeadLetterWriter deadLetters, DeliveryListener listener) {
-    return create(vertx, config, HostResolver.system(vertx), deadLetters, listener);
+  public static Courier create(Vertx vertx, Config config, Outbox outbox, DeliveryListener listener) {
+    return create(vertx, config, HostResolver.system(vertx), outbox, listener);
   }
 
   /** As above, resolving hosts through {@code resolver} (one cache shared by every courier and the install checks). */
   public static Courier create(
-      Vertx vertx, Config config, HostResolver resolver, DeadLetterWriter deadLetters, DeliveryListener listener) {
+      Vertx vertx, Config config, HostResolver resolver, Outbox outbox, DeliveryListener listener) {
+    Clock clock = Clock.systemUTC();
     return new Courier(
         vertx,
-        new WebhookSender(vertx, config, resolver, Clock.systemUTC(), listener::connectionsChanged),
+        new WebhookSender(vertx, config, resolver, clock, listener::connectionsChanged),
         RetryPolicy.from(config),
-        deadLetters,
+        outbox,
         listener,
         () -> ThreadLocalRandom.current().nextDouble(),
+        clock,
         true);
   }
 
   /**
-   * Completes when the delivery is final: delivered, or its dead letter acknowledged. Fails only when the courier is
-   * closed first, in which case the delivery is not final and its record must not be committed.
+   * Completes when the delivery is final for this instance: delivered, or its dead letter or retry acknowledged. Fails
+   * only when the courier is closed first, in which case the delivery is not final and its record must not be committed.
    */
   public Future<Void> deliver(Delivery delivery) {
     if (closed) {
-      return Future.failedFuture(closedBeforeFinal(delivery));
+      return Future.failedFuture(closedBeforeFinal(delivery.webhookId()));
     }
     notify(() -> listener.started(delivery));
     Promise<Void> done = Promise.promise();
     attempt(delivery, 1, done);
+    return done.future();
+  }
+
+  /**
+   * Takes a retry from the retry topic: waits until it is due, then makes its next attempt as {@link #deliver} would.
+   * {@code delivery} is the delivery as the app is installed now; when it is empty (the app was uninstalled, disabled or
+   * no longer has the webhook), the retry becomes a dead letter saying so.
+   */
+  public Future<Void> resume(Retry retry, Optional<Delivery> delivery) {
+    if (closed) {
+      return Future.failedFuture(closedBeforeFinal(retry.webhookId()));
+    }
+    notify(() -> listener.resumed(retry));
+    Promise<Void> done = Promise.promise();
+    if (delivery.isEmpty()) {
+      String error = "app " + retry.clientId() + " of account " + retry.accountId() + " no longer has an enabled "
+          + retry.webhookKey() + " webhook; " + attemptsText(retry.attempts()) + " made, the last: " + retry.lastError();
+      writeDeadLetter(retry.abandoned("uninstalled", error), 1, done);
+      return done.future();
+    }
+    Duration wait = Duration.ofMillis(retry.dueAtMillis() - clock.millis());
+    Runnable next = () -> attempt(delivery.get(), retry.attempts() + 1, done);
+    if (wait.isNegative() || wait.isZero()) {
+      next.run();
+    } else {
+      later(wait, done, next);
+    }
     return done.future();
   }
 
@@ -144,32 +180,37 @@ public final class Courier {
     if (delay.isEmpty()) {
       writeDeadLetter(deadLetter(delivery, attempt, outcome), 1, done);
     } else if (closed) {
-      done.fail(closedBeforeFinal(delivery));
+      done.fail(closedBeforeFinal(delivery.webhookId()));
     } else {
-      notify(() -> listener.retryScheduled(delivery, attempt + 1, delay.get()));
-      later(delay.get(), done, () -> attempt(delivery, attempt + 1, done));
+      Retry retry = Retry.of(delivery, attempt, clock.millis() + delay.get().toMillis(), outcome);
+      writeDurably(() -> outbox.retry(retry), "retry", retry.source(), 1, done,
+          () -> notify(() -> listener.retryScheduled(delivery, attempt + 1, delay.get())));
     }
   }
 
   private void writeDeadLetter(DeadLetter letter, int tries, Promise<Void> done) {
-    deadLetters.write(letter).onComplete(written -> {
-      if (written.succeeded()) {
-        notify(() -> listener.deadLettered(letter));
+    writeDurably(() -> outbox.deadLetter(letter), "dead letter", letter.source(), tries, done,
+        () -> notify(() -> listener.deadLettered(letter)));
+  }
+
+  /** Writes to Kafka until the broker acknowledges, then runs {@code written} and completes {@code done}. */
+  private void writeDurably(Supplier<Future<Void>> write, String what, Source source, int tries, Promise<Void> done,
+      Runnable written) {
+    write.get().onComplete(result -> {
+      if (result.succeeded()) {
+        written.run();
         done.complete();
         return;
       }
-      log.warn(
-          "dead letter write {} failed for account {} client {} webhook {} host {} source {}; retrying",
-          tries, letter.accountId(), letter.clientId(), letter.webhookKey(), hostOf(letter.endpoint()), letter.source(),
-          written.cause());
+      log.warn("{} write {} failed for the record at {}; retrying", what, tries, source, result.cause());
       if (closed) {
-        done.fail(new IllegalStateException("courier closed before the dead letter of " + letter.source() + " was written"
+        done.fail(new IllegalStateException("courier closed before the " + what + " of " + source + " was written"
             + "; the record stays uncommitted"));
         return;
       }
       Duration backoff = policy.backoff(Math.min(tries, 30));
-      later(backoff.compareTo(MIN_DEAD_LETTER_RETRY) < 0 ? MIN_DEAD_LETTER_RETRY : backoff, done,
-          () -> writeDeadLetter(letter, tries + 1, done));
+      later(backoff.compareTo(MIN_WRITE_RETRY) < 0 ? MIN_WRITE_RETRY : backoff, done,
+          () -> writeDurably(write, what, source, tries + 1, done, written));
     });
   }
 
@@ -195,15 +236,19 @@ public final class Courier {
     } else {
       reason = "exhausted";
       String lastError = last instanceof DeliveryOutcome.RetryableFailure failed ? failed.error() : last.toString();
-      error = "gave up after " + attempts + (attempts == 1 ? " attempt: " : " attempts: ") + lastError;
+      error = "gave up after " + attemptsText(attempts) + ": " + lastError;
     }
     return new DeadLetter(
         app.accountId(), app.clientId(), delivery.webhookKey(), delivery.webhookId(), delivery.webhook().endpoint(),
         attempts, last.status(), reason, error, delivery.source(), delivery.body());
   }
 
-  private static IllegalStateException closedBeforeFinal(Delivery delivery) {
-    return new IllegalStateException("courier closed before delivery " + delivery.webhookId() + " was final");
+  private static String attemptsText(int attempts) {
+    return attempts + (attempts == 1 ? " attempt" : " attempts");
+  }
+
+  private static IllegalStateException closedBeforeFinal(String webhookId) {
+    return new IllegalStateException("courier closed before delivery " + webhookId + " was final");
   }
 
   /** A listener is for metrics and logs: its failures must never stop a delivery from becoming final. */
@@ -215,11 +260,4 @@ public final class Courier {
     }
   }
 
-  private static String hostOf(String endpoint) {
-    try {
-      return Endpoint.parse(endpoint).host();
-    } catch (IllegalArgumentException e) {
-      return "(invalid endpoint)";
-    }
-  }
 }

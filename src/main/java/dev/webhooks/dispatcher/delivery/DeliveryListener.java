@@ -12,7 +12,13 @@ public interface DeliveryListener {
   /** One attempt ended; {@code attempt} counts from 1. */
   default void attempted(Delivery delivery, int attempt, DeliveryOutcome outcome, Duration took) {}
 
-  /** Attempt number {@code attempt} (2 for the first retry) will run after {@code delay}. */
+  /** A retry came back from the retry topic to this courier, to be attempted when due. */
+  default void resumed(Retry retry) {}
+
+  /**
+   * Attempt number {@code attempt} (2 for the first retry) will run after {@code delay}: the delivery is in the retry
+   * topic now, out of this courier's hands until it is {@link #resumed}.
+   */
   default void retryScheduled(Delivery delivery, int attempt, Duration delay) {}
 
   /** The receiver accepted the delivery. */

@@ -1,9 +1,16 @@
 package dev.webhooks.dispatcher.intake;
 
-/** What the decoder made of a record: an event to route, or a rejection that becomes a dead letter. */
+import dev.webhooks.dispatcher.delivery.Retry;
+
+/**
+ * What the decoder made of a record: an event to route, a retry from the retry topic to attempt when due, or a
+ * rejection that becomes a dead letter.
+ */
 public sealed interface Decoded {
 
   record Accepted(Event event) implements Decoded {}
+
+  record Retrying(Retry retry) implements Decoded {}
 
   /**
    * A record that cannot be routed.

@@ -1,5 +1,6 @@
 package dev.webhooks.dispatcher.intake;
 
+import dev.webhooks.dispatcher.delivery.Retry;
 import dev.webhooks.dispatcher.delivery.Source;
 import dev.webhooks.dispatcher.install.WebhookKeys;
 import java.io.IOException;
@@ -13,24 +14,43 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 
 /**
- * Turns a Kafka record into an {@link Event}, or says in one word why it cannot be routed. Never throws: every record
- * ends up accepted or rejected. Thread-safe.
+ * Turns a Kafka record into an {@link Event} (or, from the retry topic, a {@link Retry}), or says in one word why it
+ * cannot be routed. Never throws: every record ends up accepted or rejected. Thread-safe.
  */
 public final class EventDecoder {
   static final String ACCOUNT_HEADER = "account-id";
   private static final String MESSAGING = "ms.MessagingEventNotification";
 
   private final int maxEventBytes;
+  private final String retryTopic;
 
+  /** A decoder of events only. */
   public EventDecoder(int maxEventBytes) {
+    this(maxEventBytes, "");
+  }
+
+  /** A decoder of events, and of retries for the records of {@code retryTopic}. */
+  public EventDecoder(int maxEventBytes, String retryTopic) {
     this.maxEventBytes = maxEventBytes;
+    this.retryTopic = retryTopic;
   }
 
   public Decoded decode(ConsumerRecord<byte[], byte[]> record) {
     try {
+      if (record.topic().equals(retryTopic)) {
+        return decodeRetry(record);
+      }
       return decodeChecked(record);
     } catch (RuntimeException e) {
       return new Decoded.Rejected("invalid-event", "cannot decode: " + e, "");
+    }
+  }
+
+  private Decoded decodeRetry(ConsumerRecord<byte[], byte[]> record) {
+    try {
+      return new Decoded.Retrying(Retry.fromRecord(record));
+    } catch (IllegalArgumentException e) {
+      return new Decoded.Rejected("invalid-retry", e.getMessage(), accountOf(record));
     }
   }
 

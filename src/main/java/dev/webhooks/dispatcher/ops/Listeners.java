@@ -4,6 +4,7 @@ import dev.webhooks.dispatcher.delivery.DeadLetter;
 import dev.webhooks.dispatcher.delivery.Delivery;
 import dev.webhooks.dispatcher.delivery.DeliveryListener;
 import dev.webhooks.dispatcher.delivery.DeliveryOutcome;
+import dev.webhooks.dispatcher.delivery.Retry;
 import java.time.Duration;
 import java.util.List;
 
@@ -30,6 +31,11 @@ public final class Listeners implements DeliveryListener {
   @Override
   public void attempted(Delivery delivery, int attempt, DeliveryOutcome outcome, Duration took) {
     each(l -> l.attempted(delivery, attempt, outcome, took));
+  }
+
+  @Override
+  public void resumed(Retry retry) {
+    each(l -> l.resumed(retry));
   }
 
   @Override

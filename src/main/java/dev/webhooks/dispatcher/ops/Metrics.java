@@ -4,6 +4,7 @@ import dev.webhooks.dispatcher.delivery.DeadLetter;
 import dev.webhooks.dispatcher.delivery.Delivery;
 import dev.webhooks.dispatcher.delivery.DeliveryListener;
 import dev.webhooks.dispatcher.delivery.DeliveryOutcome;
+import dev.webhooks.dispatcher.delivery.Retry;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -92,7 +93,14 @@ public final class Metrics implements DeliveryListener {
   }
 
   @Override
+  public void resumed(Retry retry) {
+    inFlight.incrementAndGet();
+  }
+
+  /** The delivery waits in the retry topic now: no longer in this instance's hands until it is resumed. */
+  @Override
   public void retryScheduled(Delivery delivery, int attempt, Duration delay) {
+    inFlight.decrementAndGet();
     counter("webhook.retries.scheduled").increment();
   }
 

@@ -1,12 +1,14 @@
 package dev.webhooks.dispatcher.routing;
 
 import dev.webhooks.dispatcher.delivery.Delivery;
+import dev.webhooks.dispatcher.delivery.Retry;
 import dev.webhooks.dispatcher.install.Installation;
 import dev.webhooks.dispatcher.install.InstallationView;
 import dev.webhooks.dispatcher.install.Webhook;
 import dev.webhooks.dispatcher.intake.Event;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Decides who gets an event: every enabled app of the event's account that has a webhook for one of its keys, one
@@ -17,6 +19,20 @@ public final class Router {
 
   public Router(InstallationView installations) {
     this.installations = installations;
+  }
+
+  /**
+   * The delivery a retry makes as the app is installed now (its current endpoint, headers, secrets and {@code
+   * max_retries}), or empty when the app is gone, disabled, or has no webhook for the key any more.
+   */
+  public Optional<Delivery> resume(Retry retry) {
+    for (Installation app : installations.installationsOf(retry.accountId())) {
+      Webhook webhook = app.webhooks().get(retry.webhookKey());
+      if (app.clientId().equals(retry.clientId()) && app.enabled() && webhook != null) {
+        return Optional.of(new Delivery(retry.webhookId(), app, retry.webhookKey(), webhook, retry.body(), retry.source()));
+      }
+    }
+    return Optional.empty();
   }
 
   /** The deliveries an event produces; empty when no enabled app of its account subscribes to its keys. */

@@ -39,7 +39,7 @@ class EmbeddedKafkaIT {
       assertThat(bootstrap).startsWith("localhost:").doesNotEndWith(":0");
       try (Admin admin = admin(bootstrap)) {
         assertThat(Topics.ensure(admin, config, TIMEOUT))
-            .containsExactlyInAnyOrder("messaging-events", "webhook-dead-letters", "app-installations");
+            .containsExactlyInAnyOrder("messaging-events", "webhook-dead-letters", "webhook-retries", "app-installations");
         assertThat(partitions(admin, "messaging-events")).isEqualTo(config.topicPartitions());
         assertThat(cleanupPolicy(admin, "app-installations")).isEqualTo("compact");
       }

@@ -22,6 +22,7 @@ class TopicsIT {
     String events = TestKafka.uniqueName("events");
     String existing = TestKafka.uniqueName("events-existing");
     String deadLetters = TestKafka.uniqueName("dead");
+    String retries = TestKafka.uniqueName("retries");
     String installations = TestKafka.uniqueName("installations");
     TestKafka.createTopic(existing, 1);
     Config config =
@@ -30,19 +31,21 @@ class TopicsIT {
                 "KAFKA_BOOTSTRAP_SERVERS", TestKafka.bootstrapServers(),
                 "EVENTS_TOPICS", events + "," + existing,
                 "DEAD_LETTER_TOPIC", deadLetters,
+                "RETRY_TOPIC", retries,
                 "INSTALLATIONS_TOPIC", installations,
                 "TOPIC_PARTITIONS", "3"));
 
     try (Admin admin = TestKafka.admin()) {
-      assertThat(Topics.ensure(admin, config, TIMEOUT)).containsExactlyInAnyOrder(events, deadLetters, installations);
+      assertThat(Topics.ensure(admin, config, TIMEOUT)).containsExactlyInAnyOrder(events, deadLetters, retries, installations);
       assertThat(Topics.ensure(admin, config, TIMEOUT)).isEmpty();
 
       Map<String, TopicDescription> topics =
-          admin.describeTopics(Set.of(events, existing, deadLetters, installations))
+          admin.describeTopics(Set.of(events, existing, deadLetters, retries, installations))
               .allTopicNames()
               .get(30, TimeUnit.SECONDS);
       assertThat(topics.get(events).partitions()).hasSize(3);
       assertThat(topics.get(deadLetters).partitions()).hasSize(3);
+      assertThat(topics.get(retries).partitions()).hasSize(3);
       assertThat(topics.get(existing).partitions()).hasSize(1);
       assertThat(topics.get(installations).partitions()).hasSize(1);
       ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, installations);
@@ -55,7 +58,7 @@ class TopicsIT {
 
   @Test
   void plansOneCompactedInstallationsTopicAndSkipsDuplicateNames() {
-    Config config = Config.fromEnv(Map.of("EVENTS_TOPICS", "a,b", "DEAD_LETTER_TOPIC", "a"));
+    Config config = Config.fromEnv(Map.of("EVENTS_TOPICS", "a,b", "DEAD_LETTER_TOPIC", "a", "RETRY_TOPIC", "b"));
 
     assertThat(Topics.required(config, Optional.empty()))
         .extracting(t -> t.name())

@@ -15,6 +15,7 @@ class ConfigTest {
     assertThat(config.eventsTopics()).containsExactly("messaging-events");
     assertThat(config.consumerGroup()).isEqualTo("webhook-dispatcher");
     assertThat(config.deadLetterTopic()).isEqualTo("webhook-dead-letters");
+    assertThat(config.retryTopic()).isEqualTo("webhook-retries");
     assertThat(config.installationsTopic()).isEqualTo("app-installations");
     assertThat(config.maxEventBytes()).isEqualTo(262_144);
     assertThat(config.httpPort()).isEqualTo(8080);

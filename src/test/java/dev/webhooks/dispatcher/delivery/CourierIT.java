@@ -24,7 +24,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The courier against a real HTTPS receiver and the real test broker: dead letters are read back from Kafka. */
+/** The courier against a real HTTPS receiver and the real test broker: dead letters and retries are read back from Kafka. */
 class CourierIT {
   private static Vertx vertx;
   private static TestReceiver receiver;
@@ -45,7 +45,7 @@ class CourierIT {
   void aFailedDeliveryWithoutRetriesBecomesADeadLetterWithEveryHeader() throws Exception {
     String topic = TestKafka.uniqueName("dead-letters");
     TestKafka.createTopic(topic, 1);
-    KafkaDeadLetterWriter writer = KafkaDeadLetterWriter.create(vertx, TestKafka.bootstrapServers(), topic);
+    KafkaOutbox writer = KafkaOutbox.create(vertx, TestKafka.bootstrapServers(), topic, "unused-retries");
     RecordingListener listener = new RecordingListener();
     Courier courier =
         Courier.create(vertx, Deliveries.config("DEAD_LETTER_TOPIC", topic), writer, listener);
@@ -88,13 +88,13 @@ class CourierIT {
   void aDeadLetterWithoutAClientIdHasNoKeyAndAnEmptyLastStatus() throws Exception {
     String topic = TestKafka.uniqueName("dead-letters");
     TestKafka.createTopic(topic, 1);
-    KafkaDeadLetterWriter writer = KafkaDeadLetterWriter.create(vertx, TestKafka.bootstrapServers(), topic);
+    KafkaOutbox writer = KafkaOutbox.create(vertx, TestKafka.bootstrapServers(), topic, "unused-retries");
     DeadLetter intakeFailure =
         new DeadLetter(
             "le1", "", "", "", "", 0, java.util.OptionalInt.empty(), "invalid-json", "not JSON:\nline two",
             new Source("messaging-events", 0, 7, 0), io.vertx.core.buffer.Buffer.buffer("{oops"));
 
-    onEventLoop(() -> writer.write(intakeFailure)).await(30, TimeUnit.SECONDS);
+    onEventLoop(() -> writer.deadLetter(intakeFailure)).await(30, TimeUnit.SECONDS);
 
     ConsumerRecord<byte[], byte[]> record = readOne(topic);
     assertThat(record.key()).isNull();
@@ -102,6 +102,39 @@ class CourierIT {
     assertThat(new String(record.headers().lastHeader("last-status").value(), StandardCharsets.UTF_8)).isEmpty();
     assertThat(new String(record.headers().lastHeader("error").value(), StandardCharsets.UTF_8)).isEqualTo("not JSON: line two");
     writer.close().await(20, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aFailedAttemptWithRetriesLeftIsWrittenToTheRetryTopicAndReadsBackWhole() throws Exception {
+    String retries = TestKafka.uniqueName("retries");
+    TestKafka.createTopic(retries, 1);
+    KafkaOutbox outbox = KafkaOutbox.create(vertx, TestKafka.bootstrapServers(), "unused-dead-letters", retries);
+    RecordingListener listener = new RecordingListener();
+    Courier courier = Courier.create(vertx, Deliveries.config(), outbox, listener);
+    receiver.enqueue(503);
+    Delivery delivery = Deliveries.to(receiver.url("/retry?x=1"), 2);
+    long before = System.currentTimeMillis();
+
+    onEventLoop(() -> courier.deliver(delivery)).await(30, TimeUnit.SECONDS);
+
+    ConsumerRecord<byte[], byte[]> record = readOne(retries);
+    assertThat(new String(record.key(), StandardCharsets.UTF_8)).isEqualTo(Deliveries.CLIENT_ID);
+    Retry retry = Retry.fromRecord(record);
+    assertThat(retry.accountId()).isEqualTo(Deliveries.ACCOUNT);
+    assertThat(retry.clientId()).isEqualTo(Deliveries.CLIENT_ID);
+    assertThat(retry.webhookKey()).isEqualTo(delivery.webhookKey());
+    assertThat(retry.webhookId()).isEqualTo(delivery.webhookId());
+    assertThat(retry.endpoint()).isEqualTo(receiver.url("/retry?x=1"));
+    assertThat(retry.attempts()).isEqualTo(1);
+    assertThat(retry.dueAtMillis()).isGreaterThanOrEqualTo(before + 2000); // RETRY_BASE_DELAY_MS's default
+    assertThat(retry.lastStatus()).hasValue(503);
+    assertThat(retry.lastError()).contains("503");
+    assertThat(retry.source()).isEqualTo(delivery.source());
+    assertThat(retry.body()).isEqualTo(delivery.body());
+    assertThat(listener.events).containsExactly("started", "attempted 1 5xx", "retryScheduled 2");
+
+    courier.close().await(10, TimeUnit.SECONDS);
+    outbox.close().await(20, TimeUnit.SECONDS);
   }
 
   private static <T> Future<T> onEventLoop(java.util.function.Supplier<Future<T>> action) {
@@ -125,7 +158,7 @@ class CourierIT {
       while (records.isEmpty() && System.nanoTime() < deadline) {
         consumer.poll(Duration.ofMillis(200)).forEach(records::add);
       }
-      assertThat(records).as("dead letters in " + topic).hasSize(1);
+      assertThat(records).as("records in " + topic).hasSize(1);
       return records.get(0);
     }
   }

@@ -13,6 +13,7 @@ import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -48,12 +49,25 @@ class CourierTest {
   }
 
   @Test
-  void retriesServerErrorsWithGrowingGapsUnderOneWebhookId() throws Exception {
+  void handsEachFailedAttemptToTheRetryTopicAndResumesItWhenDueUnderOneWebhookId() throws Exception {
     receiver.enqueue(500, 500, 200);
-    RecordingDeadLetterWriter deadLetters = new RecordingDeadLetterWriter();
-    Courier courier = courier(Deliveries.config(), ONE_SECOND_DOUBLING, deadLetters);
+    RecordingOutbox outbox = new RecordingOutbox();
+    Courier courier = courier(Deliveries.config(), ONE_SECOND_DOUBLING, outbox);
+    Delivery delivery = Deliveries.to(receiver.url("/hook"), 2);
 
-    deliver(courier, Deliveries.to(receiver.url("/hook"), 2)).await(20, TimeUnit.SECONDS);
+    long before = System.currentTimeMillis();
+    deliver(courier, delivery).await(10, TimeUnit.SECONDS);
+    Retry first = outbox.retries.get(0);
+    assertThat(first.attempts()).isEqualTo(1);
+    assertThat(first.dueAtMillis()).isBetween(before + 1000, System.currentTimeMillis() + 1000);
+    assertThat(first.lastStatus()).hasValue(500);
+    assertThat(first.webhookId()).isEqualTo(delivery.webhookId());
+    assertThat(first.body()).isEqualTo(delivery.body());
+    assertThat(first.source()).isEqualTo(delivery.source());
+    resume(courier, first, delivery).await(10, TimeUnit.SECONDS);
+    Retry second = outbox.retries.get(1);
+    assertThat(second.attempts()).isEqualTo(2);
+    resume(courier, second, delivery).await(10, TimeUnit.SECONDS);
 
     List<ReceivedRequest> requests = receiver.requests();
     assertThat(requests).hasSize(3);
@@ -65,23 +79,25 @@ class CourierTest {
     assertThat(requests).extracting(r -> Long.parseLong(r.header("webhook-timestamp"))).isSorted().doesNotHaveDuplicates();
     assertThat(listener.events)
         .containsExactly(
-            "started", "attempted 1 5xx", "retryScheduled 2", "attempted 2 5xx", "retryScheduled 3", "attempted 3 2xx",
-            "delivered 3");
+            "started", "attempted 1 5xx", "retryScheduled 2", "resumed 1", "attempted 2 5xx", "retryScheduled 3",
+            "resumed 2", "attempted 3 2xx", "delivered 3");
     assertThat(listener.retryDelays).containsExactly(Duration.ofSeconds(1), Duration.ofSeconds(2));
-    assertThat(deadLetters.written).isEmpty();
+    assertThat(outbox.written).isEmpty();
   }
 
   @Test
   void deadLettersAfterTheLastRetryFails() throws Exception {
     receiver.enqueue(500, 503);
-    RecordingDeadLetterWriter deadLetters = new RecordingDeadLetterWriter();
-    Courier courier = courier(Deliveries.config(), new RetryPolicy(Duration.ofMillis(50), 2.0, Duration.ofSeconds(1), 0), deadLetters);
+    RecordingOutbox outbox = new RecordingOutbox();
+    Courier courier = courier(Deliveries.config(), new RetryPolicy(Duration.ofMillis(50), 2.0, Duration.ofSeconds(1), 0), outbox);
     Delivery delivery = Deliveries.to(receiver.url("/hook?a=1"), 1);
 
     deliver(courier, delivery).await(10, TimeUnit.SECONDS);
+    resume(courier, outbox.retries.get(0), delivery).await(10, TimeUnit.SECONDS);
 
     assertThat(receiver.requests()).hasSize(2);
-    assertThat(deadLetters.written).singleElement().satisfies(letter -> {
+    assertThat(outbox.retries).hasSize(1);
+    assertThat(outbox.written).singleElement().satisfies(letter -> {
       assertThat(letter.reason()).isEqualTo("exhausted");
       assertThat(letter.attempts()).isEqualTo(2);
       assertThat(letter.lastStatus()).hasValue(503);
@@ -98,8 +114,27 @@ class CourierTest {
   }
 
   @Test
+  void aRetryWhoseAppIsGoneBecomesADeadLetterWithoutARequest() throws Exception {
+    receiver.enqueue(500);
+    RecordingOutbox outbox = new RecordingOutbox();
+    Courier courier = courier(Deliveries.config(), ONE_SECOND_DOUBLING, outbox);
+    deliver(courier, Deliveries.to(receiver.url("/hook"), 3)).await(10, TimeUnit.SECONDS);
+
+    resume(courier, outbox.retries.get(0), null).await(10, TimeUnit.SECONDS);
+
+    assertThat(receiver.requests()).hasSize(1);
+    assertThat(outbox.written).singleElement().satisfies(letter -> {
+      assertThat(letter.reason()).isEqualTo("uninstalled");
+      assertThat(letter.attempts()).isEqualTo(1);
+      assertThat(letter.lastStatus()).hasValue(500);
+      assertThat(letter.error()).contains(Deliveries.CLIENT_ID).contains("1 attempt made").contains("HTTP 500");
+    });
+    assertThat(listener.events).endsWith("resumed 1", "deadLettered uninstalled");
+  }
+
+  @Test
   void deadLettersABlockedAddressAtOnceWithoutAnyRequest() throws Exception {
-    RecordingDeadLetterWriter deadLetters = new RecordingDeadLetterWriter();
+    RecordingOutbox deadLetters = new RecordingOutbox();
     Courier courier = courier(Deliveries.config("DELIVERY_ALLOW_PRIVATE_NETWORKS", "false"), ONE_SECOND_DOUBLING, deadLetters);
 
     deliver(courier, Deliveries.to(receiver.url("/hook"), 5)).await(10, TimeUnit.SECONDS);
@@ -114,9 +149,22 @@ class CourierTest {
   }
 
   @Test
+  void retriesAFailedRetryWriteUntilItIsDurable() throws Exception {
+    receiver.enqueue(500);
+    RecordingOutbox outbox = new RecordingOutbox(2);
+    Courier courier = courier(Deliveries.config(), new RetryPolicy(Duration.ofMillis(10), 2.0, Duration.ofSeconds(1), 0), outbox);
+
+    deliver(courier, Deliveries.to(receiver.url("/"), 1)).await(10, TimeUnit.SECONDS);
+
+    assertThat(outbox.calls).hasValue(3);
+    assertThat(outbox.retries).singleElement().satisfies(retry -> assertThat(retry.attempts()).isEqualTo(1));
+    assertThat(listener.events).containsExactly("started", "attempted 1 5xx", "retryScheduled 2");
+  }
+
+  @Test
   void retriesAFailedDeadLetterWriteUntilItIsDurable() throws Exception {
     receiver.enqueue(500);
-    RecordingDeadLetterWriter deadLetters = new RecordingDeadLetterWriter(2);
+    RecordingOutbox deadLetters = new RecordingOutbox(2);
     Courier courier = courier(Deliveries.config(), new RetryPolicy(Duration.ofMillis(10), 2.0, Duration.ofSeconds(1), 0), deadLetters);
 
     Future<Void> done = deliver(courier, Deliveries.to(receiver.url("/"), 0));
@@ -128,25 +176,34 @@ class CourierTest {
   }
 
   @Test
-  void closeCancelsWaitingRetriesWithoutMakingThemFinal() {
+  void closeCancelsWaitingRetriesWithoutMakingThemFinal() throws Exception {
     receiver.enqueue(500);
-    RecordingDeadLetterWriter deadLetters = new RecordingDeadLetterWriter();
-    Courier courier = courier(Deliveries.config(), new RetryPolicy(Duration.ofMinutes(1), 2.0, Duration.ofMinutes(1), 0), deadLetters);
-    Future<Void> done = deliver(courier, Deliveries.to(receiver.url("/"), 5));
-    await().atMost(Duration.ofSeconds(5)).until(() -> listener.events.contains("retryScheduled 2"));
+    RecordingOutbox outbox = new RecordingOutbox();
+    Courier courier = courier(Deliveries.config(), new RetryPolicy(Duration.ofMinutes(1), 2.0, Duration.ofMinutes(1), 0), outbox);
+    Delivery delivery = Deliveries.to(receiver.url("/"), 5);
+    deliver(courier, delivery).await(10, TimeUnit.SECONDS);
+    Future<Void> done = resume(courier, outbox.retries.get(0), delivery);
+    await().atMost(Duration.ofSeconds(5)).until(() -> listener.events.contains("resumed 1"));
 
     courier.close();
 
     await().atMost(Duration.ofSeconds(2)).until(done::isComplete);
     assertThat(done.failed()).isTrue();
     assertThat(receiver.requests()).hasSize(1);
-    assertThat(deadLetters.written).isEmpty();
+    assertThat(outbox.written).isEmpty();
     assertThat(courier.deliver(Deliveries.to(receiver.url("/"), 0)).failed()).as("no deliveries after close").isTrue();
   }
 
-  private Courier courier(Config config, RetryPolicy policy, DeadLetterWriter deadLetters) {
+  private Courier courier(Config config, RetryPolicy policy, Outbox outbox) {
     WebhookSender sender = new WebhookSender(vertx, config, HostResolver.system(vertx), Clock.systemUTC());
-    return new Courier(vertx, sender, policy, deadLetters, listener, () -> 0.0);
+    return new Courier(vertx, sender, policy, outbox, listener, () -> 0.0, Clock.systemUTC());
+  }
+
+  /** Resumes a retry from an event-loop context, as a lane does; a null delivery stands for an app that is gone. */
+  private static Future<Void> resume(Courier courier, Retry retry, Delivery delivery) {
+    Promise<Void> done = Promise.promise();
+    vertx.getOrCreateContext().runOnContext(v -> courier.resume(retry, Optional.ofNullable(delivery)).onComplete(done));
+    return done.future();
   }
 
   /** Delivers from an event-loop context, as intake does. */

@@ -21,6 +21,11 @@ final class RecordingListener implements DeliveryListener {
   }
 
   @Override
+  public void resumed(Retry retry) {
+    events.add("resumed " + retry.attempts());
+  }
+
+  @Override
   public void retryScheduled(Delivery delivery, int attempt, Duration delay) {
     events.add("retryScheduled " + attempt);
     retryDelays.add(delay);

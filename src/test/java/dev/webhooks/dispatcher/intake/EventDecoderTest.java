@@ -2,12 +2,17 @@ package dev.webhooks.dispatcher.intake;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.webhooks.dispatcher.delivery.Retry;
+import dev.webhooks.dispatcher.delivery.Source;
 import dev.webhooks.dispatcher.install.WebhookKeys;
 import dev.webhooks.dispatcher.testing.Events;
+import io.vertx.core.buffer.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.OptionalInt;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.record.TimestampType;
 import org.junit.jupiter.api.Test;
@@ -161,6 +166,27 @@ class EventDecoderTest {
 
   private static byte[] bytes(String text) {
     return text.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void readsRecordsOfTheRetryTopicAsRetriesAndRejectsBrokenOnesWithTheReason() {
+    EventDecoder both = new EventDecoder(1024, "retries");
+    Retry retry = new Retry("acc", "client", WebhookKeys.CONTENT, "msg_1", "https://example.com/", 1, 5, OptionalInt.empty(),
+        "timeout", new Source("events", 0, 7, 1000L), Buffer.buffer("{}"));
+    ProducerRecord<byte[], byte[]> written = retry.toRecord("retries");
+    ConsumerRecord<byte[], byte[]> consumed = new ConsumerRecord<>("retries", 0, 3, written.key(), written.value());
+    written.headers().forEach(consumed.headers()::add);
+
+    assertThat(both.decode(consumed)).isInstanceOfSatisfying(Decoded.Retrying.class,
+        r -> assertThat(r.retry().webhookId()).isEqualTo("msg_1"));
+    consumed.headers().remove("webhook-id");
+    assertThat(both.decode(consumed)).isInstanceOfSatisfying(Decoded.Rejected.class, r -> {
+      assertThat(r.reason()).isEqualTo("invalid-retry");
+      assertThat(r.error()).contains("'webhook-id'");
+      assertThat(r.accountId()).isEqualTo("acc");
+    });
+    assertThat(both.decode(record("acc", Events.content("c", "x")))).as("the events topic still holds events")
+        .isInstanceOf(Decoded.Accepted.class);
   }
 
   private static ConsumerRecord<byte[], byte[]> record(String account, String value) {

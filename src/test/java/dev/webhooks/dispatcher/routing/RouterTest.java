@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.webhooks.dispatcher.delivery.Delivery;
+import dev.webhooks.dispatcher.delivery.Retry;
 import dev.webhooks.dispatcher.delivery.Source;
 import dev.webhooks.dispatcher.install.Installation;
 import dev.webhooks.dispatcher.install.InstallationView;
@@ -13,10 +14,12 @@ import dev.webhooks.dispatcher.intake.Decoded;
 import dev.webhooks.dispatcher.intake.Event;
 import dev.webhooks.dispatcher.intake.EventDecoder;
 import dev.webhooks.dispatcher.testing.Events;
+import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.record.TimestampType;
@@ -54,6 +57,28 @@ class RouterTest {
     });
     assertThat(again).extracting(Delivery::webhookId).isEqualTo(first.stream().map(Delivery::webhookId).toList());
     assertThat(next).extracting(Delivery::webhookId).doesNotContainAnyElementsOf(first.stream().map(Delivery::webhookId).toList());
+  }
+
+  @Test
+  void resumesARetryWithTheAppAsInstalledNowOrNotAtAll() {
+    Webhook moved = new Webhook("https://example.com/moved", 4, List.of());
+    Installation now = app("a", "acc", true, Map.of(WebhookKeys.CONTENT, moved));
+    Retry retry = new Retry("acc", "a", WebhookKeys.CONTENT, "msg_1", HOOK.endpoint(), 2, 0, OptionalInt.of(500), "HTTP 500",
+        new Source("events", 1, 7, 0), Buffer.buffer("{}"));
+
+    Delivery resumed = new Router(view(now)).resume(retry).orElseThrow();
+
+    assertThat(resumed.webhook()).isEqualTo(moved);
+    assertThat(resumed.webhookId()).isEqualTo("msg_1");
+    assertThat(resumed.source()).isEqualTo(retry.source());
+    assertThat(resumed.body()).isEqualTo(retry.body());
+    assertThat(new Router(view()).resume(retry)).as("uninstalled").isEmpty();
+    assertThat(new Router(view(app("a", "acc", false, Map.of(WebhookKeys.CONTENT, HOOK)))).resume(retry))
+        .as("disabled").isEmpty();
+    assertThat(new Router(view(app("a", "acc", true, Map.of(WebhookKeys.CHAT_STATE, HOOK)))).resume(retry))
+        .as("no webhook for the key any more").isEmpty();
+    assertThat(new Router(view(app("b", "acc", true, Map.of(WebhookKeys.CONTENT, HOOK)))).resume(retry))
+        .as("another app of the account").isEmpty();
   }
 
   @Test

@@ -38,6 +38,7 @@ public final class RunningService implements AutoCloseable {
   private final Service service;
   private final String eventsTopic;
   private final String deadLetterTopic;
+  private final String retryTopic;
   private final String group;
   private final KafkaProducer<byte[], byte[]> producer;
 
@@ -45,6 +46,7 @@ public final class RunningService implements AutoCloseable {
     this.service = service;
     this.eventsTopic = config.eventsTopics().get(0);
     this.deadLetterTopic = config.deadLetterTopic();
+    this.retryTopic = config.retryTopic();
     this.group = config.consumerGroup();
     this.producer = new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers(),
@@ -74,6 +76,7 @@ public final class RunningService implements AutoCloseable {
     env.put("KAFKA_BOOTSTRAP_SERVERS", TestKafka.bootstrapServers());
     env.put("EVENTS_TOPICS", prefix + "-events");
     env.put("DEAD_LETTER_TOPIC", prefix + "-dead-letters");
+    env.put("RETRY_TOPIC", prefix + "-retries");
     env.put("INSTALLATIONS_TOPIC", prefix + "-installations");
     env.put("CONSUMER_GROUP", prefix + "-group");
     env.put("TOPIC_PARTITIONS", "3");
@@ -128,21 +131,27 @@ public final class RunningService implements AutoCloseable {
     return record;
   }
 
-  /** Waits until the group has committed every record published so far: nothing is in flight any more. */
+  /**
+   * Waits until the group has committed every record published so far, in the events topic and in the retry topic:
+   * nothing is in flight or waiting for a retry any more.
+   */
   public void awaitAllCommitted() {
     await().atMost(Duration.ofSeconds(60)).until(this::allCommitted);
   }
 
+  /**
+   * Committed offsets are read before the end offsets: a record is committed only after the retry it hands over is in
+   * the retry topic, so a retry that is not final yet always shows as a record not committed.
+   */
   private boolean allCommitted() throws Exception {
     try (Admin admin = TestKafka.admin()) {
-      List<TopicPartition> partitions = admin.describeTopics(List.of(eventsTopic)).allTopicNames().get()
-          .get(eventsTopic).partitions().stream().map(p -> new TopicPartition(eventsTopic, p.partition())).toList();
-      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-      partitions.forEach(p -> latest.put(p, OffsetSpec.latest()));
-      var ends = admin.listOffsets(latest).all().get();
       Map<TopicPartition, OffsetAndMetadata> committed =
           admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-      for (TopicPartition partition : partitions) {
+      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+      admin.describeTopics(List.of(eventsTopic, retryTopic)).allTopicNames().get().values().forEach(topic ->
+          topic.partitions().forEach(p -> latest.put(new TopicPartition(topic.name(), p.partition()), OffsetSpec.latest())));
+      var ends = admin.listOffsets(latest).all().get();
+      for (TopicPartition partition : latest.keySet()) {
         long end = ends.get(partition).offset();
         OffsetAndMetadata done = committed.get(partition);
         if (end > 0 && (done == null || done.offset() < end)) {

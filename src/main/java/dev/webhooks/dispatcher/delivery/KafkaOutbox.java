@@ -17,28 +17,31 @@ import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * Writes dead letters to the dead-letter topic with Kafka's own producer (acks=all, idempotent). Key: the client id
- * (none for intake failures); value: the body; headers: the names of DESIGN 1.3, UTF-8. The future completes on the
- * broker's acknowledgement, on the caller's Vert.x context; {@code send} runs on a worker, since it may block while
- * the producer fetches metadata.
+ * Writes dead letters to the dead-letter topic and retries to the retry topic, with one Kafka producer (acks=all,
+ * idempotent). A dead letter's key is the client id (none for intake failures), its value the body, its headers the
+ * names of DESIGN 1.3, UTF-8; a retry's record is {@link Retry#toRecord}. Each future completes on the broker's
+ * acknowledgement, on the caller's Vert.x context; {@code send} runs on a worker, since it may block while the producer
+ * fetches metadata.
  */
-public final class KafkaDeadLetterWriter implements DeadLetterWriter {
+public final class KafkaOutbox implements Outbox {
   /** How long {@link #close} lets the producer flush what it still holds. */
   private static final Duration CLOSE_GRACE = Duration.ofSeconds(10);
 
   private final Vertx vertx;
   private final Producer<byte[], byte[]> producer;
-  private final String topic;
+  private final String deadLetterTopic;
+  private final String retryTopic;
 
-  public KafkaDeadLetterWriter(Vertx vertx, Producer<byte[], byte[]> producer, String topic) {
+  public KafkaOutbox(Vertx vertx, Producer<byte[], byte[]> producer, String deadLetterTopic, String retryTopic) {
     this.vertx = vertx;
     this.producer = producer;
-    this.topic = topic;
+    this.deadLetterTopic = deadLetterTopic;
+    this.retryTopic = retryTopic;
   }
 
-  /** A writer with its own producer; construct it off the event loop (the producer starts threads). */
-  public static KafkaDeadLetterWriter create(Vertx vertx, String bootstrapServers, String topic) {
-    return new KafkaDeadLetterWriter(vertx, new KafkaProducer<>(producerConfig(bootstrapServers)), topic);
+  /** An outbox with its own producer; construct it off the event loop (the producer starts threads). */
+  public static KafkaOutbox create(Vertx vertx, String bootstrapServers, String deadLetterTopic, String retryTopic) {
+    return new KafkaOutbox(vertx, new KafkaProducer<>(producerConfig(bootstrapServers)), deadLetterTopic, retryTopic);
   }
 
   /** Durable, ordered and free of duplicates from producer retries. */
@@ -47,17 +50,25 @@ public final class KafkaDeadLetterWriter implements DeadLetterWriter {
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
         ProducerConfig.ACKS_CONFIG, "all",
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-        ProducerConfig.CLIENT_ID_CONFIG, "webhook-dead-letters",
+        ProducerConfig.CLIENT_ID_CONFIG, "webhook-outbox",
         ProducerConfig.LINGER_MS_CONFIG, 5,
         ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
         ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
   }
 
   @Override
-  public Future<Void> write(DeadLetter deadLetter) {
+  public Future<Void> deadLetter(DeadLetter deadLetter) {
+    return send(record(deadLetterTopic, deadLetter));
+  }
+
+  @Override
+  public Future<Void> retry(Retry retry) {
+    return send(retry.toRecord(retryTopic));
+  }
+
+  private Future<Void> send(ProducerRecord<byte[], byte[]> record) {
     Context caller = vertx.getOrCreateContext();
     Promise<Void> acked = Promise.promise();
-    ProducerRecord<byte[], byte[]> record = record(topic, deadLetter);
     vertx
         .executeBlocking(
             () ->

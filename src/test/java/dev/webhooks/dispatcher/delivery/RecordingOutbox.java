@@ -5,27 +5,37 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Keeps dead letters in memory; can be told to fail its first writes, as a broker outage would. */
-final class RecordingDeadLetterWriter implements DeadLetterWriter {
+/** Keeps dead letters and retries in memory; can be told to fail its first writes, as a broker outage would. */
+final class RecordingOutbox implements Outbox {
   final List<DeadLetter> written = new CopyOnWriteArrayList<>();
+  final List<Retry> retries = new CopyOnWriteArrayList<>();
   final AtomicInteger calls = new AtomicInteger();
   private final AtomicInteger failuresLeft;
 
-  RecordingDeadLetterWriter(int failFirst) {
+  RecordingOutbox(int failFirst) {
     this.failuresLeft = new AtomicInteger(failFirst);
   }
 
-  RecordingDeadLetterWriter() {
+  RecordingOutbox() {
     this(0);
   }
 
   @Override
-  public Future<Void> write(DeadLetter deadLetter) {
+  public Future<Void> deadLetter(DeadLetter deadLetter) {
+    return record(written, deadLetter);
+  }
+
+  @Override
+  public Future<Void> retry(Retry retry) {
+    return record(retries, retry);
+  }
+
+  private <T> Future<Void> record(List<T> into, T item) {
     calls.incrementAndGet();
     if (failuresLeft.getAndDecrement() > 0) {
       return Future.failedFuture(new IllegalStateException("broker unavailable (test)"));
     }
-    written.add(deadLetter);
+    into.add(item);
     return Future.succeededFuture();
   }
 }
