@@ -18,9 +18,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Takes a delivery to a final state for this instance: delivered, a dead letter the broker has acknowledged, or a retry
- * the broker has acknowledged in the retry topic. Attempts are made by the {@link WebhookSender}; after a failed one,
- * the {@link RetryPolicy} says whether and when to try again, and the delivery goes to the retry topic with its due
- * time, so its source record can be committed while it waits. The retry comes back through {@link #resume}. A failed
+ * the broker has acknowledged in the retry topic. Attempts are made by the {@link WebhookSender}, admitted per endpoint
+ * by {@link EndpointGates} (a cap, a bounded wait, a circuit breaker), so a bad endpoint holds little. After a failed
+ * attempt the {@link RetryPolicy} says whether and when to try again, and the delivery goes to the retry topic with its
+ * due time, so its source record can be committed while it waits; it comes back through {@link #resume}. A failed
  * write to Kafka is retried until it succeeds, because the source record may only be committed once it is durable.
  */
 public final class Courier {
@@ -28,9 +29,14 @@ public final class Courier {
   /** Even with a zero base delay, a failing Kafka write is not retried in a tight loop. */
   private static final Duration MIN_WRITE_RETRY = Duration.ofMillis(100);
   private static final long NO_TIMER_YET = -1;
+  /** Attempts in a row without an answer that open an endpoint's circuit: a pattern, not one unlucky timeout. */
+  private static final int FAILURES_TO_OPEN = 5;
+  /** How long an open circuit refuses attempts before one probe may try; a dead endpoint then sees one at a time. */
+  private static final Duration OPEN_FOR = Duration.ofSeconds(5);
 
   private final Vertx vertx;
   private final WebhookSender sender;
+  private final EndpointGates gates;
   private final RetryPolicy policy;
   private final Outbox outbox;
   private final DeliveryListener listener;
@@ -41,20 +47,22 @@ public final class Courier {
   private final Map<Promise<Void>, Long> waiting = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
-  public Courier(
+  Courier(
       Vertx vertx,
       WebhookSender sender,
+      EndpointGates gates,
       RetryPolicy policy,
       Outbox outbox,
       DeliveryListener listener,
       DoubleSupplier jitter,
       Clock clock) {
-    this(vertx, sender, policy, outbox, listener, jitter, clock, false);
+    this(vertx, sender, gates, policy, outbox, listener, jitter, clock, false);
   }
 
   private Courier(
       Vertx vertx,
       WebhookSender sender,
+      EndpointGates gates,
       RetryPolicy policy,
       Outbox outbox,
       DeliveryListener listener,
@@ -63,6 +71,7 @@ public final class Courier {
       boolean ownsSender) {
     this.vertx = vertx;
     this.sender = sender;
+    this.gates = gates;
     this.policy = policy;
     this.outbox = outbox;
     this.listener = listener;
@@ -83,12 +92,22 @@ public final class Courier {
     return new Courier(
         vertx,
         new WebhookSender(vertx, config, resolver, clock, listener::connectionsChanged),
+        gates(vertx, config),
         RetryPolicy.from(config),
         outbox,
         listener,
         () -> ThreadLocalRandom.current().nextDouble(),
         clock,
         true);
+  }
+
+  /**
+   * An endpoint's attempts in flight are capped at its connections (so the pool never queues), wait for a connection no
+   * longer than the connect timeout, and stop for a while once it has failed {@link #FAILURES_TO_OPEN} times in a row.
+   */
+  static EndpointGates gates(Vertx vertx, Config config) {
+    return new EndpointGates(vertx, config.maxConnectionsPerEndpoint(), config.connectTimeout(), FAILURES_TO_OPEN,
+        OPEN_FOR, System::nanoTime);
   }
 
   /**
@@ -149,6 +168,7 @@ public final class Courier {
   /** Cancels waiting retries (their deliveries fail as not final, to be redelivered) and closes an owned sender. */
   public Future<Void> close() {
     closed = true;
+    gates.close();
     for (Promise<Void> done : waiting.keySet()) {
       Long timer = waiting.remove(done);
       if (timer != null) { // else its timer fired just now and the work goes on
@@ -163,9 +183,9 @@ public final class Courier {
 
   private void attempt(Delivery delivery, int attempt, Promise<Void> done) {
     long started = System.nanoTime();
-    sender
-        .send(delivery)
-        .otherwise(bug -> Outcomes.ofFailure(bug, "internal")) // send never fails; if it does, treat it as an I/O error
+    gates
+        .submit(delivery.webhook().endpoint(), () -> sender.send(delivery))
+        .onFailure(done::tryFail) // the courier closed while the attempt waited for a connection: not final
         .onSuccess(outcome -> settle(delivery, attempt, outcome, Duration.ofNanos(System.nanoTime() - started), done));
   }
 

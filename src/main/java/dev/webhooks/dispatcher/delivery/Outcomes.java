@@ -43,6 +43,19 @@ final class Outcomes {
     return retryable(TIMEOUT, host + " did not answer within " + timeout.toMillis() + " ms");
   }
 
+  /** No connection to {@code host} came free within {@code maxWait}: the attempt was never sent. */
+  static DeliveryOutcome noFreeConnection(String host, Duration maxWait, int inFlight, int waiting) {
+    return retryable("connect-timeout", "no free connection to " + host + " within " + maxWait.toMillis() + " ms ("
+        + inFlight + " attempts in flight, " + waiting + " waiting)");
+  }
+
+  /** Not tried: {@code host}'s last {@code failures} attempts ended without an answer, so its circuit is open. */
+  static DeliveryOutcome circuitOpen(String host, int failures, String lastError, Duration retryIn) {
+    long seconds = Math.max(1, (retryIn.toMillis() + 999) / 1000);
+    return retryable("circuit-open", host + " not tried: its last " + failures + " attempts failed without an answer"
+        + " (last: " + lastError + "); next try in about " + seconds + " s");
+  }
+
   /** Classifies a failure to connect, hand-shake, send or receive. */
   static DeliveryOutcome ofFailure(Throwable failure, String host) {
     String detail = host + ": " + oneLine(failure);

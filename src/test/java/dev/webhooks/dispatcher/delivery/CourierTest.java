@@ -196,7 +196,7 @@ class CourierTest {
 
   private Courier courier(Config config, RetryPolicy policy, Outbox outbox) {
     WebhookSender sender = new WebhookSender(vertx, config, HostResolver.system(vertx), Clock.systemUTC());
-    return new Courier(vertx, sender, policy, outbox, listener, () -> 0.0, Clock.systemUTC());
+    return new Courier(vertx, sender, Courier.gates(vertx, config), policy, outbox, listener, () -> 0.0, Clock.systemUTC());
   }
 
   /** Resumes a retry from an event-loop context, as a lane does; a null delivery stands for an app that is gone. */

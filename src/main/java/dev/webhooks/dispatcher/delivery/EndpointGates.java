@@ -1,0 +1,220 @@
+package dev.webhooks.dispatcher.delivery;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * Admits a lane's attempts per endpoint origin (host and port, as the connection pool is kept): at most
+ * {@code maxInFlight} run at once, the rest wait in order for at most {@code maxWait}, and none run while the origin's
+ * circuit is open after {@code failuresToOpen} attempts in a row ended without an HTTP answer. This isolates endpoints:
+ * a blackholed or very slow one gets retryable outcomes quickly, which the courier schedules like any other, instead
+ * of piling requests into the pool without bound and holding the offsets of every record behind them.
+ *
+ * <p>Confined to one event-loop context, like everything a lane owns: no locks, and every callback runs there.
+ */
+final class EndpointGates {
+  private static final long NO_TIMER = -1;
+
+  private final Vertx vertx;
+  private final int maxInFlight;
+  private final Duration maxWait;
+  private final int failuresToOpen;
+  private final Duration openFor;
+  private final LongSupplier nanoTime;
+  /** Each URL is parsed once; the URLs of one origin share its gate. An unparsable URL is not kept. */
+  private final Map<String, Gate> byUrl = new HashMap<>();
+  private final Map<Origin, Gate> byOrigin = new HashMap<>();
+  private boolean closed;
+
+  EndpointGates(
+      Vertx vertx, int maxInFlight, Duration maxWait, int failuresToOpen, Duration openFor, LongSupplier nanoTime) {
+    if (maxInFlight < 1 || failuresToOpen < 1) {
+      throw new IllegalArgumentException("maxInFlight and failuresToOpen must be at least 1");
+    }
+    this.vertx = vertx;
+    this.maxInFlight = maxInFlight;
+    this.maxWait = maxWait;
+    this.failuresToOpen = failuresToOpen;
+    this.openFor = openFor;
+    this.nanoTime = nanoTime;
+  }
+
+  /**
+   * Runs {@code attempt} once the endpoint has a free slot and its circuit lets it through; otherwise completes with a
+   * failed-attempt outcome (a value, never a failed future). Fails only when the gates are closed first.
+   */
+  Future<DeliveryOutcome> submit(String endpoint, Supplier<Future<DeliveryOutcome>> attempt) {
+    if (closed) {
+      return Future.failedFuture(new IllegalStateException("courier closed before an attempt could start"));
+    }
+    Gate gate = byUrl.computeIfAbsent(endpoint, this::gateOf);
+    if (gate == null) {
+      return run(attempt, "(invalid endpoint)"); // the sender reports the invalid endpoint itself
+    }
+    return gate.submit(attempt);
+  }
+
+  /** Completes every waiting submission with a failed future (the courier is closing); later submissions fail too. */
+  void close() {
+    closed = true;
+    for (Gate gate : byOrigin.values()) {
+      gate.failWaiters();
+    }
+  }
+
+  private Gate gateOf(String endpoint) {
+    Endpoint parsed;
+    try {
+      parsed = Endpoint.parse(endpoint);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    return byOrigin.computeIfAbsent(new Origin(parsed.host(), parsed.port()), origin -> new Gate(origin.host()));
+  }
+
+  /** A bug in an attempt (a throw or a failed future) becomes an I/O-error outcome, so its slot is always freed. */
+  private static Future<DeliveryOutcome> run(Supplier<Future<DeliveryOutcome>> attempt, String host) {
+    try {
+      return attempt.get().otherwise(bug -> Outcomes.ofFailure(bug, host));
+    } catch (RuntimeException bug) {
+      return Future.succeededFuture(Outcomes.ofFailure(bug, host));
+    }
+  }
+
+  private record Origin(String host, int port) {}
+
+  private record Waiter(Supplier<Future<DeliveryOutcome>> attempt, long deadline, Promise<DeliveryOutcome> promise) {}
+
+  /** One origin's slots, its FIFO of waiters with one expiry timer for the head, and its circuit. */
+  private final class Gate {
+    private final String host;
+    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private int inFlight;
+    /** Attempts in a row that ended without an answer; from {@code failuresToOpen} on, the circuit is not closed. */
+    private int failures;
+    private String lastError;
+    /** While the circuit is not closed: before this, open; after it, half-open (one probe at a time). */
+    private long openUntil;
+    private boolean probing;
+    private long timer = NO_TIMER;
+    private long timerDeadline;
+
+    Gate(String host) {
+      this.host = host;
+    }
+
+    Future<DeliveryOutcome> submit(Supplier<Future<DeliveryOutcome>> attempt) {
+      long now = nanoTime.getAsLong();
+      if (failures >= failuresToOpen) {
+        if (now - openUntil < 0 || probing || inFlight >= maxInFlight) {
+          return Future.succeededFuture(circuitOpen(now));
+        }
+        probing = true;
+        return start(attempt, true);
+      }
+      if (inFlight < maxInFlight && waiters.isEmpty()) {
+        return start(attempt, false);
+      }
+      Waiter waiter = new Waiter(attempt, now + maxWait.toNanos(), Promise.promise());
+      waiters.add(waiter);
+      armTimer(now);
+      return waiter.promise().future();
+    }
+
+    void failWaiters() {
+      cancelTimer();
+      for (Waiter w; (w = waiters.poll()) != null; ) {
+        w.promise().fail(new IllegalStateException("courier closed while an attempt to " + host + " was waiting"));
+      }
+    }
+
+    private Future<DeliveryOutcome> start(Supplier<Future<DeliveryOutcome>> attempt, boolean probe) {
+      inFlight++;
+      return run(attempt, host).andThen(done -> finished(done.result(), probe));
+    }
+
+    private void finished(DeliveryOutcome outcome, boolean probe) {
+      if (probe) {
+        probing = false;
+      }
+      record(outcome, probe);
+      inFlight--;
+      while (inFlight < maxInFlight && !waiters.isEmpty()) { // empty while the circuit is not closed
+        Waiter next = waiters.poll();
+        start(next.attempt(), false).onComplete(next.promise());
+      }
+      if (waiters.isEmpty()) {
+        cancelTimer();
+      }
+    }
+
+    private void record(DeliveryOutcome outcome, boolean probe) {
+      if (outcome.status().isPresent()) { // any HTTP answer: the endpoint is alive
+        failures = 0;
+        return;
+      }
+      if (!(outcome instanceof DeliveryOutcome.RetryableFailure failed)) {
+        return; // refused by policy (blocked address, invalid endpoint): says nothing about the endpoint
+      }
+      failures++;
+      lastError = failed.error();
+      // attempts already running when the circuit opened do not extend it; a failed probe does
+      if (failures == failuresToOpen || (probe && failures > failuresToOpen)) {
+        open();
+      }
+    }
+
+    private void open() {
+      long now = nanoTime.getAsLong();
+      openUntil = now + openFor.toNanos();
+      cancelTimer();
+      DeliveryOutcome notTried = circuitOpen(now);
+      for (Waiter w; (w = waiters.poll()) != null; ) {
+        w.promise().complete(notTried);
+      }
+    }
+
+    private DeliveryOutcome circuitOpen(long now) {
+      return Outcomes.circuitOpen(host, failures, lastError, Duration.ofNanos(Math.max(0, openUntil - now)));
+    }
+
+    /** Arms the one timer for the head's deadline, unless it is armed already (for an earlier head, never later). */
+    private void armTimer(long now) {
+      if (timer != NO_TIMER) {
+        return;
+      }
+      timerDeadline = waiters.peek().deadline();
+      long millis = Math.max(1, Duration.ofNanos(timerDeadline - now).toMillis() + 1);
+      timer = vertx.setTimer(millis, id -> expire());
+    }
+
+    private void expire() {
+      timer = NO_TIMER;
+      long now = nanoTime.getAsLong();
+      if (now - timerDeadline < 0) {
+        now = timerDeadline; // the timer fired, so its deadline has passed, whatever the clock's granularity
+      }
+      while (!waiters.isEmpty() && waiters.peek().deadline() - now <= 0) {
+        int waiting = waiters.size();
+        waiters.poll().promise().complete(Outcomes.noFreeConnection(host, maxWait, inFlight, waiting));
+      }
+      if (!waiters.isEmpty()) {
+        armTimer(now);
+      }
+    }
+
+    private void cancelTimer() {
+      if (timer != NO_TIMER) {
+        vertx.cancelTimer(timer);
+        timer = NO_TIMER;
+      }
+    }
+  }
+}

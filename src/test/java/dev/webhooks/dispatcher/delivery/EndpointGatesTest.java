@@ -1,0 +1,346 @@
+package dev.webhooks.dispatcher.delivery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class EndpointGatesTest {
+  private static final String HOST = "hooks.example.com";
+  private static final String URL = "https://hooks.example.com/a";
+  private static final String SAME_ORIGIN = "https://hooks.example.com:443/b?x=1";
+  private static final String OTHER_PORT = "https://hooks.example.com:8443/a";
+  private static final Duration LONG_WAIT = Duration.ofSeconds(30);
+  private static final Duration OPEN_FOR = Duration.ofSeconds(30);
+  private static final DeliveryOutcome TIMED_OUT = Outcomes.timedOut(HOST, Duration.ofSeconds(5));
+  private static final DeliveryOutcome SERVER_ERROR = Outcomes.ofStatus(500, null, HOST, Instant.EPOCH);
+  private static final DeliveryOutcome DELIVERED = new DeliveryOutcome.Delivered(200);
+  private static final DeliveryOutcome BLOCKED =
+      new DeliveryOutcome.PermanentFailure(OptionalInt.empty(), Outcomes.BLOCKED_ADDRESS, HOST + " is private");
+  private static Vertx vertx;
+
+  /** The injected clock, moved by hand where no timer is involved. */
+  private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+  private final List<String> started = new CopyOnWriteArrayList<>();
+  private Context context;
+  private EndpointGates gates;
+
+  @BeforeAll
+  static void startVertx() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void stopVertx() throws Exception {
+    vertx.close().await(10, TimeUnit.SECONDS);
+  }
+
+  @BeforeEach
+  void oneContext() {
+    context = vertx.getOrCreateContext();
+  }
+
+  @AfterEach
+  void closeGates() {
+    onContext(() -> {
+      gates.close();
+      return null;
+    });
+  }
+
+  @Test
+  void capsAttemptsInFlightPerOriginAndStartsWaitersInOrder() {
+    gates = gates(2, LONG_WAIT, 5, clock::get);
+    FakeAttempt a1 = new FakeAttempt("a1");
+    FakeAttempt a2 = new FakeAttempt("a2");
+    Future<DeliveryOutcome> first = submit(URL, a1);
+    Future<DeliveryOutcome> second = submit(SAME_ORIGIN, a2);
+    Future<DeliveryOutcome> third = submit(URL, new FakeAttempt("a3"));
+    Future<DeliveryOutcome> fourth = submit(SAME_ORIGIN, new FakeAttempt("a4"));
+    submit(OTHER_PORT, new FakeAttempt("b1"));
+    assertThat(started).containsExactly("a1", "a2", "b1");
+
+    a1.end(DELIVERED);
+    assertThat(started).containsExactly("a1", "a2", "b1", "a3");
+    assertThat(outcome(first)).isEqualTo(DELIVERED);
+
+    a2.end(SERVER_ERROR);
+    assertThat(started).containsExactly("a1", "a2", "b1", "a3", "a4");
+    assertThat(outcome(second)).isEqualTo(SERVER_ERROR);
+    assertThat(isComplete(third)).isFalse();
+    assertThat(isComplete(fourth)).isFalse();
+  }
+
+  @Test
+  void aWaiterWithoutASlotWithinMaxWaitFailsWithoutBeingTried() {
+    gates = gates(1, Duration.ofMillis(200), 1, System::nanoTime);
+    FakeAttempt running = new FakeAttempt("running");
+    submit(URL, running);
+    long before = System.nanoTime();
+    Future<DeliveryOutcome> first = submit(URL, new FakeAttempt("w1"));
+    Future<DeliveryOutcome> second = submit(SAME_ORIGIN, new FakeAttempt("w2"));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> isComplete(first) && isComplete(second));
+
+    assertThat(Duration.ofNanos(System.nanoTime() - before)).isGreaterThanOrEqualTo(Duration.ofMillis(200));
+    assertThat(outcome(first)).isEqualTo(retryable("connect-timeout",
+        "no free connection to hooks.example.com within 200 ms (1 attempts in flight, 2 waiting)"));
+    assertThat(outcome(second)).isEqualTo(retryable("connect-timeout",
+        "no free connection to hooks.example.com within 200 ms (1 attempts in flight, 1 waiting)"));
+    // queue timeouts never count toward opening, even with failuresToOpen 1: the next submission waits for a slot
+    FakeAttempt next = new FakeAttempt("next");
+    Future<DeliveryOutcome> later = submit(URL, next);
+    running.end(DELIVERED);
+    assertThat(started).containsExactly("running", "next");
+    next.end(DELIVERED);
+    assertThat(outcome(later)).isEqualTo(DELIVERED);
+  }
+
+  @Test
+  void failuresWithoutAnAnswerInARowOpenTheCircuitForWaitersAndNewSubmissions() {
+    gates = gates(2, LONG_WAIT, 2, clock::get);
+    FakeAttempt a1 = new FakeAttempt("a1");
+    FakeAttempt a2 = new FakeAttempt("a2");
+    FakeAttempt a3 = new FakeAttempt("a3");
+    submit(URL, a1);
+    submit(URL, a2);
+    submit(URL, a3);
+    Future<DeliveryOutcome> waiting = submit(URL, new FakeAttempt("a4"));
+
+    a1.end(TIMED_OUT); // a3 takes the slot
+    assertThat(isComplete(waiting)).isFalse();
+    a2.end(TIMED_OUT);
+
+    DeliveryOutcome notTried = retryable("circuit-open", "hooks.example.com not tried: its last 2 attempts failed"
+        + " without an answer (last: hooks.example.com did not answer within 5000 ms); next try in about 30 s");
+    assertThat(outcome(waiting)).isEqualTo(notTried);
+    assertThat(outcome(submit(URL, new FakeAttempt("a5")))).isEqualTo(notTried);
+    assertThat(outcome(submit(SAME_ORIGIN, new FakeAttempt("a6")))).isEqualTo(notTried);
+    submit(OTHER_PORT, new FakeAttempt("b1"));
+    assertThat(started).containsExactly("a1", "a2", "a3", "b1");
+
+    // an attempt already running when the circuit opened does not extend it
+    clock.addAndGet(Duration.ofSeconds(10).toNanos());
+    a3.end(TIMED_OUT);
+    clock.addAndGet(Duration.ofSeconds(20).toNanos());
+    submit(URL, new FakeAttempt("probe"));
+    assertThat(started).containsExactly("a1", "a2", "a3", "b1", "probe");
+  }
+
+  @Test
+  void anAnswerResetsTheCountAndARefusalByPolicyNeitherCountsNorResets() {
+    gates = gates(1, LONG_WAIT, 2, clock::get);
+    runAndEnd(URL, "timeout-1", TIMED_OUT);
+    runAndEnd(URL, "http-500", SERVER_ERROR);
+    runAndEnd(URL, "timeout-2", TIMED_OUT);
+    runAndEnd(URL, "blocked", BLOCKED);
+    assertThat(started).containsExactly("timeout-1", "http-500", "timeout-2", "blocked");
+
+    runAndEnd(URL, "timeout-3", TIMED_OUT); // second in a row, the refusal between did not reset
+    assertThat(reason(submit(URL, new FakeAttempt("refused")))).isEqualTo("circuit-open");
+    assertThat(started).doesNotContain("refused");
+  }
+
+  @Test
+  void afterOpenForOneProbeRunsAndItsAnswerClosesTheCircuit() {
+    gates = gates(2, LONG_WAIT, 2, clock::get); // a free slot is not enough to run a second probe
+    openCircuit();
+    clock.addAndGet(Duration.ofSeconds(29).toNanos());
+    assertThat(error(submit(URL, new FakeAttempt("early")))).endsWith("next try in about 1 s");
+
+    clock.addAndGet(Duration.ofSeconds(1).toNanos());
+    FakeAttempt probe = new FakeAttempt("probe");
+    Future<DeliveryOutcome> probed = submit(URL, probe);
+    assertThat(reason(submit(URL, new FakeAttempt("during-probe")))).isEqualTo("circuit-open");
+    probe.end(SERVER_ERROR); // any status is an answer
+    assertThat(outcome(probed)).isEqualTo(SERVER_ERROR);
+
+    FakeAttempt next = new FakeAttempt("next");
+    submit(URL, next);
+    submit(URL, new FakeAttempt("next-too"));
+    Future<DeliveryOutcome> queued = submit(URL, new FakeAttempt("queued")); // waiting resumes normally
+    assertThat(isComplete(queued)).isFalse();
+    next.end(DELIVERED);
+    assertThat(started).containsExactly("timeout-1", "timeout-2", "probe", "next", "next-too", "queued");
+  }
+
+  @Test
+  void aProbeWithoutAnAnswerReopensTheCircuit() {
+    gates = gates(1, LONG_WAIT, 2, clock::get);
+    openCircuit();
+    clock.addAndGet(OPEN_FOR.toNanos());
+    runAndEnd(URL, "probe-1", TIMED_OUT);
+
+    assertThat(error(submit(URL, new FakeAttempt("refused"))))
+        .startsWith("hooks.example.com not tried: its last 3 attempts failed without an answer")
+        .endsWith("next try in about 30 s");
+    clock.addAndGet(OPEN_FOR.minusSeconds(1).toNanos());
+    assertThat(reason(submit(URL, new FakeAttempt("still-refused")))).isEqualTo("circuit-open");
+    clock.addAndGet(Duration.ofSeconds(1).toNanos());
+    submit(URL, new FakeAttempt("probe-2"));
+    assertThat(started).containsExactly("timeout-1", "timeout-2", "probe-1", "probe-2");
+  }
+
+  @Test
+  void circuitOpenOutcomesNeitherCountNorExtendTheOpenPeriod() {
+    gates = gates(1, LONG_WAIT, 2, clock::get);
+    openCircuit();
+    clock.addAndGet(Duration.ofSeconds(10).toNanos());
+    for (int i = 0; i < 3; i++) {
+      assertThat(error(submit(URL, new FakeAttempt("refused")))).contains("its last 2 attempts", "about 20 s");
+    }
+    clock.addAndGet(Duration.ofSeconds(20).toNanos());
+    submit(URL, new FakeAttempt("probe"));
+    assertThat(started).containsExactly("timeout-1", "timeout-2", "probe");
+  }
+
+  @Test
+  void closeFailsWaitersAndLaterSubmissionsButLetsRunningAttemptsFinish() {
+    gates = gates(1, LONG_WAIT, 5, clock::get);
+    FakeAttempt running = new FakeAttempt("running");
+    Future<DeliveryOutcome> ran = submit(URL, running);
+    Future<DeliveryOutcome> waiting = submit(URL, new FakeAttempt("waiting"));
+
+    onContext(() -> {
+      gates.close();
+      return null;
+    });
+
+    assertThat(failure(waiting)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    assertThat(failure(submit(OTHER_PORT, new FakeAttempt("after-close")))).isInstanceOf(IllegalStateException.class);
+    running.end(DELIVERED);
+    assertThat(outcome(ran)).isEqualTo(DELIVERED);
+    assertThat(started).containsExactly("running");
+  }
+
+  @Test
+  void anAttemptThatThrowsOrFailsIsAnIoErrorAndFreesItsSlot() {
+    gates = gates(1, LONG_WAIT, 5, clock::get);
+    Supplier<Future<DeliveryOutcome>> throwing = () -> {
+      throw new IllegalStateException("bug");
+    };
+    assertThat(outcome(onContext(() -> gates.submit(URL, throwing))))
+        .isEqualTo(retryable("io-error", "hooks.example.com: bug"));
+    Supplier<Future<DeliveryOutcome>> failing = () -> Future.failedFuture(new IllegalStateException("bug"));
+    assertThat(reason(onContext(() -> gates.submit(URL, failing)))).isEqualTo("io-error");
+
+    submit(URL, new FakeAttempt("next"));
+    assertThat(started).containsExactly("next");
+  }
+
+  @Test
+  void anUnparsableEndpointIsNotGated() {
+    gates = gates(1, LONG_WAIT, 1, clock::get);
+    submit("http://hooks.example.com/", new FakeAttempt("plain-http"));
+    submit("http://hooks.example.com/", new FakeAttempt("plain-http-again"));
+    assertThat(started).containsExactly("plain-http", "plain-http-again");
+  }
+
+  private EndpointGates gates(int maxInFlight, Duration maxWait, int failuresToOpen, LongSupplier nanoTime) {
+    return new EndpointGates(vertx, maxInFlight, maxWait, failuresToOpen, OPEN_FOR, nanoTime);
+  }
+
+  private void openCircuit() {
+    runAndEnd(URL, "timeout-1", TIMED_OUT);
+    runAndEnd(URL, "timeout-2", TIMED_OUT);
+    assertThat(reason(submit(URL, new FakeAttempt("refused")))).isEqualTo("circuit-open");
+  }
+
+  private void runAndEnd(String url, String name, DeliveryOutcome outcome) {
+    FakeAttempt attempt = new FakeAttempt(name);
+    Future<DeliveryOutcome> result = submit(url, attempt);
+    attempt.end(outcome);
+    assertThat(outcome(result)).isEqualTo(outcome);
+  }
+
+  private Future<DeliveryOutcome> submit(String url, FakeAttempt attempt) {
+    return onContext(() -> gates.submit(url, attempt));
+  }
+
+  private boolean isComplete(Future<?> future) {
+    return onContext(future::isComplete);
+  }
+
+  private DeliveryOutcome outcome(Future<DeliveryOutcome> future) {
+    assertThat(isComplete(future)).as("completed").isTrue();
+    return onContext(future::result);
+  }
+
+  private Throwable failure(Future<DeliveryOutcome> future) {
+    assertThat(onContext(future::failed)).as("failed").isTrue();
+    return onContext(future::cause);
+  }
+
+  private String reason(Future<DeliveryOutcome> future) {
+    return ((DeliveryOutcome.RetryableFailure) outcome(future)).reason();
+  }
+
+  private String error(Future<DeliveryOutcome> future) {
+    return ((DeliveryOutcome.RetryableFailure) outcome(future)).error();
+  }
+
+  private static DeliveryOutcome retryable(String reason, String error) {
+    return new DeliveryOutcome.RetryableFailure(OptionalInt.empty(), reason, error, Optional.empty());
+  }
+
+  /** Runs {@code action} on the gates' context, as a lane would, and returns its result. */
+  private <T> T onContext(Callable<T> action) {
+    Promise<T> done = Promise.promise();
+    context.runOnContext(v -> {
+      try {
+        done.complete(action.call());
+      } catch (Exception e) {
+        done.fail(e);
+      }
+    });
+    try {
+      return done.future().await(5, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("the context did not run the action", e);
+    }
+  }
+
+  /** An attempt that records its start and ends when the test says, on the gates' context. */
+  private final class FakeAttempt implements Supplier<Future<DeliveryOutcome>> {
+    private final String name;
+    private Promise<DeliveryOutcome> running;
+
+    FakeAttempt(String name) {
+      this.name = name;
+    }
+
+    @Override
+    public Future<DeliveryOutcome> get() {
+      started.add(name);
+      running = Promise.promise();
+      return running.future();
+    }
+
+    void end(DeliveryOutcome outcome) {
+      onContext(() -> {
+        running.complete(outcome);
+        return null;
+      });
+    }
+  }
+}
