@@ -138,7 +138,7 @@ public final class Service {
       LOG.info("Reading the installations from topic {}", config.installationsTopic());
       await(b.store.start());
 
-      b.outbox = KafkaOutbox.create(b.vertx, b.bootstrapServers, config.deadLetterTopic(), config.retryTopic());
+      b.outbox = KafkaOutbox.create(b.vertx, b.bootstrapServers, config.deadLetterTopic(), config.retryTopics());
       DeliveryListener listener = Listeners.of(metrics, new DeliveryLog());
       Router router = new Router(b.store);
       HostResolver resolver = HostResolver.system(b.vertx);
@@ -149,8 +149,8 @@ public final class Service {
       b.consumerMetrics = new KafkaClientMetrics(consumer);
       b.consumerMetrics.bindTo(registry);
       List<String> topics = new ArrayList<>(config.eventsTopics());
-      topics.add(config.retryTopic());
-      dispatcher.start(new EventConsumer(consumer, topics, new EventDecoder(config.maxEventBytes(), config.retryTopic()),
+      topics.addAll(config.retryTopics());
+      dispatcher.start(new EventConsumer(consumer, topics, new EventDecoder(config.maxEventBytes(), config.retryTopics()),
           dispatcher, config.maxInFlightPerPartition()));
       b.dispatcher = dispatcher;
 

@@ -51,7 +51,8 @@ class EmbeddedDefaultIT {
       new InstallClient(Integer.parseInt(env.get("HTTP_PORT")), token).install("acc1", manifest);
       try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:" + kafkaPort))) {
         assertThat(admin.listTopics().names().get(10, TimeUnit.SECONDS))
-            .contains("messaging-events", "webhook-dead-letters", "webhook-retries", "app-installations");
+            .contains("messaging-events", "webhook-dead-letters", "webhook-retries-1", "webhook-retries-5",
+                "app-installations");
         ConfigResource installations = new ConfigResource(ConfigResource.Type.TOPIC, "app-installations");
         Config config = admin.describeConfigs(List.of(installations)).all().get(10, TimeUnit.SECONDS).get(installations);
         assertThat(config.get("cleanup.policy").value()).isEqualTo("compact");

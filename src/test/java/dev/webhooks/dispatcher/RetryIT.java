@@ -65,6 +65,27 @@ class RetryIT {
     }
   }
 
+  /** While a retry waits, its event is committed and nothing of it is held in memory: it waits in the retry topic. */
+  @Test
+  void aRetryThatIsNotDueWaitsInKafkaNotInMemory() {
+    try (TestReceiver receiver = TestReceiver.start(vertx, TestCertificates.shared().localhost())) {
+      receiver.enqueue(Response.retryAfter(503, "6"), Response.ok());
+      String account = install(receiver, "/later", 1);
+
+      publishContent(account);
+
+      await().atMost(Duration.ofSeconds(30)).until(() -> receiver.requests().size() == 1);
+      service.awaitEventsCommitted();
+      assertThat(receiver.requests()).as("still waiting for the retry").hasSize(1);
+      assertThat(inFlight(service.scrape())).as("deliveries held in memory").isZero();
+      await().atMost(Duration.ofSeconds(30)).until(() -> receiver.requests().size() == 2);
+      List<ReceivedRequest> attempts = receiver.requests();
+      assertThat(Duration.between(attempts.get(0).arrivedAt(), attempts.get(1).arrivedAt()))
+          .isGreaterThanOrEqualTo(Duration.ofSeconds(6));
+      service.awaitAllCommitted();
+    }
+  }
+
   @Test
   void withoutRetriesOneFailureIsOneAttemptAndADeadLetterWithEveryHeader() {
     try (TestReceiver receiver = TestReceiver.start(vertx, TestCertificates.shared().localhost())) {
@@ -118,6 +139,11 @@ class RetryIT {
       assertThat(RunningService.header(letter, "error")).contains("did not answer within 5000 ms");
       assertThat(receiver.requests()).hasSize(1);
     }
+  }
+
+  private static double inFlight(String metrics) {
+    return metrics.lines().filter(l -> l.startsWith("webhook_deliveries_in_flight "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElseThrow();
   }
 
   private static String install(TestReceiver receiver, String path, int maxRetries) {

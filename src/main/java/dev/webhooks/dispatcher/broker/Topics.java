@@ -20,8 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The topics the service needs, created when missing: every events topic, the dead-letter and the retry topic with {@code
- * TOPIC_PARTITIONS} partitions, and the compacted installations topic. Topics that exist are left exactly as they are.
+ * The topics the service needs, created when missing: every events topic, the dead-letter topic and the five retry
+ * topics with {@code TOPIC_PARTITIONS} partitions, and the compacted installations topic. Topics that exist are left exactly as they are.
  * Blocking: call it at start-up, before consumers subscribe.
  */
 public final class Topics {
@@ -52,9 +52,9 @@ public final class Topics {
     topics.putIfAbsent(
         config.deadLetterTopic(),
         new NewTopic(config.deadLetterTopic(), Optional.of(config.topicPartitions()), replicationFactor));
-    topics.putIfAbsent(
-        config.retryTopic(),
-        new NewTopic(config.retryTopic(), Optional.of(config.topicPartitions()), replicationFactor));
+    for (String retries : config.retryTopics()) {
+      topics.putIfAbsent(retries, new NewTopic(retries, Optional.of(config.topicPartitions()), replicationFactor));
+    }
     topics.putIfAbsent(
         config.installationsTopic(),
         new NewTopic(config.installationsTopic(), Optional.of(INSTALLATIONS_PARTITIONS), replicationFactor)

@@ -40,6 +40,17 @@ public record Config(
     Duration shutdownGrace,
     Duration secretRotationGrace) {
 
+  /**
+   * Retries wait in one topic per retry number: {@code max_retries} is at most 5 (the manifest's maximum), so tiers 1
+   * to 5. Records of one tier wait about as long, so each tier's partitions come due in the order they were written.
+   */
+  public static final int RETRY_TIERS = 5;
+
+  /** The retry topics, {@code RETRY_TOPIC-1} to {@code RETRY_TOPIC-5}, tier 1 first. */
+  public List<String> retryTopics() {
+    return java.util.stream.IntStream.rangeClosed(1, RETRY_TIERS).mapToObj(tier -> retryTopic + "-" + tier).toList();
+  }
+
   /** Whether the service runs its own single-node broker: the default, when no bootstrap servers are given. */
   public boolean embeddedKafka() {
     return kafkaBootstrapServers.isEmpty();

@@ -203,7 +203,8 @@ public final class Courier {
       done.fail(closedBeforeFinal(delivery.webhookId()));
     } else {
       Retry retry = Retry.of(delivery, attempt, clock.millis() + delay.get().toMillis(), outcome);
-      writeDurably(() -> outbox.retry(retry), "retry", retry.source(), 1, done,
+      int tier = policy.tier(attempt, delay.get());
+      writeDurably(() -> outbox.retry(retry, tier), "retry", retry.source(), 1, done,
           () -> notify(() -> listener.retryScheduled(delivery, attempt + 1, delay.get())));
     }
   }

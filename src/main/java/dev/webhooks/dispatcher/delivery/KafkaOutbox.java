@@ -17,7 +17,7 @@ import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * Writes dead letters to the dead-letter topic and retries to the retry topic, with one Kafka producer (acks=all,
+ * Writes dead letters to the dead-letter topic and retries to the retry topic of their tier, with one Kafka producer (acks=all,
  * idempotent). A dead letter's key is the client id (none for intake failures), its value the body, its headers the
  * names of DESIGN 1.3, UTF-8; a retry's record is {@link Retry#toRecord}. Each future completes on the broker's
  * acknowledgement, on the caller's Vert.x context; {@code send} runs on a worker, since it may block while the producer
@@ -30,18 +30,20 @@ public final class KafkaOutbox implements Outbox {
   private final Vertx vertx;
   private final Producer<byte[], byte[]> producer;
   private final String deadLetterTopic;
-  private final String retryTopic;
+  /** The retry topics, tier 1 first. */
+  private final List<String> retryTopics;
 
-  public KafkaOutbox(Vertx vertx, Producer<byte[], byte[]> producer, String deadLetterTopic, String retryTopic) {
+  public KafkaOutbox(Vertx vertx, Producer<byte[], byte[]> producer, String deadLetterTopic, List<String> retryTopics) {
     this.vertx = vertx;
     this.producer = producer;
     this.deadLetterTopic = deadLetterTopic;
-    this.retryTopic = retryTopic;
+    this.retryTopics = List.copyOf(retryTopics);
   }
 
   /** An outbox with its own producer; construct it off the event loop (the producer starts threads). */
-  public static KafkaOutbox create(Vertx vertx, String bootstrapServers, String deadLetterTopic, String retryTopic) {
-    return new KafkaOutbox(vertx, new KafkaProducer<>(producerConfig(bootstrapServers)), deadLetterTopic, retryTopic);
+  public static KafkaOutbox create(Vertx vertx, String bootstrapServers, String deadLetterTopic,
+      List<String> retryTopics) {
+    return new KafkaOutbox(vertx, new KafkaProducer<>(producerConfig(bootstrapServers)), deadLetterTopic, retryTopics);
   }
 
   /** Durable, ordered and free of duplicates from producer retries. */
@@ -62,8 +64,8 @@ public final class KafkaOutbox implements Outbox {
   }
 
   @Override
-  public Future<Void> retry(Retry retry) {
-    return send(retry.toRecord(retryTopic));
+  public Future<Void> retry(Retry retry, int tier) {
+    return send(retry.toRecord(retryTopics.get(Math.min(Math.max(tier, 1), retryTopics.size()) - 1)));
   }
 
   private Future<Void> send(ProducerRecord<byte[], byte[]> record) {

@@ -9,5 +9,6 @@ import io.vertx.core.Future;
 public interface Outbox {
   Future<Void> deadLetter(DeadLetter deadLetter);
 
-  Future<Void> retry(Retry retry);
+  /** Writes {@code retry} to the retry topic of {@code tier} (1 to {@code Config.RETRY_TIERS}). */
+  Future<Void> retry(Retry retry, int tier);
 }

@@ -45,6 +45,19 @@ public record RetryPolicy(Duration base, double multiplier, Duration max, double
     return Optional.of(Duration.ofMillis(delayMillis + (long) (delayMillis * jitterFraction * spread)));
   }
 
+  /**
+   * The retry topic tier (1 to {@link Config#RETRY_TIERS}) of retry {@code n} waiting {@code delay}: tier {@code n}, so
+   * that the records of a tier wait about as long as each other, or a later tier when a receiver's {@code Retry-After}
+   * asked for longer than tier {@code n}'s backoff (with jitter) would wait.
+   */
+  public int tier(int n, Duration delay) {
+    int tier = Math.max(1, Math.min(n, Config.RETRY_TIERS));
+    while (tier < Config.RETRY_TIERS && backoff(tier).toMillis() * (1 + jitterFraction) < delay.toMillis()) {
+      tier++;
+    }
+    return tier;
+  }
+
   /** The delay before retry {@code n} (counting from 1) without jitter: {@code min(max, base * multiplier^(n-1))}. */
   public Duration backoff(int n) {
     if (n < 1) {

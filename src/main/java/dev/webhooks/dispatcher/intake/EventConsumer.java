@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * <p>It polls, decodes, and hands batches to a {@link Sink}. It also enforces the cap on records in flight per
  * partition, here where records enter: a partition whose handed-over records are not yet released reaches the cap
  * is paused before the next poll, and resumed once half of them are released. (Enforced by the event loop instead,
- * the cap would lag behind a busy loop while this thread kept polling.) Commits requested from other threads
+ * the cap would lag behind a busy loop while this thread kept polling.) A retry that is not due yet is not handed
+ * over: its partition is rewound to it and paused until it is due, so a retry waits in Kafka, not in memory. A retry
+ * topic's records wait about as long as each other, so they come due in the order they were written. Commits requested from other threads
  * are queued and run on the polling thread between polls. Rebalances call the sink synchronously, so a revoked
  * partition's final offsets are committed before another instance takes it over.
  */
@@ -65,7 +67,12 @@ public final class EventConsumer {
   private final int maxInFlightPerPartition;
   /** Per assigned partition, its records handed over and not yet released; the map is this thread's alone. */
   private final Map<TopicPartition, AtomicInteger> inFlight = new HashMap<>();
+  /** Partitions paused now, for the in-flight cap or a retry not yet due. */
   private final Set<TopicPartition> paused = new HashSet<>();
+  /** Partitions at the in-flight cap, until half of their records are released. */
+  private final Set<TopicPartition> capped = new HashSet<>();
+  /** Retry partitions rewound to a retry that is not due yet, with its due time (epoch millis). */
+  private final Map<TopicPartition, Long> heldUntil = new HashMap<>();
   private volatile boolean fetching = true;
   private volatile boolean running = true;
 
@@ -143,7 +150,7 @@ public final class EventConsumer {
           break;
         }
         if (fetching) {
-          applyInFlightCap();
+          applyPauses();
           poll();
         } else {
           Consumer<KafkaConsumer<byte[], byte[]>> command = commands.poll(POLL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -177,44 +184,63 @@ public final class EventConsumer {
       return;
     }
     List<Incoming> batch = new ArrayList<>(records.count());
+    long now = System.currentTimeMillis();
     for (TopicPartition partition : records.partitions()) {
-      List<ConsumerRecord<byte[], byte[]>> ofPartition = records.records(partition);
       AtomicInteger counter = inFlight.computeIfAbsent(partition, p -> new AtomicInteger());
-      counter.addAndGet(ofPartition.size());
-      for (ConsumerRecord<byte[], byte[]> record : ofPartition) {
+      for (ConsumerRecord<byte[], byte[]> record : records.records(partition)) {
+        Decoded decoded = decoder.decode(record);
+        if (decoded instanceof Decoded.Retrying retrying && retrying.retry().dueAtMillis() > now) {
+          consumer.seek(partition, record.offset()); // read again once due; nothing after it is due earlier
+          heldUntil.put(partition, retrying.retry().dueAtMillis());
+          break;
+        }
         Source source = new Source(record.topic(), record.partition(), record.offset(), record.timestamp());
         byte[] value = record.value() == null ? new byte[0] : record.value();
-        batch.add(new Incoming(source, decoder.decode(record), value, counter));
+        counter.incrementAndGet();
+        batch.add(new Incoming(source, decoded, value, counter));
       }
     }
-    sink.accept(batch);
+    if (!batch.isEmpty()) {
+      sink.accept(batch);
+    }
   }
 
-  /** Pauses partitions at the in-flight cap and resumes those that have come down to half of it. */
-  private void applyInFlightCap() {
-    List<TopicPartition> pause = new ArrayList<>();
-    List<TopicPartition> resume = new ArrayList<>();
+  /**
+   * Pauses the partitions at the in-flight cap or holding a retry not yet due, and resumes the others: a capped one
+   * once half of its records are released, a held one once its retry is due.
+   */
+  private void applyPauses() {
+    long now = System.currentTimeMillis();
+    heldUntil.values().removeIf(due -> due <= now);
     inFlight.forEach((partition, count) -> {
       int n = count.get();
-      if (n >= maxInFlightPerPartition && paused.add(partition)) {
-        pause.add(partition);
-      } else if (n <= maxInFlightPerPartition / 2 && paused.remove(partition)) {
-        resume.add(partition);
+      if (n >= maxInFlightPerPartition) {
+        capped.add(partition);
+      } else if (n <= maxInFlightPerPartition / 2) {
+        capped.remove(partition);
       }
     });
+    Set<TopicPartition> wanted = new HashSet<>(capped);
+    wanted.addAll(heldUntil.keySet());
+    List<TopicPartition> pause = wanted.stream().filter(p -> !paused.contains(p)).toList();
+    List<TopicPartition> resume = paused.stream().filter(p -> !wanted.contains(p)).toList();
     if (!pause.isEmpty()) {
       consumer.pause(pause);
     }
     if (!resume.isEmpty()) {
       consumer.resume(resume);
     }
+    paused.clear();
+    paused.addAll(wanted);
   }
 
-  /** A partition that left this consumer starts afresh if it comes back: new count, not paused. */
+  /** A partition that left this consumer starts afresh if it comes back: new count, not paused, not held. */
   private void forget(Collection<TopicPartition> partitions) {
     partitions.forEach(partition -> {
       inFlight.remove(partition);
       paused.remove(partition);
+      capped.remove(partition);
+      heldUntil.remove(partition);
     });
   }
 

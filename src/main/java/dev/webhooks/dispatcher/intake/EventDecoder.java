@@ -8,8 +8,10 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 
@@ -22,22 +24,22 @@ public final class EventDecoder {
   private static final String MESSAGING = "ms.MessagingEventNotification";
 
   private final int maxEventBytes;
-  private final String retryTopic;
+  private final Set<String> retryTopics;
 
   /** A decoder of events only. */
   public EventDecoder(int maxEventBytes) {
-    this(maxEventBytes, "");
+    this(maxEventBytes, List.of());
   }
 
-  /** A decoder of events, and of retries for the records of {@code retryTopic}. */
-  public EventDecoder(int maxEventBytes, String retryTopic) {
+  /** A decoder of events, and of retries for the records of {@code retryTopics}. */
+  public EventDecoder(int maxEventBytes, Collection<String> retryTopics) {
     this.maxEventBytes = maxEventBytes;
-    this.retryTopic = retryTopic;
+    this.retryTopics = Set.copyOf(retryTopics);
   }
 
   public Decoded decode(ConsumerRecord<byte[], byte[]> record) {
     try {
-      if (record.topic().equals(retryTopic)) {
+      if (retryTopics.contains(record.topic())) {
         return decodeRetry(record);
       }
       return decodeChecked(record);

@@ -39,7 +39,8 @@ class EmbeddedKafkaIT {
       assertThat(bootstrap).startsWith("localhost:").doesNotEndWith(":0");
       try (Admin admin = admin(bootstrap)) {
         assertThat(Topics.ensure(admin, config, TIMEOUT))
-            .containsExactlyInAnyOrder("messaging-events", "webhook-dead-letters", "webhook-retries", "app-installations");
+            .containsExactlyInAnyOrder("messaging-events", "webhook-dead-letters", "webhook-retries-1",
+                "webhook-retries-2", "webhook-retries-3", "webhook-retries-4", "webhook-retries-5", "app-installations");
         assertThat(partitions(admin, "messaging-events")).isEqualTo(config.topicPartitions());
         assertThat(cleanupPolicy(admin, "app-installations")).isEqualTo("compact");
       }

@@ -36,16 +36,17 @@ class TopicsIT {
                 "TOPIC_PARTITIONS", "3"));
 
     try (Admin admin = TestKafka.admin()) {
-      assertThat(Topics.ensure(admin, config, TIMEOUT)).containsExactlyInAnyOrder(events, deadLetters, retries, installations);
+      assertThat(Topics.ensure(admin, config, TIMEOUT)).containsOnly(events, deadLetters, retries + "-1", retries + "-2", retries + "-3", retries + "-4", retries + "-5",
+          installations);
       assertThat(Topics.ensure(admin, config, TIMEOUT)).isEmpty();
 
       Map<String, TopicDescription> topics =
-          admin.describeTopics(Set.of(events, existing, deadLetters, retries, installations))
+          admin.describeTopics(Set.of(events, existing, deadLetters, retries + "-5", installations))
               .allTopicNames()
               .get(30, TimeUnit.SECONDS);
       assertThat(topics.get(events).partitions()).hasSize(3);
       assertThat(topics.get(deadLetters).partitions()).hasSize(3);
-      assertThat(topics.get(retries).partitions()).hasSize(3);
+      assertThat(topics.get(retries + "-5").partitions()).hasSize(3);
       assertThat(topics.get(existing).partitions()).hasSize(1);
       assertThat(topics.get(installations).partitions()).hasSize(1);
       ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, installations);
@@ -58,10 +59,10 @@ class TopicsIT {
 
   @Test
   void plansOneCompactedInstallationsTopicAndSkipsDuplicateNames() {
-    Config config = Config.fromEnv(Map.of("EVENTS_TOPICS", "a,b", "DEAD_LETTER_TOPIC", "a", "RETRY_TOPIC", "b"));
+    Config config = Config.fromEnv(Map.of("EVENTS_TOPICS", "a,b", "DEAD_LETTER_TOPIC", "a", "RETRY_TOPIC", "r"));
 
     assertThat(Topics.required(config, Optional.empty()))
         .extracting(t -> t.name())
-        .containsExactly("a", "b", "app-installations");
+        .containsExactly("a", "b", "r-1", "r-2", "r-3", "r-4", "r-5", "app-installations");
   }
 }

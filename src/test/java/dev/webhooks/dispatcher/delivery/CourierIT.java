@@ -45,7 +45,7 @@ class CourierIT {
   void aFailedDeliveryWithoutRetriesBecomesADeadLetterWithEveryHeader() throws Exception {
     String topic = TestKafka.uniqueName("dead-letters");
     TestKafka.createTopic(topic, 1);
-    KafkaOutbox writer = KafkaOutbox.create(vertx, TestKafka.bootstrapServers(), topic, "unused-retries");
+    KafkaOutbox writer = KafkaOutbox.create(vertx, TestKafka.bootstrapServers(), topic, List.of("unused-retries"));
     RecordingListener listener = new RecordingListener();
     Courier courier =
         Courier.create(vertx, Deliveries.config("DEAD_LETTER_TOPIC", topic), writer, listener);
@@ -88,7 +88,7 @@ class CourierIT {
   void aDeadLetterWithoutAClientIdHasNoKeyAndAnEmptyLastStatus() throws Exception {
     String topic = TestKafka.uniqueName("dead-letters");
     TestKafka.createTopic(topic, 1);
-    KafkaOutbox writer = KafkaOutbox.create(vertx, TestKafka.bootstrapServers(), topic, "unused-retries");
+    KafkaOutbox writer = KafkaOutbox.create(vertx, TestKafka.bootstrapServers(), topic, List.of("unused-retries"));
     DeadLetter intakeFailure =
         new DeadLetter(
             "le1", "", "", "", "", 0, java.util.OptionalInt.empty(), "invalid-json", "not JSON:\nline two",
@@ -106,9 +106,10 @@ class CourierIT {
 
   @Test
   void aFailedAttemptWithRetriesLeftIsWrittenToTheRetryTopicAndReadsBackWhole() throws Exception {
-    String retries = TestKafka.uniqueName("retries");
-    TestKafka.createTopic(retries, 1);
-    KafkaOutbox outbox = KafkaOutbox.create(vertx, TestKafka.bootstrapServers(), "unused-dead-letters", retries);
+    String tier1 = TestKafka.uniqueName("retries-1");
+    TestKafka.createTopic(tier1, 1);
+    KafkaOutbox outbox = KafkaOutbox.create(vertx, TestKafka.bootstrapServers(), "unused-dead-letters",
+        List.of(tier1, "unused-tier-2"));
     RecordingListener listener = new RecordingListener();
     Courier courier = Courier.create(vertx, Deliveries.config(), outbox, listener);
     receiver.enqueue(503);
@@ -117,7 +118,7 @@ class CourierIT {
 
     onEventLoop(() -> courier.deliver(delivery)).await(30, TimeUnit.SECONDS);
 
-    ConsumerRecord<byte[], byte[]> record = readOne(retries);
+    ConsumerRecord<byte[], byte[]> record = readOne(tier1);
     assertThat(new String(record.key(), StandardCharsets.UTF_8)).isEqualTo(Deliveries.CLIENT_ID);
     Retry retry = Retry.fromRecord(record);
     assertThat(retry.accountId()).isEqualTo(Deliveries.ACCOUNT);

@@ -67,6 +67,7 @@ class CourierTest {
     resume(courier, first, delivery).await(10, TimeUnit.SECONDS);
     Retry second = outbox.retries.get(1);
     assertThat(second.attempts()).isEqualTo(2);
+    assertThat(outbox.tiers).as("retry n waits in tier n").containsExactly(1, 2);
     resume(courier, second, delivery).await(10, TimeUnit.SECONDS);
 
     List<ReceivedRequest> requests = receiver.requests();

@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class RecordingOutbox implements Outbox {
   final List<DeadLetter> written = new CopyOnWriteArrayList<>();
   final List<Retry> retries = new CopyOnWriteArrayList<>();
+  final List<Integer> tiers = new CopyOnWriteArrayList<>();
   final AtomicInteger calls = new AtomicInteger();
   private final AtomicInteger failuresLeft;
 
@@ -26,8 +27,12 @@ final class RecordingOutbox implements Outbox {
   }
 
   @Override
-  public Future<Void> retry(Retry retry) {
-    return record(retries, retry);
+  public Future<Void> retry(Retry retry, int tier) {
+    Future<Void> written = record(retries, retry);
+    if (written.succeeded()) {
+      tiers.add(tier);
+    }
+    return written;
   }
 
   private <T> Future<Void> record(List<T> into, T item) {

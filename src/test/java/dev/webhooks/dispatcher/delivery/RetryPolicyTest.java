@@ -32,6 +32,17 @@ class RetryPolicyTest {
   }
 
   @Test
+  void retryNWaitsInTierNUnlessARetryAfterAsksForLongerThanItsBackoff() {
+    for (int n = 1; n <= 5; n++) {
+      Duration withMostJitter = DEFAULTS.nextDelay(n - 1, 5, serverError(), MOST_JITTER).orElseThrow();
+      assertThat(DEFAULTS.tier(n, withMostJitter)).as("retry %d", n).isEqualTo(n);
+    }
+    assertThat(DEFAULTS.tier(1, Duration.ofSeconds(10))).as("Retry-After: 10 s, past tier 3's 8 s").isEqualTo(4);
+    assertThat(DEFAULTS.tier(1, Duration.ofSeconds(60))).as("past every tier: the last").isEqualTo(5);
+    assertThat(DEFAULTS.tier(7, Duration.ofSeconds(2))).as("never past the last tier").isEqualTo(5);
+  }
+
+  @Test
   void legacyFixedThirtySecondsIsMultiplierOne() {
     RetryPolicy legacy = new RetryPolicy(Duration.ofSeconds(30), 1.0, Duration.ofSeconds(60), 0.0);
     assertThat(legacy.nextDelay(0, 5, serverError(), MOST_JITTER)).contains(Duration.ofSeconds(30));

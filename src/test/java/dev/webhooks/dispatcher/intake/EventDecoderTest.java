@@ -9,6 +9,7 @@ import dev.webhooks.dispatcher.testing.Events;
 import io.vertx.core.buffer.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -170,11 +171,11 @@ class EventDecoderTest {
 
   @Test
   void readsRecordsOfTheRetryTopicAsRetriesAndRejectsBrokenOnesWithTheReason() {
-    EventDecoder both = new EventDecoder(1024, "retries");
+    EventDecoder both = new EventDecoder(1024, List.of("retries-1", "retries-2"));
     Retry retry = new Retry("acc", "client", WebhookKeys.CONTENT, "msg_1", "https://example.com/", 1, 5, OptionalInt.empty(),
         "timeout", new Source("events", 0, 7, 1000L), Buffer.buffer("{}"));
-    ProducerRecord<byte[], byte[]> written = retry.toRecord("retries");
-    ConsumerRecord<byte[], byte[]> consumed = new ConsumerRecord<>("retries", 0, 3, written.key(), written.value());
+    ProducerRecord<byte[], byte[]> written = retry.toRecord("retries-2");
+    ConsumerRecord<byte[], byte[]> consumed = new ConsumerRecord<>("retries-2", 0, 3, written.key(), written.value());
     written.headers().forEach(consumed.headers()::add);
 
     assertThat(both.decode(consumed)).isInstanceOfSatisfying(Decoded.Retrying.class,

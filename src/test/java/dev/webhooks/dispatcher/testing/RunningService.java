@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +39,7 @@ public final class RunningService implements AutoCloseable {
   private final Service service;
   private final String eventsTopic;
   private final String deadLetterTopic;
-  private final String retryTopic;
+  private final List<String> retryTopics;
   private final String group;
   private final KafkaProducer<byte[], byte[]> producer;
 
@@ -46,7 +47,7 @@ public final class RunningService implements AutoCloseable {
     this.service = service;
     this.eventsTopic = config.eventsTopics().get(0);
     this.deadLetterTopic = config.deadLetterTopic();
-    this.retryTopic = config.retryTopic();
+    this.retryTopics = config.retryTopics();
     this.group = config.consumerGroup();
     this.producer = new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers(),
@@ -136,19 +137,26 @@ public final class RunningService implements AutoCloseable {
    * nothing is in flight or waiting for a retry any more.
    */
   public void awaitAllCommitted() {
-    await().atMost(Duration.ofSeconds(60)).until(this::allCommitted);
+    List<String> topics = new ArrayList<>(retryTopics);
+    topics.add(eventsTopic);
+    await().atMost(Duration.ofSeconds(60)).until(() -> allCommitted(topics));
+  }
+
+  /** Waits until the group has committed every record of the events topic; retries may still be waiting. */
+  public void awaitEventsCommitted() {
+    await().atMost(Duration.ofSeconds(60)).until(() -> allCommitted(List.of(eventsTopic)));
   }
 
   /**
    * Committed offsets are read before the end offsets: a record is committed only after the retry it hands over is in
    * the retry topic, so a retry that is not final yet always shows as a record not committed.
    */
-  private boolean allCommitted() throws Exception {
+  private boolean allCommitted(List<String> topics) throws Exception {
     try (Admin admin = TestKafka.admin()) {
       Map<TopicPartition, OffsetAndMetadata> committed =
           admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
       Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-      admin.describeTopics(List.of(eventsTopic, retryTopic)).allTopicNames().get().values().forEach(topic ->
+      admin.describeTopics(topics).allTopicNames().get().values().forEach(topic ->
           topic.partitions().forEach(p -> latest.put(new TopicPartition(topic.name(), p.partition()), OffsetSpec.latest())));
       var ends = admin.listOffsets(latest).all().get();
       for (TopicPartition partition : latest.keySet()) {
