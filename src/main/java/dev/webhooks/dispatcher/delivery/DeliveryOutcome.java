@@ -11,6 +11,8 @@ import java.util.OptionalInt;
  * one human line.
  */
 public sealed interface DeliveryOutcome {
+  /** The reason of an attempt not made because its endpoint's circuit is open (see {@code EndpointGates}). */
+  String CIRCUIT_OPEN = "circuit-open";
 
   /** The {@code status_class} metric label: {@code 2xx}..{@code 5xx}, or the kind of failure without a status. */
   String statusClass();

@@ -9,6 +9,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Admits a lane's attempts per endpoint origin (host and port, as the connection pool is kept): at most
@@ -20,6 +22,7 @@ import java.util.function.Supplier;
  * <p>Confined to one event-loop context, like everything a lane owns: no locks, and every callback runs there.
  */
 final class EndpointGates {
+  private static final Logger LOG = LoggerFactory.getLogger(EndpointGates.class);
   private static final long NO_TIMER = -1;
 
   private final Vertx vertx;
@@ -157,6 +160,9 @@ final class EndpointGates {
 
     private void record(DeliveryOutcome outcome, boolean probe) {
       if (outcome.status().isPresent()) { // any HTTP answer: the endpoint is alive
+        if (failures >= failuresToOpen) {
+          LOG.info("Circuit of {} closed: it answered again (HTTP {})", host, outcome.status().getAsInt());
+        }
         failures = 0;
         return;
       }
@@ -166,7 +172,11 @@ final class EndpointGates {
       failures++;
       lastError = failed.error();
       // attempts already running when the circuit opened do not extend it; a failed probe does
-      if (failures == failuresToOpen || (probe && failures > failuresToOpen)) {
+      if (failures == failuresToOpen) {
+        LOG.warn("Circuit of {} open: its last {} attempts failed without an answer (last: {}); attempts fail at once"
+            + " for {} s, then one tries again", host, failures, lastError, openFor.toSeconds());
+        open();
+      } else if (probe && failures > failuresToOpen) {
         open();
       }
     }

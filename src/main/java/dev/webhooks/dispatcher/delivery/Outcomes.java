@@ -52,7 +52,7 @@ final class Outcomes {
   /** Not tried: {@code host}'s last {@code failures} attempts ended without an answer, so its circuit is open. */
   static DeliveryOutcome circuitOpen(String host, int failures, String lastError, Duration retryIn) {
     long seconds = Math.max(1, (retryIn.toMillis() + 999) / 1000);
-    return retryable("circuit-open", host + " not tried: its last " + failures + " attempts failed without an answer"
+    return retryable(DeliveryOutcome.CIRCUIT_OPEN, host + " not tried: its last " + failures + " attempts failed without an answer"
         + " (last: " + lastError + "); next try in about " + seconds + " s");
   }
 

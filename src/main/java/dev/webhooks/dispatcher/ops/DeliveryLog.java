@@ -13,7 +13,8 @@ import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * One structured line per failed attempt and per dead letter, so an operator can answer "why did this account's
- * webhook fail" from the logs alone. Fields: {@code account}, {@code client_id}, {@code webhook_key},
+ * webhook fail" from the logs alone. Attempts refused by an open circuit are logged at DEBUG only: a dead endpoint
+ * would otherwise log one line per event and retry, and the circuit logs its opening once. Fields: {@code account}, {@code client_id}, {@code webhook_key},
  * {@code endpoint_host}, {@code status}, {@code attempt}, {@code webhook_id} (plus {@code reason}). They are carried as
  * key-value pairs (fields of their own with {@code LOG_FORMAT=json}) and repeated in the message text.
  *
@@ -29,7 +30,11 @@ public final class DeliveryLog implements DeliveryListener {
     if (outcome instanceof DeliveryOutcome.Delivered) {
       return;
     }
-    LoggingEventBuilder line = LOG.atWarn();
+    boolean notTried = DeliveryOutcome.CIRCUIT_OPEN.equals(reasonOf(outcome));
+    if (notTried && !LOG.isDebugEnabled()) {
+      return;
+    }
+    LoggingEventBuilder line = notTried ? LOG.atDebug() : LOG.atWarn();
     fields(line, delivery.app().accountId(), delivery.app().clientId(), delivery.webhookKey(),
         delivery.webhook().endpoint(), outcome.status(), attempt, delivery.webhookId());
     line.addKeyValue("reason", reasonOf(outcome))

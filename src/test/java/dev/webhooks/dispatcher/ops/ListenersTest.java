@@ -3,13 +3,23 @@ package dev.webhooks.dispatcher.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.webhooks.dispatcher.delivery.DeadLetter;
+import dev.webhooks.dispatcher.delivery.Delivery;
 import dev.webhooks.dispatcher.delivery.DeliveryListener;
+import dev.webhooks.dispatcher.delivery.DeliveryOutcome;
 import dev.webhooks.dispatcher.delivery.Source;
+import dev.webhooks.dispatcher.install.Installation;
+import dev.webhooks.dispatcher.install.Webhook;
+import dev.webhooks.dispatcher.install.WebhookKeys;
 import io.vertx.core.buffer.Buffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
+import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.Test;
 
 class ListenersTest {
@@ -37,6 +47,32 @@ class ListenersTest {
     assertThatThrownBy(() -> Listeners.of(failing, recording).deadLettered(LETTER))
         .hasMessage("broken listener");
     assertThat(heard).containsExactly("first", "second");
+  }
+
+  @Test
+  void anAttemptRefusedByAnOpenCircuitIsNoWarningButATimeoutIs() {
+    Webhook webhook = new Webhook("https://hooks.example.com/x", 5, List.of());
+    Installation app = new Installation("client", "acc", true, Map.of(WebhookKeys.CONTENT, webhook), List.of("s"),
+        JsonNodeFactory.instance.objectNode(), 0, "1");
+    Delivery delivery = new Delivery("msg_1", app, WebhookKeys.CONTENT, webhook, Buffer.buffer("{}"), LETTER.source());
+    RecordingAppender logs = RecordingAppender.attach();
+    try {
+      new DeliveryLog().attempted(delivery, 2, failure(DeliveryOutcome.CIRCUIT_OPEN), Duration.ZERO);
+      new DeliveryLog().attempted(delivery, 3, failure("timeout"), Duration.ofSeconds(5));
+
+      assertThat(logs.events()).filteredOn(e -> e.getLoggerName().equals(DeliveryLog.class.getName()))
+          .singleElement().satisfies(e -> {
+            assertThat(e.getLevel()).isEqualTo(Level.WARN);
+            assertThat(e.getMessage().getFormattedMessage()).contains("attempt=3").contains("reason=timeout");
+          });
+    } finally {
+      logs.detach();
+    }
+  }
+
+  private static DeliveryOutcome failure(String reason) {
+    return new DeliveryOutcome.RetryableFailure(OptionalInt.empty(), reason, "hooks.example.com: " + reason,
+        Optional.empty());
   }
 
   @Test
