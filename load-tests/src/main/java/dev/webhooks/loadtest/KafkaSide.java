@@ -5,6 +5,7 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
@@ -28,6 +29,8 @@ final class KafkaSide implements AutoCloseable {
   final String bootstrap;
   final String events = "load-events";
   final String deadLetters = "load-dead-letters";
+  /** The prefix of the dispatcher's retry topics, {@code load-retries-1} to {@code -5} (the baseline has none). */
+  final String retries = "load-retries";
   final String group = "load-dispatcher";
   private final Admin admin;
   private final Map<Integer, Long> lastCommitted = new HashMap<>();
@@ -108,15 +111,44 @@ final class KafkaSide implements AutoCloseable {
 
   /** The event numbers of every dead letter on the topic now. */
   BitSet deadLetteredEvents() throws Exception {
+    return eventsIn(deadLetters, Map.of());
+  }
+
+  /**
+   * The event numbers of the retries the group has not committed yet: deliveries waiting in the retry topic for their
+   * next attempt, not final and not lost (a restarted dispatcher takes them up). Empty when there is no retry topic.
+   */
+  BitSet waitingRetryEvents() throws Exception {
+    Map<TopicPartition, OffsetAndMetadata> committed =
+        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+    Set<String> topics = admin.listTopics().names().get(10, TimeUnit.SECONDS);
     BitSet seqs = new BitSet();
-    Map<Integer, Long> ends = endOffsets(deadLetters);
+    for (int tier = 1; tier <= 5; tier++) {
+      String topic = retries + "-" + tier;
+      if (topics.contains(topic)) {
+        Map<Integer, Long> from = new HashMap<>();
+        committed.forEach((tp, om) -> {
+          if (tp.topic().equals(topic) && om != null) {
+            from.put(tp.partition(), om.offset());
+          }
+        });
+        seqs.or(eventsIn(topic, from));
+      }
+    }
+    return seqs;
+  }
+
+  /** The event numbers in {@code topic}, read from {@code from} (per partition; the beginning if absent) to the end. */
+  private BitSet eventsIn(String topic, Map<Integer, Long> from) throws Exception {
+    BitSet seqs = new BitSet();
+    Map<Integer, Long> ends = endOffsets(topic);
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
         ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class))) {
-      List<TopicPartition> partitions = ends.keySet().stream().map(p -> new TopicPartition(deadLetters, p)).toList();
+      List<TopicPartition> partitions = ends.keySet().stream().map(p -> new TopicPartition(topic, p)).toList();
       consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+      partitions.forEach(tp -> consumer.seek(tp, from.getOrDefault(tp.partition(), 0L)));
       long deadline = System.currentTimeMillis() + 60_000;
       while (System.currentTimeMillis() < deadline
           && partitions.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp.partition()))) {

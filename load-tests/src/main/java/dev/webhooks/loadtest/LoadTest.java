@@ -257,8 +257,10 @@ public final class LoadTest {
 
     Map<Integer, Long> committed = kafka.committed();
     BitSet deadLettered = kafka.deadLetteredEvents();
+    BitSet waitingRetry = kafka.waitingRetryEvents();
     long lost = 0;
     long unfinished = 0;
+    long waitingRetries = 0;
     long deadLetters = 0;
     for (int seq = 0; seq < producer.produced(); seq++) {
       if (producer.offset[seq] < 0) {
@@ -269,6 +271,8 @@ public final class LoadTest {
       }
       if (deadLettered.get(seq)) {
         deadLetters++;
+      } else if (waitingRetry.get(seq)) {
+        waitingRetries++; // committed, its delivery durably waiting in the retry topic for its next attempt
       } else if (producer.offset[seq] < committed.getOrDefault((int) producer.partition[seq], 0L)) {
         lost++; // committed, yet neither delivered nor dead-lettered
       } else {
@@ -309,6 +313,7 @@ public final class LoadTest {
     r.put("delivered", tally.delivered.sum());
     r.put("healthy_delivered", deliveries);
     r.put("unfinished", unfinished);
+    r.put("waiting_retries", waitingRetries);
     r.put("retries", tally.retries.sum());
     r.put("requests", tally.requests.sum());
     r.put("signatures_checked", tally.signaturesChecked.sum());
@@ -378,6 +383,7 @@ public final class LoadTest {
       byte[] key = new byte[32];
       new SecureRandom().nextBytes(key);
       env.put("INSTALLATIONS_TOPIC", "load-installations");
+      env.put("RETRY_TOPIC", kafka.retries);
       env.put("TOPIC_PARTITIONS", String.valueOf(KafkaSide.PARTITIONS));
       env.put("ADMIN_TOKEN", ADMIN_TOKEN);
       env.put("SECRETS_KEY", Base64.getEncoder().encodeToString(key));
