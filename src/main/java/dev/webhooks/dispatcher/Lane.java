@@ -31,9 +31,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One delivery lane: a Vert.x verticle on an event loop of its own that takes its share of the partitions through
  * their whole journey: routed, delivered by its own courier, and marked final in the partition's offset tracker, whose
- * watermark it commits periodically. Partitions of the retry topic go the same way: each retry waits for its due time
- * here, and its record stays uncommitted until the retry is final. Each record is released when its work ends, which is what the consumer's
- * per-partition in-flight cap counts. All of a lane's state is confined to its context: no locks.
+ * watermark it commits periodically. Partitions of the retry topics go the same way: a retry arrives once it is due,
+ * and its record stays uncommitted until the retry is final. Each record is released when its work ends, which is
+ * what the consumer's per-partition in-flight cap counts. All of a lane's state is confined to its context: no locks.
  */
 final class Lane extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(Lane.class);
@@ -149,7 +149,8 @@ final class Lane extends VerticleBase {
     } catch (RuntimeException bug) { // a record must never stall its partition, not even through a bug of ours
       LOG.error("Routing the record at {} failed; it becomes a dead letter", incoming.source(), bug);
       metrics.eventConsumed("rejected");
-      Decoded.Rejected failed = new Decoded.Rejected("internal-error", "routing failed: " + bug, accepted.event().accountId());
+      Decoded.Rejected failed =
+          new Decoded.Rejected("internal-error", "routing failed: " + bug, accepted.event().accountId());
       return courier.deadLetter(rejectedLetter(incoming, failed));
     }
     if (deliveries.isEmpty()) {

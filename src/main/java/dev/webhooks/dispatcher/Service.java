@@ -150,8 +150,8 @@ public final class Service {
       b.consumerMetrics.bindTo(registry);
       List<String> topics = new ArrayList<>(config.eventsTopics());
       topics.addAll(config.retryTopics());
-      dispatcher.start(new EventConsumer(consumer, topics, new EventDecoder(config.maxEventBytes(), config.retryTopics()),
-          dispatcher, config.maxInFlightPerPartition()));
+      EventDecoder decoder = new EventDecoder(config.maxEventBytes(), config.retryTopics());
+      dispatcher.start(new EventConsumer(consumer, topics, decoder, dispatcher, config.maxInFlightPerPartition()));
       b.dispatcher = dispatcher;
 
       AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), resolver);

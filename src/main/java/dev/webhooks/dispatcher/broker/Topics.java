@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The topics the service needs, created when missing: every events topic, the dead-letter topic and the five retry
- * topics with {@code TOPIC_PARTITIONS} partitions, and the compacted installations topic. Topics that exist are left exactly as they are.
- * Blocking: call it at start-up, before consumers subscribe.
+ * topics with {@code TOPIC_PARTITIONS} partitions, and the compacted installations topic. Topics that exist are left
+ * exactly as they are. Blocking: call it at start-up, before consumers subscribe.
  */
 public final class Topics {
   private static final Logger LOG = LoggerFactory.getLogger(Topics.class);

@@ -112,7 +112,7 @@ public final class Courier {
 
   /**
    * Completes when the delivery is final for this instance: delivered, or its dead letter or retry acknowledged. Fails
-   * only when the courier is closed first, in which case the delivery is not final and its record must not be committed.
+   * only when the courier is closed first; the delivery is then not final and its record must not be committed.
    */
   public Future<Void> deliver(Delivery delivery) {
     if (closed) {
@@ -125,9 +125,10 @@ public final class Courier {
   }
 
   /**
-   * Takes a retry from the retry topic: waits until it is due, then makes its next attempt as {@link #deliver} would.
-   * {@code delivery} is the delivery as the app is installed now; when it is empty (the app was uninstalled, disabled or
-   * no longer has the webhook), the retry becomes a dead letter saying so.
+   * Takes a retry from a retry topic and makes its next attempt as {@link #deliver} would, once it is due (the consumer
+   * hands retries over when due; this only waits out a difference of clocks). {@code delivery} is the delivery as the
+   * app is installed now; when it is empty (the app was uninstalled, disabled or lost the webhook), the retry becomes a
+   * dead letter saying so.
    */
   public Future<Void> resume(Retry retry, Optional<Delivery> delivery) {
     if (closed) {
@@ -137,7 +138,8 @@ public final class Courier {
     Promise<Void> done = Promise.promise();
     if (delivery.isEmpty()) {
       String error = "app " + retry.clientId() + " of account " + retry.accountId() + " no longer has an enabled "
-          + retry.webhookKey() + " webhook; " + attemptsText(retry.attempts()) + " made, the last: " + retry.lastError();
+          + retry.webhookKey() + " webhook; " + attemptsText(retry.attempts()) + " made, the last: "
+          + retry.lastError();
       writeDeadLetter(retry.abandoned("uninstalled", error), 1, done);
       return done.future();
     }

@@ -17,11 +17,11 @@ import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * Writes dead letters to the dead-letter topic and retries to the retry topic of their tier, with one Kafka producer (acks=all,
- * idempotent). A dead letter's key is the client id (none for intake failures), its value the body, its headers the
- * names of DESIGN 1.3, UTF-8; a retry's record is {@link Retry#toRecord}. Each future completes on the broker's
- * acknowledgement, on the caller's Vert.x context; {@code send} runs on a worker, since it may block while the producer
- * fetches metadata.
+ * Writes dead letters to the dead-letter topic and retries to the retry topic of their tier, with one Kafka producer
+ * (acks=all, idempotent). A dead letter's key is the client id (none for intake failures), its value the body, its
+ * headers the names of DESIGN 1.3, UTF-8; a retry's record is {@link Retry#toRecord}. Each future completes on the
+ * broker's acknowledgement, on the caller's Vert.x context; {@code send} runs on a worker, since it may block while the
+ * producer fetches metadata.
  */
 public final class KafkaOutbox implements Outbox {
   /** How long {@link #close} lets the producer flush what it still holds. */

@@ -52,8 +52,8 @@ final class Outcomes {
   /** Not tried: {@code host}'s last {@code failures} attempts ended without an answer, so its circuit is open. */
   static DeliveryOutcome circuitOpen(String host, int failures, String lastError, Duration retryIn) {
     long seconds = Math.max(1, (retryIn.toMillis() + 999) / 1000);
-    return retryable(DeliveryOutcome.CIRCUIT_OPEN, host + " not tried: its last " + failures + " attempts failed without an answer"
-        + " (last: " + lastError + "); next try in about " + seconds + " s");
+    return retryable(DeliveryOutcome.CIRCUIT_OPEN, host + " not tried: its last " + failures
+        + " attempts failed without an answer (last: " + lastError + "); next try in about " + seconds + " s");
   }
 
   /** Classifies a failure to connect, hand-shake, send or receive. */

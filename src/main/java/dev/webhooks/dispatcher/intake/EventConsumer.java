@@ -37,9 +37,9 @@ import org.slf4j.LoggerFactory;
  * is paused before the next poll, and resumed once half of them are released. (Enforced by the event loop instead,
  * the cap would lag behind a busy loop while this thread kept polling.) A retry that is not due yet is not handed
  * over: its partition is rewound to it and paused until it is due, so a retry waits in Kafka, not in memory. A retry
- * topic's records wait about as long as each other, so they come due in the order they were written. Commits requested from other threads
- * are queued and run on the polling thread between polls. Rebalances call the sink synchronously, so a revoked
- * partition's final offsets are committed before another instance takes it over.
+ * topic's records wait about as long as each other, so they come due in the order they were written. Commits
+ * requested from other threads are queued and run on the polling thread between polls. Rebalances call the sink
+ * synchronously, so a revoked partition's final offsets are committed before another instance takes it over.
  */
 public final class EventConsumer {
   private static final Logger LOG = LoggerFactory.getLogger(EventConsumer.class);

@@ -14,9 +14,10 @@ import org.slf4j.spi.LoggingEventBuilder;
 /**
  * One structured line per failed attempt and per dead letter, so an operator can answer "why did this account's
  * webhook fail" from the logs alone. Attempts refused by an open circuit are logged at DEBUG only: a dead endpoint
- * would otherwise log one line per event and retry, and the circuit logs its opening once. Fields: {@code account}, {@code client_id}, {@code webhook_key},
- * {@code endpoint_host}, {@code status}, {@code attempt}, {@code webhook_id} (plus {@code reason}). They are carried as
- * key-value pairs (fields of their own with {@code LOG_FORMAT=json}) and repeated in the message text.
+ * would otherwise log one line per event and retry, and the circuit logs its opening once. Fields: {@code account},
+ * {@code client_id}, {@code webhook_key}, {@code endpoint_host}, {@code status}, {@code attempt}, {@code webhook_id}
+ * (plus {@code reason}). They are carried as key-value pairs (fields of their own with {@code LOG_FORMAT=json}) and
+ * repeated in the message text.
  *
  * <p>Never logged: the endpoint's path and query (they may carry tokens), the body, any header value, a secret or a
  * signature. Only the host of the endpoint leaves this class.

@@ -85,11 +85,14 @@ public final class Metrics implements DeliveryListener {
     inFlight.incrementAndGet();
   }
 
+  /** Counts every attempt; its duration only when a request was made (an open circuit refuses without one). */
   @Override
   public void attempted(Delivery delivery, int attempt, DeliveryOutcome outcome, Duration took) {
     counter("webhook.delivery.attempts", "event_type", delivery.eventType(), "status_class", outcome.statusClass())
         .increment();
-    attemptDuration.record(took);
+    if (!DeliveryOutcome.CIRCUIT_OPEN.equals(outcome.statusClass())) {
+      attemptDuration.record(took);
+    }
   }
 
   @Override

@@ -29,7 +29,8 @@ public final class Router {
     for (Installation app : installations.installationsOf(retry.accountId())) {
       Webhook webhook = app.webhooks().get(retry.webhookKey());
       if (app.clientId().equals(retry.clientId()) && app.enabled() && webhook != null) {
-        return Optional.of(new Delivery(retry.webhookId(), app, retry.webhookKey(), webhook, retry.body(), retry.source()));
+        return Optional.of(
+            new Delivery(retry.webhookId(), app, retry.webhookKey(), webhook, retry.body(), retry.source()));
       }
     }
     return Optional.empty();
