@@ -9,6 +9,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -89,6 +90,49 @@ class EndpointGatesTest {
     assertThat(outcome(second)).isEqualTo(SERVER_ERROR);
     assertThat(isComplete(third)).isFalse();
     assertThat(isComplete(fourth)).isFalse();
+  }
+
+  @Test
+  void anOriginStartsWithTwoAttemptsAndGetsOneMoreWithEachAnswerUpToTheCap() {
+    gates = gates(4, LONG_WAIT, 2, clock::get);
+    List<FakeAttempt> attempts = new ArrayList<>();
+    for (int i = 1; i <= 6; i++) {
+      FakeAttempt attempt = new FakeAttempt("a" + i);
+      attempts.add(attempt);
+      submit(URL, attempt);
+    }
+    assertThat(started).containsExactly("a1", "a2");
+
+    attempts.get(0).end(SERVER_ERROR); // an answer, even a 500: the limit grows to 3, so 2 may start
+    assertThat(started).containsExactly("a1", "a2", "a3", "a4");
+    attempts.get(1).end(TIMED_OUT); // no answer: the limit stays, the slot goes to the next
+    assertThat(started).containsExactly("a1", "a2", "a3", "a4", "a5");
+    attempts.get(2).end(DELIVERED); // the limit is 4, the cap
+    attempts.get(3).end(DELIVERED);
+    assertThat(started).containsExactly("a1", "a2", "a3", "a4", "a5", "a6");
+    FakeAttempt seventh = new FakeAttempt("a7");
+    FakeAttempt eighth = new FakeAttempt("a8");
+    FakeAttempt ninth = new FakeAttempt("a9");
+    submit(URL, seventh);
+    submit(URL, eighth);
+    submit(URL, ninth);
+    assertThat(started).as("never past the cap").containsExactly("a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8");
+  }
+
+  @Test
+  void anOpenedCircuitStartsTheOriginAgainFromTwoAttempts() {
+    gates = gates(4, LONG_WAIT, 2, clock::get);
+    for (int i = 0; i < 3; i++) {
+      runAndEnd(URL, "warm-" + i, DELIVERED); // the limit reaches the cap of 4
+    }
+    openCircuit();
+    clock.addAndGet(OPEN_FOR.toNanos());
+    runAndEnd(URL, "probe", DELIVERED); // closes the circuit: the limit is 3 now (2, and one for the probe's answer)
+    started.clear();
+    for (int i = 1; i <= 4; i++) {
+      submit(URL, new FakeAttempt("b" + i));
+    }
+    assertThat(started).containsExactly("b1", "b2", "b3");
   }
 
   @Test
