@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Admits a lane's attempts per endpoint origin (host and port, as the connection pool is kept): at most
- * {@code maxInFlight} run at once, the rest wait in order for at most {@code maxWait}, and none run while the origin's
+ * {@code maxInFlight} run at once ({@link #STARTING_LIMIT} until the origin answers, then one more per answer), the
+ * rest wait in order for at most {@code maxWait}, and none run while the origin's
  * circuit is open after {@code failuresToOpen} attempts in a row ended without an HTTP answer. This isolates endpoints:
  * a blackholed or very slow one gets retryable outcomes quickly, which the courier schedules like any other, instead
  * of piling requests into the pool without bound and holding the offsets of every record behind them.
