@@ -258,8 +258,7 @@ public final class Courier {
       error = refused.error();
     } else {
       reason = "exhausted";
-      String lastError = last instanceof DeliveryOutcome.RetryableFailure failed ? failed.error() : last.toString();
-      error = "gave up after " + attemptsText(attempts) + ": " + lastError;
+      error = "gave up after " + attemptsText(attempts) + ": " + Outcomes.errorOf(last);
     }
     return new DeadLetter(
         app.accountId(), app.clientId(), delivery.webhookKey(), delivery.webhookId(), delivery.webhook().endpoint(),

@@ -56,6 +56,14 @@ final class Outcomes {
         + " attempts failed without an answer (last: " + lastError + "); next try in about " + seconds + " s");
   }
 
+  /** The one human line a failed attempt leaves in its retry or dead letter. */
+  static String errorOf(DeliveryOutcome outcome) {
+    if (outcome instanceof DeliveryOutcome.RetryableFailure failed) {
+      return failed.error();
+    }
+    return outcome instanceof DeliveryOutcome.PermanentFailure refused ? refused.error() : outcome.toString();
+  }
+
   /** Classifies a failure to connect, hand-shake, send or receive. */
   static DeliveryOutcome ofFailure(Throwable failure, String host) {
     String detail = host + ": " + oneLine(failure);

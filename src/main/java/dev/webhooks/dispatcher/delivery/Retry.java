@@ -36,9 +36,9 @@ public record Retry(
 
   /** The retry of {@code delivery} after its attempt number {@code attempts} ended in {@code last}. */
   static Retry of(Delivery delivery, int attempts, long dueAtMillis, DeliveryOutcome last) {
-    String error = last instanceof DeliveryOutcome.RetryableFailure failed ? failed.error() : last.toString();
     return new Retry(delivery.app().accountId(), delivery.app().clientId(), delivery.webhookKey(), delivery.webhookId(),
-        delivery.webhook().endpoint(), attempts, dueAtMillis, last.status(), error, delivery.source(), delivery.body());
+        delivery.webhook().endpoint(), attempts, dueAtMillis, last.status(), Outcomes.errorOf(last), delivery.source(),
+        delivery.body());
   }
 
   /** The dead letter of a retry that can no longer be made (the app was uninstalled, disabled or changed). */
