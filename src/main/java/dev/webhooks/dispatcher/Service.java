@@ -48,6 +48,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
@@ -120,10 +122,15 @@ public final class Service {
       b.credentials = Credentials.resolve(config);
       b.embedded = config.embeddedKafka() ? Optional.of(EmbeddedKafka.of(config)) : Optional.empty();
       b.bootstrapServers = b.embedded.map(EmbeddedKafka::start).orElseGet(() -> config.kafkaBootstrapServers().get());
+      // The topics are made on a thread of their own while Vert.x and the management server start: all of it is
+      // mostly class loading, which two cores do side by side.
+      FutureTask<Void> topicsMade = new FutureTask<>(() -> awaitKafka(b.bootstrapServers, config), null);
+      b.topicsThread = new Thread(topicsMade, "kafka-topics");
+      b.topicsThread.start();
       PrometheusMeterRegistry registry = registry();
       b.vertx = vertx(registry);
       b.managementServer = await(new ManagementServer(b.vertx, registry, b::isReady).listen(config.managementPort()));
-      awaitKafka(b.bootstrapServers, config);
+      await(topicsMade);
 
       Metrics metrics = new Metrics(registry, Clock.systemUTC());
       SecretCipher cipher = SecretCipher.fromBase64(b.credentials.secretsKey());
@@ -133,17 +140,26 @@ public final class Service {
       b.probe = new KafkaProbe(b.vertx, Admin.create(Map.of(
           AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers,
           AdminClientConfig.CLIENT_ID_CONFIG, "webhook-probe")));
-      await(b.probe.start());
-
+      Future<Void> kafkaAnswers = b.probe.start();
       LOG.info("Reading the installations from topic {}", config.installationsTopic());
-      await(b.store.start());
+      Future<Void> viewCaughtUp = b.store.start();
 
+      // Built while the probe and the view's reader wait on Kafka on their own threads: start-up is mostly class
+      // loading, which overlaps that wait.
       b.outbox = KafkaOutbox.create(b.vertx, b.bootstrapServers, config.deadLetterTopic(), config.retryTopics());
       DeliveryListener listener = Listeners.of(metrics, new DeliveryLog());
       Router router = new Router(b.store);
       HostResolver resolver = HostResolver.system(b.vertx);
       Dispatcher dispatcher = await(Dispatcher.deploy(b.vertx, DELIVERY_LANES,
           () -> new Lane(router, Courier.create(b.vertx, config, resolver, b.outbox, listener), metrics)));
+      AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), resolver);
+      LogoFetcher logos = new LogoFetcher(b.vertx, resolver, guard, Trust.withExtraCas(config.trustedCaPem()));
+      AccessTokens tokens = AccessTokens.fromSecretsKey(b.credentials.secretsKey(), Clock.systemUTC());
+      InstallApi api = new InstallApi(b.vertx, b.store, guard, logos, cipher, b.credentials.adminToken(),
+          Clock.systemUTC(), config.secretRotationGrace(), tokens);
+
+      await(kafkaAnswers);
+      await(viewCaughtUp); // no event is routed, and no API call answered, before the view has every installation
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
           EventConsumer.consumerConfig(b.bootstrapServers, config.consumerGroup(), MAX_POLL_RECORDS));
       b.consumerMetrics = new KafkaClientMetrics(consumer);
@@ -154,11 +170,6 @@ public final class Service {
       dispatcher.start(new EventConsumer(consumer, topics, decoder, dispatcher, config.maxInFlightPerPartition()));
       b.dispatcher = dispatcher;
 
-      AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), resolver);
-      LogoFetcher logos = new LogoFetcher(b.vertx, resolver, guard, Trust.withExtraCas(config.trustedCaPem()));
-      AccessTokens tokens = AccessTokens.fromSecretsKey(b.credentials.secretsKey(), Clock.systemUTC());
-      InstallApi api = new InstallApi(b.vertx, b.store, guard, logos, cipher, b.credentials.adminToken(),
-          Clock.systemUTC(), config.secretRotationGrace(), tokens);
       b.apiServer = await(b.vertx.createHttpServer().requestHandler(api.router()).listen(config.httpPort()));
       b.started = true;
       return new Service(b);
@@ -187,7 +198,7 @@ public final class Service {
         LOG.error("Kafka at {} (KAFKA_BOOTSTRAP_SERVERS) cannot be reached or cannot create the topics; not ready,"
             + " retrying (attempt {}): {}", bootstrapServers, attempt, rootCause(e));
         try {
-          Thread.sleep(KAFKA_RETRY_PAUSE.toMillis()); // start-up runs on the main thread, never an event loop
+          Thread.sleep(KAFKA_RETRY_PAUSE.toMillis()); // on the start-up thread, never an event loop
         } catch (InterruptedException interrupted) {
           Thread.currentThread().interrupt();
           throw new IllegalStateException("interrupted while waiting for Kafka at " + bootstrapServers, interrupted);
@@ -286,6 +297,18 @@ public final class Service {
     return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
   }
 
+  private static void await(FutureTask<Void> task) {
+    try {
+      task.get();
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      throw cause instanceof RuntimeException runtime ? runtime : new IllegalStateException(cause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting", e);
+    }
+  }
+
   private static <T> T await(Future<T> future) {
     try {
       return future.toCompletionStage().toCompletableFuture().join();
@@ -316,6 +339,7 @@ public final class Service {
     KafkaOutbox outbox;
     KafkaProbe probe;
     KafkaClientMetrics consumerMetrics;
+    Thread topicsThread;
     Dispatcher dispatcher;
     HttpServer managementServer;
     HttpServer apiServer;
@@ -330,6 +354,9 @@ public final class Service {
     }
 
     void stopPartial() {
+      if (topicsThread != null) {
+        topicsThread.interrupt(); // it may still be waiting for an external Kafka
+      }
       if (dispatcher != null) {
         awaitQuietly(dispatcher.drain(Duration.ZERO), "stopping the dispatcher");
       }
