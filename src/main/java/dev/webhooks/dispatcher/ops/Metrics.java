@@ -11,6 +11,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -33,7 +35,7 @@ public final class Metrics implements DeliveryListener {
   private final Clock clock;
   private final AtomicLong inFlight = new AtomicLong();
   private final AtomicLong connections = new AtomicLong();
-  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  private final Map<CounterKey, Counter> counters = new ConcurrentHashMap<>();
   private final Timer attemptDuration;
   private final Timer latency;
 
@@ -130,9 +132,11 @@ public final class Metrics implements DeliveryListener {
     connections.addAndGet(delta);
   }
 
+  /** Looked up per delivery, so the key only wraps its strings (whose hashes they cache) instead of joining them. */
   private Counter counter(String name, String... tags) {
-    String key = name + String.join(",", tags);
-    Function<String, Counter> create = k -> Counter.builder(name).tags(tags).register(registry);
-    return counters.computeIfAbsent(key, create);
+    Function<CounterKey, Counter> create = k -> Counter.builder(name).tags(tags).register(registry);
+    return counters.computeIfAbsent(new CounterKey(name, Arrays.asList(tags)), create);
   }
+
+  private record CounterKey(String name, List<String> tags) {}
 }

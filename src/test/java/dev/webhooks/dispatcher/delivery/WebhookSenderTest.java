@@ -91,6 +91,15 @@ class WebhookSenderTest {
   }
 
   @Test
+  void aHeaderThatCannotBeSentFailsTheAttemptAndFreesTheConnection() throws Exception {
+    DeliveryOutcome outcome = send(Deliveries.to(receiver.url("/a"), 0, new Header("x-bad", "v\r\nx-injected: 1")));
+
+    assertThat(outcome).isInstanceOf(DeliveryOutcome.RetryableFailure.class);
+    assertThat(send(Deliveries.to(receiver.url("/a"), 0))).isEqualTo(new DeliveryOutcome.Delivered(200));
+    assertThat(receiver.requests()).singleElement().satisfies(r -> assertThat(r.header("x-injected")).isNull());
+  }
+
+  @Test
   void only200And201Deliver() throws Exception {
     receiver.enqueue(201, 204, 500, 400);
     Delivery delivery = Deliveries.to(receiver.url("/"), 0);
