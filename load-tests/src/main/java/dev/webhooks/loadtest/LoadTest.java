@@ -190,6 +190,28 @@ public final class LoadTest {
     }
   }
 
+  /**
+   * Waits, up to the drain limit, until every event is delivered or dead-lettered: the broken endpoints' deliveries
+   * take their whole retry schedule (about a minute) to reach their dead letters, after the healthy ones are done.
+   */
+  private void followToTheEnd(String system, Producer producer, Tally tally, KafkaSide kafka, long producedAt)
+      throws Exception {
+    while (secondsSince(producedAt) < drainSeconds) {
+      BitSet deadLettered = kafka.deadLetteredEvents();
+      int open = 0;
+      for (int seq = 0; seq < producer.produced(); seq++) {
+        if (producer.offset[seq] >= 0 && !tally.delivered(seq) && !deadLettered.get(seq)) {
+          open++;
+        }
+      }
+      if (open == 0) {
+        return;
+      }
+      log("%s: %,d events neither delivered nor dead-lettered yet", system, open);
+      Thread.sleep(5_000);
+    }
+  }
+
   /** Offers the load, waits for the drain, stops the system and counts. */
   private ObjectNode drive(String system, ChildJvm sut, Tally tally, KafkaSide kafka, ChildJvm broker,
       double startToReady, Producer producer) throws Exception {
@@ -247,7 +269,9 @@ public final class LoadTest {
           lastProgress = System.nanoTime();
         }
       }
-      if (scenario.errorRate() > 0) {
+      if (!scenario.blackholed().isEmpty() || !scenario.answerAfter6s().isEmpty()) {
+        followToTheEnd(system, producer, tally, kafka, producedAt);
+      } else if (scenario.errorRate() > 0) {
         Thread.sleep(1_000); // let the last dead letters (if any) be written before counting them
       }
     } finally {
