@@ -132,7 +132,6 @@ public final class WebhookSender {
       return Future.succeededFuture(
           new DeliveryOutcome.PermanentFailure(OptionalInt.empty(), Outcomes.BLOCKED_ADDRESS, refusal.get()));
     }
-    long timestamp = clock.instant().getEpochSecond();
     RequestOptions request =
         new RequestOptions()
             .setMethod(HttpMethod.POST)
@@ -148,16 +147,18 @@ public final class WebhookSender {
     Promise<DeliveryOutcome> outcome = Promise.promise();
     client
         .request(request)
-        .onSuccess(req -> send(req, delivery, endpoint.host(), timestamp, outcome))
+        .onSuccess(req -> send(req, delivery, endpoint.host(), outcome))
         .onFailure(failure -> outcome.tryComplete(Outcomes.ofFailure(failure, endpoint.host())));
     return outcome.future();
   }
 
-  /** Headers go straight into the request's own map (a map set on the options would be copied into it). */
-  private void send(
-      HttpClientRequest request, Delivery delivery, String host, long timestamp, Promise<DeliveryOutcome> outcome) {
+  /**
+   * Signs once a connection is there, so a wait for one does not age {@code webhook-timestamp}; the headers go straight
+   * into the request's own map (a map set on the options would be copied into it).
+   */
+  private void send(HttpClientRequest request, Delivery delivery, String host, Promise<DeliveryOutcome> outcome) {
     try {
-      addHeaders(request.headers(), delivery, timestamp);
+      addHeaders(request.headers(), delivery, clock.instant().getEpochSecond());
     } catch (RuntimeException unsendable) { // a header the manifest checks should have refused: never left hanging
       outcome.tryComplete(Outcomes.ofFailure(unsendable, host));
       request.exceptionHandler(resetByUs -> {}).reset(); // nothing was sent: abandon it, freeing its connection
