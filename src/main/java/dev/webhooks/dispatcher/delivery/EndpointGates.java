@@ -35,6 +35,7 @@ final class EndpointGates {
 
   private final Vertx vertx;
   private final int maxInFlight;
+  private final int startingLimit;
   private final Duration maxWait;
   private final int failuresToOpen;
   private final Duration openFor;
@@ -51,6 +52,7 @@ final class EndpointGates {
     }
     this.vertx = vertx;
     this.maxInFlight = maxInFlight;
+    this.startingLimit = Math.min(STARTING_LIMIT, maxInFlight);
     this.maxWait = maxWait;
     this.failuresToOpen = failuresToOpen;
     this.openFor = openFor;
@@ -109,7 +111,7 @@ final class EndpointGates {
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     private int inFlight;
     /** Attempts allowed at once now: from {@link #STARTING_LIMIT}, one more per answer, up to {@code maxInFlight}. */
-    private int limit = Math.min(STARTING_LIMIT, maxInFlight);
+    private int limit = startingLimit;
     /** Attempts in a row that ended without an answer; from {@code failuresToOpen} on, the circuit is not closed. */
     private int failures;
     private String lastError;
@@ -193,7 +195,7 @@ final class EndpointGates {
     }
 
     private void open() {
-      limit = Math.min(STARTING_LIMIT, maxInFlight);
+      limit = startingLimit;
       long now = nanoTime.getAsLong();
       openUntil = now + openFor.toNanos();
       cancelTimer();

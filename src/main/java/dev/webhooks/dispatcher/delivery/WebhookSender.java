@@ -97,7 +97,7 @@ public final class WebhookSender {
   public Future<DeliveryOutcome> send(Delivery delivery) {
     Endpoint endpoint;
     try {
-      endpoint = parsed(delivery.webhook().endpoint());
+      endpoint = endpointOf(delivery.webhook().endpoint());
     } catch (IllegalArgumentException e) {
       return Future.succeededFuture(
           new DeliveryOutcome.PermanentFailure(OptionalInt.empty(), Outcomes.INVALID_ENDPOINT, e.getMessage()));
@@ -113,7 +113,7 @@ public final class WebhookSender {
   }
 
   /** Parses each URL once; throws as {@link Endpoint#parse} does, and keeps nothing for a URL that does not parse. */
-  private Endpoint parsed(String url) {
+  private Endpoint endpointOf(String url) {
     Endpoint known = parsed.get(url);
     if (known != null) {
       return known;
@@ -168,7 +168,7 @@ public final class WebhookSender {
   }
 
   /** Adds every header of the POST, in the documented order, custom headers last and as given. */
-  static void addHeaders(MultiMap headers, Delivery delivery, long timestamp) {
+  private static void addHeaders(MultiMap headers, Delivery delivery, long timestamp) {
     Installation app = delivery.app();
     byte[] body = delivery.body().getBytes();
     headers.add(HttpHeaders.CONTENT_TYPE, "application/json");

@@ -95,12 +95,7 @@ class EndpointGatesTest {
   @Test
   void anOriginStartsWithTwoAttemptsAndGetsOneMoreWithEachAnswerUpToTheCap() {
     gates = gates(4, LONG_WAIT, 2, clock::get);
-    List<FakeAttempt> attempts = new ArrayList<>();
-    for (int i = 1; i <= 6; i++) {
-      FakeAttempt attempt = new FakeAttempt("a" + i);
-      attempts.add(attempt);
-      submit(URL, attempt);
-    }
+    List<FakeAttempt> attempts = submitEach("a1", "a2", "a3", "a4", "a5", "a6");
     assertThat(started).containsExactly("a1", "a2");
 
     attempts.get(0).end(SERVER_ERROR); // an answer, even a 500: the limit grows to 3, so 2 may start
@@ -110,12 +105,7 @@ class EndpointGatesTest {
     attempts.get(2).end(DELIVERED); // the limit is 4, the cap
     attempts.get(3).end(DELIVERED);
     assertThat(started).containsExactly("a1", "a2", "a3", "a4", "a5", "a6");
-    FakeAttempt seventh = new FakeAttempt("a7");
-    FakeAttempt eighth = new FakeAttempt("a8");
-    FakeAttempt ninth = new FakeAttempt("a9");
-    submit(URL, seventh);
-    submit(URL, eighth);
-    submit(URL, ninth);
+    submitEach("a7", "a8", "a9");
     assertThat(started).as("never past the cap").containsExactly("a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8");
   }
 
@@ -129,9 +119,7 @@ class EndpointGatesTest {
     clock.addAndGet(OPEN_FOR.toNanos());
     runAndEnd(URL, "probe", DELIVERED); // closes the circuit: the limit is 3 now (2, and one for the probe's answer)
     started.clear();
-    for (int i = 1; i <= 4; i++) {
-      submit(URL, new FakeAttempt("b" + i));
-    }
+    submitEach("b1", "b2", "b3", "b4");
     assertThat(started).containsExactly("b1", "b2", "b3");
   }
 
@@ -163,17 +151,12 @@ class EndpointGatesTest {
   @Test
   void failuresWithoutAnAnswerInARowOpenTheCircuitForWaitersAndNewSubmissions() {
     gates = gates(2, LONG_WAIT, 2, clock::get);
-    FakeAttempt a1 = new FakeAttempt("a1");
-    FakeAttempt a2 = new FakeAttempt("a2");
-    FakeAttempt a3 = new FakeAttempt("a3");
-    submit(URL, a1);
-    submit(URL, a2);
-    submit(URL, a3);
+    List<FakeAttempt> running = submitEach("a1", "a2", "a3");
     Future<DeliveryOutcome> waiting = submit(URL, new FakeAttempt("a4"));
 
-    a1.end(TIMED_OUT); // a3 takes the slot
+    running.get(0).end(TIMED_OUT); // a3 takes the slot
     assertThat(isComplete(waiting)).isFalse();
-    a2.end(TIMED_OUT);
+    running.get(1).end(TIMED_OUT);
 
     DeliveryOutcome notTried = retryable("circuit-open", "hooks.example.com not tried: its last 2 attempts failed"
         + " without an answer (last: hooks.example.com did not answer within 5000 ms); next try in about 30 s");
@@ -185,7 +168,7 @@ class EndpointGatesTest {
 
     // an attempt already running when the circuit opened does not extend it
     clock.addAndGet(Duration.ofSeconds(10).toNanos());
-    a3.end(TIMED_OUT);
+    running.get(2).end(TIMED_OUT);
     clock.addAndGet(Duration.ofSeconds(20).toNanos());
     submit(URL, new FakeAttempt("probe"));
     assertThat(started).containsExactly("a1", "a2", "a3", "b1", "probe");
@@ -315,6 +298,17 @@ class EndpointGatesTest {
     Future<DeliveryOutcome> result = submit(url, attempt);
     attempt.end(outcome);
     assertThat(outcome(result)).isEqualTo(outcome);
+  }
+
+  /** Submits one attempt per name to {@link #URL}, in order. */
+  private List<FakeAttempt> submitEach(String... names) {
+    List<FakeAttempt> attempts = new ArrayList<>();
+    for (String name : names) {
+      FakeAttempt attempt = new FakeAttempt(name);
+      attempts.add(attempt);
+      submit(URL, attempt);
+    }
+    return attempts;
   }
 
   private Future<DeliveryOutcome> submit(String url, FakeAttempt attempt) {
