@@ -87,7 +87,7 @@ public record Retry(
         lastStatus.isEmpty() ? OptionalInt.empty() : OptionalInt.of((int) number(h, "last-status", 100, 999)),
         h.getOrDefault("error", ""),
         source(required(h, "source"), number(h, "source-timestamp", Long.MIN_VALUE, Long.MAX_VALUE)),
-        Buffer.buffer(record.value() == null ? new byte[0] : record.value()));
+        Bodies.of(record.value() == null ? new byte[0] : record.value()));
   }
 
   private static Source source(String text, long timestamp) {

@@ -21,6 +21,7 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -170,7 +171,7 @@ public final class WebhookSender {
   /** Adds every header of the POST, in the documented order, custom headers last and as given. */
   private static void addHeaders(MultiMap headers, Delivery delivery, long timestamp) {
     Installation app = delivery.app();
-    byte[] body = delivery.body().getBytes();
+    ByteBuffer body = Bodies.view(delivery.body());
     headers.add(HttpHeaders.CONTENT_TYPE, "application/json");
     headers.add("x-liveperson-account-id", app.accountId());
     headers.add("x-liveperson-client-id", app.clientId());

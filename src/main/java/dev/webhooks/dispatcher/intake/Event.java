@@ -2,6 +2,7 @@ package dev.webhooks.dispatcher.intake;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.webhooks.dispatcher.delivery.Bodies;
 import dev.webhooks.dispatcher.delivery.Source;
 import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
@@ -54,7 +55,7 @@ public final class Event {
 
   private Buffer render(String webhookKey) {
     if (changesByKey.size() == 1) {
-      return Buffer.buffer(raw);
+      return Bodies.of(raw);
     }
     ObjectNode envelope = envelope();
     ArrayNode all = (ArrayNode) envelope.get("body").get("changes");
@@ -63,7 +64,7 @@ public final class Event {
     for (int index : changesByKey.get(webhookKey)) {
       own.add(all.get(index));
     }
-    return Buffer.buffer(Json.write(copy));
+    return Bodies.of(Json.write(copy));
   }
 
   private ObjectNode envelope() {

@@ -1,5 +1,6 @@
 package dev.webhooks.dispatcher.signing;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.InvalidKeyException;
 import java.security.NoSuchAlgorithmException;
@@ -28,19 +29,30 @@ public final class Signer {
 
   /** The {@code x-liveperson-signature} value for a body signed with one secret. */
   public static String liveperson(String secret, byte[] body) {
+    return liveperson(secret, ByteBuffer.wrap(body));
+  }
+
+  /** As above, for the bytes from {@code body}'s position to its limit; leaves {@code body} as it was. */
+  public static String liveperson(String secret, ByteBuffer body) {
     Mac mac = keyed(SHA1_MAC.get(), SHA1, secret);
-    return "sha1=" + Base64.getEncoder().encodeToString(mac.doFinal(body));
+    mac.update(body.duplicate());
+    return "sha1=" + Base64.getEncoder().encodeToString(mac.doFinal());
   }
 
   /** The {@code webhook-signature} value: one {@code v1,<base64>} per secret, separated by spaces. */
   public static String standard(List<String> secrets, String webhookId, long timestampSeconds, byte[] body) {
+    return standard(secrets, webhookId, timestampSeconds, ByteBuffer.wrap(body));
+  }
+
+  /** As above, for the bytes from {@code body}'s position to its limit; leaves {@code body} as it was. */
+  public static String standard(List<String> secrets, String webhookId, long timestampSeconds, ByteBuffer body) {
     byte[] prefix = (webhookId + "." + timestampSeconds).getBytes(StandardCharsets.UTF_8);
     StringBuilder header = new StringBuilder();
     for (String secret : secrets) {
       Mac mac = keyed(SHA256_MAC.get(), SHA256, secret);
       mac.update(prefix);
       mac.update(DOT);
-      mac.update(body);
+      mac.update(body.duplicate());
       if (header.length() > 0) {
         header.append(' ');
       }

@@ -7,7 +7,6 @@ import dev.webhooks.dispatcher.install.Installation;
 import dev.webhooks.dispatcher.install.Webhook;
 import dev.webhooks.dispatcher.install.WebhookKeys;
 import dev.webhooks.dispatcher.testing.TestCertificates;
-import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
@@ -34,7 +33,7 @@ final class Deliveries {
             JsonNodeFactory.instance.objectNode(), 1_700_000_000L, "1");
     return new Delivery(
         "wh_messaging-events_3_1042_abc", app, WebhookKeys.CONTENT, webhook,
-        Buffer.buffer(BODY.getBytes(StandardCharsets.UTF_8)), new Source("messaging-events", 3, 1042, 1_700_000_000_000L));
+        Bodies.of(BODY.getBytes(StandardCharsets.UTF_8)), new Source("messaging-events", 3, 1042, 1_700_000_000_000L));
   }
 
   /** Test settings: the test CA trusted, private networks allowed unless a test says otherwise. */

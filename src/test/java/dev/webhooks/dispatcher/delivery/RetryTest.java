@@ -21,7 +21,9 @@ class RetryTest {
   void readsBackWhatItWrites() {
     Retry read = Retry.fromRecord(consumed(RETRY.toRecord("retries")));
 
-    assertThat(read).usingRecursiveComparison().ignoringFields("lastError").isEqualTo(RETRY);
+    assertThat(read).usingRecursiveComparison().ignoringFields("lastError")
+        .withEqualsForFields(Object::equals, "body") // the bytes, however the buffer holds them
+        .isEqualTo(RETRY);
     assertThat(read.lastError()).isEqualTo("example.com answered HTTP 503 second line");
   }
 

@@ -119,6 +119,18 @@ class WebhookSenderTest {
   }
 
   @Test
+  void theSameBodyIsSentWholeAtEveryAttempt() throws Exception {
+    receiver.enqueue(500, 500, 200);
+    Delivery delivery = Deliveries.to(receiver.url("/"), 2); // its body wraps the record's bytes: never released
+
+    assertThat(send(delivery)).isInstanceOf(DeliveryOutcome.RetryableFailure.class);
+    assertThat(send(delivery)).isInstanceOf(DeliveryOutcome.RetryableFailure.class);
+    assertThat(send(delivery)).isEqualTo(new DeliveryOutcome.Delivered(200));
+    assertThat(receiver.requests()).hasSize(3)
+        .allSatisfy(r -> assertThat(r.body().getBytes()).isEqualTo(BODY.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  @Test
   void keepsTheConnectionAliveBetweenDeliveries() throws Exception {
     receiver.enqueue(Response.status(500).withBody("x".repeat(10_000)), Response.ok());
     send(Deliveries.to(receiver.url("/a"), 0));

@@ -2,7 +2,9 @@ package dev.webhooks.dispatcher.signing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import org.bouncycastle.crypto.Digest;
@@ -54,6 +56,18 @@ class SignerTest {
   }
 
   @Test
+  void aViewIsSignedFromItsPositionToItsLimitAndLeftAsItWas() {
+    byte[] framed = bytes("xx", bytes(BODY, "yy"));
+    ByteBuffer view = ByteBuffer.wrap(framed, 2, BODY.length);
+
+    assertThat(Signer.liveperson("s", view)).isEqualTo(Signer.liveperson("s", BODY));
+    assertThat(Signer.standard(List.of("s", "t"), "id-1", 1L, view))
+        .isEqualTo(Signer.standard(List.of("s", "t"), "id-1", 1L, BODY));
+    assertThat(view.position()).isEqualTo(2);
+    assertThat(view.remaining()).isEqualTo(BODY.length);
+  }
+
+  @Test
   void webhookSecretIsBase64OfTheClientSecret() {
     assertThat(Signer.webhookSecret("abc")).isEqualTo("whsec_YWJj");
   }
@@ -72,6 +86,13 @@ class SignerTest {
     byte[] all = new byte[p.length + body.length];
     System.arraycopy(p, 0, all, 0, p.length);
     System.arraycopy(body, 0, all, p.length, body.length);
+    return all;
+  }
+
+  private static byte[] bytes(byte[] body, String suffix) {
+    byte[] s = suffix.getBytes(StandardCharsets.UTF_8);
+    byte[] all = Arrays.copyOf(body, body.length + s.length);
+    System.arraycopy(s, 0, all, body.length, s.length);
     return all;
   }
 }
