@@ -82,7 +82,7 @@ public record Config(
             r.millis("DELIVERY_RESPONSE_TIMEOUT_MS", 5000),
             r.optional("DELIVERY_TRUSTED_CA_PEM").map(Path::of),
             r.bool("DELIVERY_ALLOW_PRIVATE_NETWORKS", false),
-            r.integer("DELIVERY_MAX_CONNECTIONS_PER_ENDPOINT", 16, 1, 10_000),
+            r.integer("DELIVERY_MAX_CONNECTIONS_PER_ENDPOINT", 32, 1, 10_000),
             r.bool("DELIVERY_NATIVE_TLS", true),
             r.millis("RETRY_BASE_DELAY_MS", 2000),
             r.decimal("RETRY_MULTIPLIER", 2.0, 1.0, 100.0),
