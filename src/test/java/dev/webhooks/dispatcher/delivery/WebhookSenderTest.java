@@ -2,10 +2,12 @@ package dev.webhooks.dispatcher.delivery;
 
 import static dev.webhooks.dispatcher.delivery.Deliveries.BODY;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.webhooks.dispatcher.testing.Hmac;
 import dev.webhooks.dispatcher.install.Header;
 import dev.webhooks.dispatcher.testing.TestCertificates;
+import dev.webhooks.dispatcher.testing.TestClock;
 import dev.webhooks.dispatcher.testing.TestReceiver;
 import dev.webhooks.dispatcher.testing.TestReceiver.ReceivedRequest;
 import dev.webhooks.dispatcher.testing.TestReceiver.Response;
@@ -230,6 +232,32 @@ class WebhookSenderTest {
           receiver.requests().get(0).remoteAddress());
     } finally {
       oneConnection.close().await(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void theTimestampIsTakenWhenTheConnectionIsThereNotWhenTheAttemptQueuedForIt() throws Exception {
+    TestClock clock = new TestClock(NOW);
+    WebhookSender oneConnection =
+        new WebhookSender(vertx, Deliveries.config("DELIVERY_MAX_CONNECTIONS_PER_ENDPOINT", "1"), HostResolver.system(vertx), clock);
+    try {
+      receiver.enqueue(Response.delayed(Duration.ofMillis(500), 200), Response.ok());
+      Delivery delivery = Deliveries.to(receiver.url("/"), 0);
+      Future<DeliveryOutcome> first = onEventLoop(() -> oneConnection.send(delivery));
+      Future<DeliveryOutcome> queued = onEventLoop(() -> oneConnection.send(delivery));
+      await().atMost(Duration.ofSeconds(5)).until(() -> receiver.requests().size() == 1);
+      clock.advance(Duration.ofMinutes(1)); // the second attempt has waited a minute for the one connection
+
+      assertThat(first.await(10, TimeUnit.SECONDS)).isEqualTo(new DeliveryOutcome.Delivered(200));
+      assertThat(queued.await(10, TimeUnit.SECONDS)).isEqualTo(new DeliveryOutcome.Delivered(200));
+      long later = NOW.plus(Duration.ofMinutes(1)).getEpochSecond();
+      ReceivedRequest second = receiver.requests().get(1);
+      assertThat(second.header("webhook-timestamp")).isEqualTo(Long.toString(later));
+      byte[] signed = (delivery.webhookId() + "." + later + "." + BODY).getBytes(StandardCharsets.UTF_8);
+      assertThat(second.header("webhook-signature"))
+          .startsWith("v1," + Hmac.base64("HmacSHA256", Deliveries.SECRET, signed) + " ");
+    } finally {
+      oneConnection.close().await(10, TimeUnit.SECONDS);
     }
   }
 

@@ -5,6 +5,7 @@ import static dev.webhooks.dispatcher.install.Manifests.specExample;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.webhooks.dispatcher.testing.TestClock;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -17,8 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -30,7 +29,7 @@ class OAuthIT {
   private static final String ADMIN = "test-admin-token";
   private static final String SECRETS_KEY = SecretCipher.generateKey();
   private static final SecretCipher CIPHER = SecretCipher.fromBase64(SECRETS_KEY);
-  private static final TestClock CLOCK = new TestClock();
+  private static final TestClock CLOCK = new TestClock(Instant.now());
   private static ApiFixture fixture;
   private static Vertx vertx;
   private static InstallationStore store;
@@ -241,30 +240,6 @@ class OAuthIT {
       return MAPPER.readTree(text);
     } catch (Exception e) {
       throw new AssertionError("not JSON: " + text, e);
-    }
-  }
-
-  /** A clock the test moves forward, to expire tokens without waiting an hour. */
-  private static final class TestClock extends Clock {
-    private volatile Instant now = Instant.now();
-
-    void advance(Duration by) {
-      now = now.plus(by);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
     }
   }
 }
