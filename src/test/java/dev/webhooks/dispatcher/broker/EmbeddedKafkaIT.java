@@ -1,6 +1,7 @@
 package dev.webhooks.dispatcher.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.webhooks.dispatcher.config.Config;
 import java.nio.charset.StandardCharsets;
@@ -41,8 +42,11 @@ class EmbeddedKafkaIT {
         assertThat(Topics.ensure(admin, config, TIMEOUT))
             .containsExactlyInAnyOrder("messaging-events", "webhook-dead-letters", "webhook-retries-1",
                 "webhook-retries-2", "webhook-retries-3", "webhook-retries-4", "webhook-retries-5", "app-installations");
-        assertThat(partitions(admin, "messaging-events")).isEqualTo(config.topicPartitions());
-        assertThat(cleanupPolicy(admin, "app-installations")).isEqualTo("compact");
+        // the broker learns of a new topic from the controller a moment after creation: until then it does not host it
+        await().atMost(TIMEOUT).ignoreExceptions().untilAsserted(() -> {
+          assertThat(partitions(admin, "messaging-events")).isEqualTo(config.topicPartitions());
+          assertThat(cleanupPolicy(admin, "app-installations")).isEqualTo("compact");
+        });
       }
       produce(bootstrap, "messaging-events", "conv-1", "first event");
       assertThat(consumeAll(bootstrap, "messaging-events")).containsExactly("conv-1=first event");
