@@ -1,0 +1,110 @@
+package dev.webhooks.dispatcher.intake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.webhooks.dispatcher.delivery.Bodies;
+import dev.webhooks.dispatcher.delivery.Retry;
+import dev.webhooks.dispatcher.delivery.Source;
+import dev.webhooks.dispatcher.testing.TestKafka;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Queue;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+
+/** The polling thread against a real broker: how it hands over retries from a retry topic as they come due. */
+class EventConsumerIT {
+  private static final int RETRIES = 1_000;
+
+  /**
+   * Jitter makes a retry topic's records come due only roughly in the order they were written. Rewinding to each next
+   * one not yet due fetched the partition again every few records: polls returned these 1,000 records 15,321 times in
+   * all, and 2,173 times with the retries due within {@link EventConsumer#RETRY_HANDOVER_AHEAD} handed over together
+   * (none sooner).
+   */
+  @Test
+  void retriesComingDueOutOfOrderAreHandedOverASecondAheadAtMostAndFetchedAboutOnce() throws Exception {
+    String topic = TestKafka.uniqueName("retries-1");
+    TestKafka.createTopic(topic, 1);
+    long firstDue = System.currentTimeMillis() + 2_000;
+    Random random = new Random(42);
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers(),
+        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
+        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class))) {
+      for (int i = 0; i < RETRIES; i++) {
+        long due = firstDue + 4L * i + random.nextInt(400); // written in order, due within 0.4 s of it
+        producer.send(retry(i, due).toRecord(topic));
+      }
+      producer.flush();
+    }
+
+    Queue<Long> earlyByMillis = new ConcurrentLinkedQueue<>();
+    KafkaConsumer<byte[], byte[]> kafka = new KafkaConsumer<>(EventConsumer.consumerConfig(
+        TestKafka.bootstrapServers(), TestKafka.uniqueName("group"), 500));
+    EventConsumer consumer = new EventConsumer(kafka, List.of(topic), new EventDecoder(1 << 20, List.of(topic)),
+        new Sink(earlyByMillis), 10_000);
+    consumer.start();
+    try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> earlyByMillis.size() == RETRIES);
+      assertThat(earlyByMillis).allSatisfy(early ->
+          assertThat(early).isLessThanOrEqualTo(EventConsumer.RETRY_HANDOVER_AHEAD.toMillis()));
+      assertThat(recordsPolled(kafka)).isLessThan(5.0 * RETRIES);
+    } finally {
+      consumer.close(Map.of()).get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static Retry retry(int i, long dueAtMillis) {
+    return new Retry("acct", "client", "messaging.ContentEvent", "wh-" + i, "https://example.com/hook", 1, dueAtMillis,
+        OptionalInt.of(503), "HTTP 503", new Source("events", 0, i, 0),
+        Bodies.of(("{\"n\":" + i + "}").getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** Every record the consumer's polls returned, those read again after a rewind included. */
+  private static double recordsPolled(KafkaConsumer<byte[], byte[]> kafka) {
+    for (Map.Entry<MetricName, ? extends Metric> metric : kafka.metrics().entrySet()) {
+      MetricName name = metric.getKey();
+      if (name.name().equals("records-consumed-total") && !name.tags().containsKey("topic")) {
+        return (Double) metric.getValue().metricValue();
+      }
+    }
+    throw new AssertionError("the consumer has no records-consumed-total metric");
+  }
+
+  /** Notes how long before its due time each retry was handed over (negative when late). */
+  private record Sink(Queue<Long> earlyByMillis) implements EventConsumer.Sink {
+    @Override
+    public void accept(List<Incoming> batch) {
+      long now = System.currentTimeMillis();
+      for (Incoming incoming : batch) {
+        Retry retry = ((Decoded.Retrying) incoming.decoded()).retry();
+        earlyByMillis.add(retry.dueAtMillis() - now);
+        incoming.release();
+      }
+    }
+
+    @Override
+    public CompletableFuture<Map<TopicPartition, Long>> revoke(Collection<TopicPartition> partitions) {
+      return CompletableFuture.completedFuture(Map.of());
+    }
+
+    @Override
+    public void lose(Collection<TopicPartition> partitions) {}
+  }
+}
