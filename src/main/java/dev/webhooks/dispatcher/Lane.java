@@ -1,5 +1,6 @@
 package dev.webhooks.dispatcher;
 
+import dev.webhooks.dispatcher.delivery.Bodies;
 import dev.webhooks.dispatcher.delivery.Courier;
 import dev.webhooks.dispatcher.delivery.DeadLetter;
 import dev.webhooks.dispatcher.delivery.Delivery;
@@ -13,7 +14,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -210,7 +210,7 @@ final class Lane extends VerticleBase {
   private static DeadLetter rejectedLetter(Incoming incoming, Decoded.Rejected rejected) {
     return new DeadLetter(
         rejected.accountId(), "", "", "", "", 0, OptionalInt.empty(), rejected.reason(), rejected.error(),
-        incoming.source(), Buffer.buffer(incoming.value()));
+        incoming.source(), Bodies.of(incoming.value()));
   }
 
   /** One partition's offsets and last commit. */

@@ -112,7 +112,7 @@ public final class KafkaOutbox implements Outbox {
             header("error", letter.error().replaceAll("[\\r\\n]+", " ")),
             header("source", letter.source().toString()));
     byte[] key = letter.clientId().isEmpty() ? null : letter.clientId().getBytes(StandardCharsets.UTF_8);
-    return new ProducerRecord<>(topic, null, key, letter.value().getBytes(), headers);
+    return new ProducerRecord<>(topic, null, key, Bodies.array(letter.value()), headers);
   }
 
   private static Header header(String name, String value) {

@@ -61,7 +61,7 @@ public record Retry(
         header("error", lastError.replaceAll("[\\r\\n]+", " ")),
         header("source", source.toString()),
         header("source-timestamp", Long.toString(source.timestamp())));
-    return new ProducerRecord<>(topic, null, clientId.getBytes(StandardCharsets.UTF_8), body.getBytes(), headers);
+    return new ProducerRecord<>(topic, null, clientId.getBytes(StandardCharsets.UTF_8), Bodies.array(body), headers);
   }
 
   /**

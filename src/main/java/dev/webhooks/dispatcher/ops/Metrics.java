@@ -5,6 +5,7 @@ import dev.webhooks.dispatcher.delivery.Delivery;
 import dev.webhooks.dispatcher.delivery.DeliveryListener;
 import dev.webhooks.dispatcher.delivery.DeliveryOutcome;
 import dev.webhooks.dispatcher.delivery.Retry;
+import dev.webhooks.dispatcher.install.WebhookKeys;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -122,7 +123,7 @@ public final class Metrics implements DeliveryListener {
     counter("webhook.dead.letters", "reason", deadLetter.reason()).increment();
     if (!deadLetter.clientId().isEmpty()) {
       inFlight.decrementAndGet();
-      String eventType = deadLetter.webhookKey().substring(deadLetter.webhookKey().lastIndexOf('.') + 1);
+      String eventType = WebhookKeys.eventType(deadLetter.webhookKey());
       counter("webhook.deliveries", "event_type", eventType, "outcome", "dead_lettered").increment();
     }
   }

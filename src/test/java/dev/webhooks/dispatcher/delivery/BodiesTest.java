@@ -36,6 +36,17 @@ class BodiesTest {
   }
 
   @Test
+  void aKafkaRecordGetsTheWrappedArrayItselfAndACopyOfAnythingElse() {
+    byte[] bytes = BODY.clone();
+
+    assertThat(Bodies.array(Bodies.of(bytes))).isSameAs(bytes);
+    Buffer part = Bodies.of(bytes).slice(1, 4);
+    assertThat(Bodies.array(part)).isEqualTo(new byte[] {bytes[1], bytes[2], bytes[3]});
+    Buffer built = Buffer.buffer(16).appendBytes(BODY);
+    assertThat(Bodies.array(built)).isEqualTo(BODY).isNotSameAs(BODY);
+  }
+
+  @Test
   void aBufferMadeByVertxHasAViewToo() {
     ByteBuffer view = Bodies.view(Buffer.buffer(BODY));
     byte[] read = new byte[view.remaining()];
