@@ -8,6 +8,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -20,8 +25,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Writes dead letters to the dead-letter topic and retries to the retry topic of their tier, with one Kafka producer
  * (acks=all, idempotent). A dead letter's key is the client id (none for intake failures), its value the body, its
  * headers the names of DESIGN 1.3, UTF-8; a retry's record is {@link Retry#toRecord}. Each future completes on the
- * broker's acknowledgement, on the caller's Vert.x context; {@code send} runs on a worker, since it may block while the
- * producer fetches metadata.
+ * broker's acknowledgement, on the caller's Vert.x context. The producer's {@code send} may block (while it fetches a
+ * topic's metadata, or for up to a minute while its buffer is full because the broker is away), so one thread of the
+ * outbox's own calls it, in order. On Vert.x's worker pool, blocked writes would hold the threads that resolve
+ * endpoints' hosts and render {@code /metrics}, just when operators need them.
  */
 public final class KafkaOutbox implements Outbox {
   /** How long {@link #close} lets the producer flush what it still holds. */
@@ -29,6 +36,11 @@ public final class KafkaOutbox implements Outbox {
 
   private final Vertx vertx;
   private final Producer<byte[], byte[]> producer;
+  private final ExecutorService sending = Executors.newSingleThreadExecutor(task -> {
+    Thread thread = new Thread(task, "webhook-outbox-send");
+    thread.setDaemon(true);
+    return thread;
+  });
   private final String deadLetterTopic;
   /** The retry topics, tier 1 first. */
   private final List<String> retryTopics;
@@ -71,27 +83,32 @@ public final class KafkaOutbox implements Outbox {
   private Future<Void> send(ProducerRecord<byte[], byte[]> record) {
     Context caller = vertx.getOrCreateContext();
     Promise<Void> acked = Promise.promise();
-    vertx
-        .executeBlocking(
-            () ->
-                producer.send(
-                    record,
-                    (metadata, error) ->
-                        caller.runOnContext(v -> {
-                          if (error == null) {
-                            acked.tryComplete();
-                          } else {
-                            acked.tryFail(error);
-                          }
-                        })),
-            false)
-        .onFailure(acked::tryFail);
+    Callback completion = (metadata, error) -> caller.runOnContext(v -> {
+      if (error == null) {
+        acked.tryComplete();
+      } else {
+        acked.tryFail(error);
+      }
+    });
+    try {
+      sending.execute(() -> {
+        try {
+          producer.send(record, completion);
+        } catch (RuntimeException refused) { // closed, or interrupted while blocked: the callback will not run
+          completion.onCompletion(null, refused);
+        }
+      });
+    } catch (RejectedExecutionException closed) {
+      return Future.failedFuture(new IllegalStateException("the outbox is closed", closed));
+    }
     return acked.future();
   }
 
-  /** Flushes and closes the producer, on a worker. */
+  /** Lets the writes already handed over reach the producer, then flushes and closes it, on a worker. */
   public Future<Void> close() {
     return vertx.executeBlocking(() -> {
+      sending.shutdown();
+      sending.awaitTermination(CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
       producer.close(CLOSE_GRACE);
       return null;
     });
