@@ -4,6 +4,8 @@ import dev.webhooks.dispatcher.config.Config;
 import dev.webhooks.dispatcher.install.Header;
 import dev.webhooks.dispatcher.install.Installation;
 import dev.webhooks.dispatcher.signing.Signer;
+import io.netty.util.concurrent.FastThreadLocal;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -52,6 +54,13 @@ public final class WebhookSender {
   private final Duration responseTimeout;
   private final HttpClientAgent client;
   private final Map<String, Endpoint> parsed = new ConcurrentHashMap<>();
+  /** Response deadlines, one list per event-loop thread: an exchange's callbacks all run on the thread it started on. */
+  private final FastThreadLocal<Deadlines> deadlines = new FastThreadLocal<>() {
+    @Override
+    protected Deadlines initialValue() {
+      return new Deadlines(vertx, responseTimeout);
+    }
+  };
 
   /** Reads {@code config.trustedCaPem} (a small file), so construct it at start-up. */
   public WebhookSender(Vertx vertx, Config config, HostResolver resolver, Clock clock) {
@@ -186,13 +195,15 @@ public final class WebhookSender {
 
   /**
    * One request and its response under a deadline counted from sending: when it passes, the request is reset, so a
-   * receiver that answers slowly or dribbles bytes cannot hold the attempt longer.
+   * receiver that answers slowly or dribbles bytes cannot hold the attempt longer. Started on an event loop (as lanes
+   * do), the deadline is an entry in that thread's {@link Deadlines}; elsewhere, a timer of its own.
    */
-  private final class Exchange {
+  private final class Exchange extends Deadlines.Entry {
     private final HttpClientRequest request;
     private final String host;
     private final Promise<DeliveryOutcome> outcome;
     private DeliveryOutcome byStatus;
+    private Deadlines listedIn;
     private long timer;
     private long drained;
 
@@ -203,7 +214,12 @@ public final class WebhookSender {
     }
 
     void start(Buffer body) {
-      timer = vertx.setTimer(responseTimeout.toMillis(), id -> deadlinePassed());
+      if (Context.isOnEventLoopThread()) {
+        listedIn = deadlines.get();
+        listedIn.add(this);
+      } else {
+        timer = vertx.setTimer(responseTimeout.toMillis(), id -> deadlinePassed());
+      }
       request.send(body).onComplete(sent -> {
         if (sent.succeeded()) {
           read(sent.result());
@@ -226,6 +242,11 @@ public final class WebhookSender {
       response.endHandler(end -> finish(byStatus));
     }
 
+    @Override
+    void expired() {
+      deadlinePassed();
+    }
+
     private void deadlinePassed() {
       // a status that has arrived decides; only the rest of an ignored body was still outstanding
       if (finish(byStatus != null ? byStatus : Outcomes.timedOut(host, responseTimeout))) {
@@ -234,7 +255,11 @@ public final class WebhookSender {
     }
 
     private boolean finish(DeliveryOutcome result) {
-      vertx.cancelTimer(timer);
+      if (listedIn != null) {
+        listedIn.remove(this);
+      } else {
+        vertx.cancelTimer(timer);
+      }
       return outcome.tryComplete(result);
     }
   }
