@@ -87,13 +87,16 @@ final class Deadlines {
   private void expire() {
     timer = NO_TIMER;
     long now = System.nanoTime();
-    while (head != null && head.dueNanos - now <= 0) {
-      Entry due = head;
-      remove(due);
-      due.expired();
-    }
-    if (head != null && timer == NO_TIMER) {
-      arm(head.dueNanos);
+    try {
+      while (head != null && head.dueNanos - now <= 0) {
+        Entry due = head;
+        remove(due);
+        due.expired();
+      }
+    } finally { // one entry's failure must not leave the others without a timer
+      if (head != null && timer == NO_TIMER) {
+        arm(head.dueNanos);
+      }
     }
   }
 }

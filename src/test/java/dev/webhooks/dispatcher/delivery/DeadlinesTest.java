@@ -80,12 +80,29 @@ class DeadlinesTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> expired.size() == 3);
   }
 
+  @Test
+  void anEntryThatFailsOnExpiryLeavesTheOthersTheirTimer() {
+    onLoop(() -> {
+      deadlines.add(new Named("failing") {
+        @Override
+        void expired() {
+          super.expired();
+          throw new IllegalStateException("a bug in one entry");
+        }
+      });
+      deadlines.add(new Named("next"));
+    });
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> expired.contains("next"));
+    assertThat(expired).containsExactly("failing", "next");
+  }
+
   private void onLoop(Runnable action) {
     loop.runOnContext(v -> action.run());
   }
 
   /** Notes its name on expiry, and how long after its span had passed since it was made. */
-  private final class Named extends Deadlines.Entry {
+  private class Named extends Deadlines.Entry {
     private final String name;
     private final long addedAt = System.nanoTime(); // no later than it is added
 
