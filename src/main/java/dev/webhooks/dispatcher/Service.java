@@ -37,6 +37,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MetricsDomain;
@@ -170,7 +171,9 @@ public final class Service {
       dispatcher.start(new EventConsumer(consumer, topics, decoder, dispatcher, config.maxInFlightPerPartition()));
       b.dispatcher = dispatcher;
 
-      b.apiServer = await(b.vertx.createHttpServer().requestHandler(api.router()).listen(config.httpPort()));
+      // HTTP/1.1 only: no h2c upgrade, which Java's HttpClient asks for by default on plain http
+      b.apiServer = await(b.vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
+          .requestHandler(api.router()).listen(config.httpPort()));
       b.started = true;
       return new Service(b);
     } catch (RuntimeException e) {

@@ -28,7 +28,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * broker's acknowledgement, on the caller's Vert.x context. The producer's {@code send} may block (while it fetches a
  * topic's metadata, or for up to a minute while its buffer is full because the broker is away), so one thread of the
  * outbox's own calls it, in order. On Vert.x's worker pool, blocked writes would hold the threads that resolve
- * endpoints' hosts and render {@code /metrics}, just when operators need them.
+ * endpoints' hosts.
  */
 public final class KafkaOutbox implements Outbox {
   /** How long {@link #close} lets the producer flush what it still holds. */

@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.function.BooleanSupplier;
 
@@ -19,7 +20,7 @@ public final class ManagementServer {
   private final PrometheusMeterRegistry registry;
   private final BooleanSupplier ready;
   /**
-   * A scrape runs on a thread of its own, not in the shared worker pool: DNS lookups and dead-letter sends queue there,
+   * A scrape runs on a thread of its own, not in the shared worker pool: DNS lookups queue there,
    * and a scrape waiting behind them under load would miss Prometheus's scrape timeout just when it matters.
    */
   private final WorkerExecutor scraper;
@@ -32,7 +33,9 @@ public final class ManagementServer {
   }
 
   public Future<HttpServer> listen(int port) {
-    return vertx.createHttpServer().requestHandler(this::handle).listen(port);
+    // HTTP/1.1 only: no h2c upgrade, which Java's HttpClient asks for by default and which no scraper needs
+    return vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
+        .requestHandler(this::handle).listen(port);
   }
 
   private void handle(HttpServerRequest request) {

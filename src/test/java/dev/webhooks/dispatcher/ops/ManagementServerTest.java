@@ -9,6 +9,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.client.WebClient;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -17,7 +21,7 @@ import org.junit.jupiter.api.Test;
 
 class ManagementServerTest {
 
-  /** Every shared worker is busy (as with a burst of dead-letter sends), and /metrics still answers at once. */
+  /** Every shared worker is busy (as with a burst of DNS lookups), and /metrics still answers at once. */
   @Test
   void answersAScrapeWhileEverySharedWorkerIsBusy() throws Exception {
     Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(2));
@@ -39,6 +43,26 @@ class ManagementServerTest {
     } finally {
       release.countDown();
       Future.join(busy).await(5, TimeUnit.SECONDS);
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Java's HttpClient offers an h2c upgrade on plain http by default; the port declines it and answers in HTTP/1.1. */
+  @Test
+  void answersAClientOfferingAnH2cUpgradeInHttp11() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      HttpServer server = new ManagementServer(vertx, registry, () -> true).listen(0).await(5, TimeUnit.SECONDS);
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+
+      HttpResponse<String> live = http.sendAsync(
+          HttpRequest.newBuilder(URI.create("http://localhost:" + server.actualPort() + "/health/live")).build(),
+          HttpResponse.BodyHandlers.ofString()).get(10, TimeUnit.SECONDS);
+
+      assertThat(live.statusCode()).isEqualTo(200);
+      assertThat(live.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+    } finally {
       vertx.close().await(10, TimeUnit.SECONDS);
     }
   }

@@ -8,11 +8,16 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** The App Install API as a test's client calls it: over HTTP, with the admin token. */
 public record InstallClient(int port, String adminToken) {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newHttpClient();
+  /** A request of a test never waits forever: a lost answer fails the test instead of hanging the build. */
+  private static final long ANSWER_WITHIN_S = 60;
 
   /** Installs {@code manifest} for {@code account}; the answer carries client_id and client_secret. */
   public JsonNode install(String account, String manifest) {
@@ -76,12 +81,18 @@ public record InstallClient(int port, String adminToken) {
     }
   }
 
-  /** Sends a request of a test's own; I/O failures are the test's failures. */
+  /** Sends a request of a test's own; I/O failures, and no answer within a minute, are the test's failures. */
   public static HttpResponse<String> send(HttpRequest request) {
     try {
-      return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new UncheckedIOException("request to " + request.uri() + " failed", e);
+      return HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofString()).get(ANSWER_WITHIN_S, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw new UncheckedIOException("request to " + request.uri() + " failed", io);
+      }
+      throw new IllegalStateException("request to " + request.uri() + " failed", e.getCause());
+    } catch (TimeoutException e) {
+      throw new AssertionError("no answer to " + request.method() + " " + request.uri() + " within " + ANSWER_WITHIN_S
+          + " s");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
