@@ -130,6 +130,8 @@ public final class Service {
       b.topicsThread.start();
       PrometheusMeterRegistry registry = registry();
       b.vertx = vertx(registry);
+      // The delivery path warms up against a loopback receiver of its own while the rest starts and waits on Kafka.
+      Future<WarmUp.Report> warmedUp = WarmUp.run(b.vertx, config, config.warmUp());
       b.managementServer = await(new ManagementServer(b.vertx, registry, b::isReady).listen(config.managementPort()));
       await(topicsMade);
 
@@ -161,6 +163,7 @@ public final class Service {
 
       await(kafkaAnswers);
       await(viewCaughtUp); // no event is routed, and no API call answered, before the view has every installation
+      await(warmedUp); // never fails, and ends within its budget
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
           EventConsumer.consumerConfig(b.bootstrapServers, config.consumerGroup(), MAX_POLL_RECORDS));
       b.consumerMetrics = new KafkaClientMetrics(consumer);

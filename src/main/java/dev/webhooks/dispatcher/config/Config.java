@@ -38,7 +38,8 @@ public record Config(
     Duration retryMaxDelay,
     int maxInFlightPerPartition,
     Duration shutdownGrace,
-    Duration secretRotationGrace) {
+    Duration secretRotationGrace,
+    Duration warmUp) {
 
   /**
    * Retries wait in one topic per retry number: {@code max_retries} is at most 5 (the manifest's maximum), so tiers 1
@@ -54,6 +55,15 @@ public record Config(
   /** Whether the service runs its own single-node broker: the default, when no bootstrap servers are given. */
   public boolean embeddedKafka() {
     return kafkaBootstrapServers.isEmpty();
+  }
+
+  /** These settings with deliveries trusting {@code trustedCaPem} and, or not, allowed to private networks. */
+  public Config withDeliveryTrust(Optional<Path> trustedCaPem, boolean allowPrivateNetworks) {
+    return new Config(kafkaBootstrapServers, eventsTopics, consumerGroup, deadLetterTopic, retryTopic,
+        installationsTopic, maxEventBytes, httpPort, managementPort, adminToken, secretsKey, dataDir, embeddedKafkaPort,
+        topicPartitions, connectTimeout, responseTimeout, trustedCaPem, allowPrivateNetworks, maxConnectionsPerEndpoint,
+        nativeTls, retryBaseDelay, retryMultiplier, retryMaxDelay, maxInFlightPerPartition, shutdownGrace,
+        secretRotationGrace, warmUp);
   }
 
   public static Config fromEnv() {
@@ -89,7 +99,8 @@ public record Config(
             r.millis("RETRY_MAX_DELAY_MS", 60_000),
             r.integer("MAX_IN_FLIGHT_PER_PARTITION", 1000, 1, 1_000_000),
             r.millis("SHUTDOWN_GRACE_MS", 20_000),
-            Duration.ofSeconds(r.integer("SECRET_ROTATION_GRACE_S", 86_400, 0, 30 * 86_400)));
+            Duration.ofSeconds(r.integer("SECRET_ROTATION_GRACE_S", 86_400, 0, 30 * 86_400)),
+            r.millis("WARMUP_MS", 500));
     r.failIfAnyError();
     return config;
   }

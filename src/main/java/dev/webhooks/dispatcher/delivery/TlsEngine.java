@@ -12,13 +12,13 @@ import org.slf4j.LoggerFactory;
  * less CPU per record and per handshake than the JDK's engine (load-tests/README.md), else the JDK's own. Certificate
  * and host checks are the same either way: both use the JDK trust managers of {@link Trust}.
  */
-final class TlsEngine {
+public final class TlsEngine {
   private static final Logger LOG = LoggerFactory.getLogger(TlsEngine.class);
 
   private TlsEngine() {}
 
   /** BoringSSL when {@code preferNative} and it loads here, else the JDK engine (with a warning if native was wanted). */
-  static SSLEngineOptions choose(boolean preferNative) {
+  public static SSLEngineOptions choose(boolean preferNative) {
     if (preferNative && OpenSsl.isAvailable()) {
       return new OpenSSLEngineOptions();
     }

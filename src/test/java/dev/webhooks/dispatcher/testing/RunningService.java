@@ -89,6 +89,7 @@ public final class RunningService implements AutoCloseable {
     env.put("DELIVERY_ALLOW_PRIVATE_NETWORKS", "true");
     env.put("RETRY_BASE_DELAY_MS", "200");
     env.put("SHUTDOWN_GRACE_MS", "2000");
+    env.put("WARMUP_MS", "100"); // every start still warms up, beside all the other tests do, but briefly
     return env;
   }
 
