@@ -54,6 +54,16 @@ class WarmUpTest {
   }
 
   @Test
+  void worksWithTheJdksTlsToo() throws Exception {
+    Config jdkTls = Config.fromEnv(Map.of("DELIVERY_NATIVE_TLS", "false"));
+
+    WarmUp.Report report = WarmUp.run(vertx, jdkTls, BUDGET).await(20, TimeUnit.SECONDS);
+
+    assertThat(report.failed()).isZero();
+    assertThat(report.delivered()).isPositive();
+  }
+
+  @Test
   void aZeroBudgetSkipsIt() throws Exception {
     WarmUp.Report report = WarmUp.run(vertx, Config.fromEnv(Map.of("WARMUP_MS", "0")), Duration.ZERO)
         .await(1, TimeUnit.SECONDS);
