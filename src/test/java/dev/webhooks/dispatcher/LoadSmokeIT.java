@@ -43,5 +43,11 @@ class LoadSmokeIT {
       assertThat(system.get("lost").asLong()).as("%s: lost events; output:%n%s", system.get("system"), output).isZero();
       assertThat(system.get("bad_signatures").asLong()).as("%s: bad signatures", system.get("system")).isZero();
     }
+    JsonNode targets = results.get(0).get("targets");
+    assertThat(results.get(0).get("system").asText()).isEqualTo("dispatcher");
+    assertThat(targets).as("the dispatcher's verdicts: start-up and nothing lost").hasSize(2);
+    assertThat(targets.get(1).get("target").asText()).isEqualTo("events lost <= 0");
+    assertThat(targets.get(1).get("met").asBoolean()).isTrue();
+    assertThat(output).contains("Targets of issue 6 (dispatcher):");
   }
 }

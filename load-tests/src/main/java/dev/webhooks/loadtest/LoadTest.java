@@ -1,5 +1,6 @@
 package dev.webhooks.loadtest;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -17,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -128,9 +130,11 @@ public final class LoadTest {
     }
     Files.createDirectories(results);
     Path file = results.resolve(scenario.name() + ".json");
+    Optional<List<Targets.Verdict>> verdicts = judge(scenario, out, results);
     JSON.writeValue(file.toFile(), out);
     System.out.println();
     System.out.print(table(out));
+    verdicts.ifPresent(v -> System.out.print(Targets.lines(v)));
     System.out.println("Wrote " + file + "  (logs in " + work + ")");
     System.exit(anyLost ? 1 : 0);
   }
@@ -426,6 +430,39 @@ public final class LoadTest {
       env.put("ROUTES_FILE", dir.resolve("routes.json").toString());
     }
     return env;
+  }
+
+  /**
+   * The dispatcher's row judged against the issue's targets, which are also written into that row; empty when the
+   * dispatcher did not run. {@code isolation} compares with the dispatcher's row of {@code latency.json} in {@code
+   * results}, when there is one.
+   */
+  private static Optional<List<Targets.Verdict>> judge(Scenario scenario, ArrayNode rows, Path results)
+      throws java.io.IOException {
+    Optional<ObjectNode> dispatcher = row(rows, "dispatcher");
+    if (dispatcher.isEmpty()) {
+      return Optional.empty();
+    }
+    Path latencyFile = results.resolve("latency.json");
+    Optional<ObjectNode> latency = scenario.name().equals("isolation") && Files.exists(latencyFile)
+        ? row((ArrayNode) JSON.readTree(latencyFile.toFile()), "dispatcher")
+        : Optional.empty();
+    List<Targets.Verdict> verdicts = Targets.judge(
+        scenario, dispatcher.get(), row(rows, "baseline").<JsonNode>map(r -> r), latency.<JsonNode>map(r -> r));
+    ArrayNode targets = dispatcher.get().putArray("targets");
+    for (Targets.Verdict v : verdicts) {
+      targets.addObject().put("target", v.target()).put("measured", v.measured()).put("met", v.met());
+    }
+    return Optional.of(verdicts);
+  }
+
+  private static Optional<ObjectNode> row(ArrayNode rows, String system) {
+    for (var r : rows) {
+      if (r.get("system").asText().equals(system)) {
+        return Optional.of((ObjectNode) r);
+      }
+    }
+    return Optional.empty();
   }
 
   static String table(ArrayNode rows) {
