@@ -15,6 +15,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class WarmUpTest {
   private static final Duration BUDGET = Duration.ofMillis(400);
@@ -43,21 +45,12 @@ class WarmUpTest {
     assertThat(certificateFiles()).as("the receiver's certificate is deleted").isEqualTo(filesBefore);
   }
 
-  @Test
-  void itsSamplesAreDeliveredWhateverTheEventSizeLimit() throws Exception {
-    Config smallest = Config.fromEnv(Map.of("MAX_EVENT_BYTES", "1024"));
-
-    WarmUp.Report report = WarmUp.run(vertx, smallest, BUDGET).await(20, TimeUnit.SECONDS);
-
-    assertThat(report.failed()).isZero();
-    assertThat(report.delivered()).isPositive();
-  }
-
-  @Test
-  void worksWithTheJdksTlsToo() throws Exception {
-    Config jdkTls = Config.fromEnv(Map.of("DELIVERY_NATIVE_TLS", "false"));
-
-    WarmUp.Report report = WarmUp.run(vertx, jdkTls, BUDGET).await(20, TimeUnit.SECONDS);
+  /** Its samples are delivered whatever the event size limit, and over either TLS engine. */
+  @ParameterizedTest
+  @CsvSource({"MAX_EVENT_BYTES, 1024", "DELIVERY_NATIVE_TLS, false"})
+  void worksWhateverTheSetting(String variable, String value) throws Exception {
+    WarmUp.Report report = WarmUp.run(vertx, Config.fromEnv(Map.of(variable, value)), BUDGET)
+        .await(20, TimeUnit.SECONDS);
 
     assertThat(report.failed()).isZero();
     assertThat(report.delivered()).isPositive();
