@@ -45,6 +45,8 @@ public final class LoadTest {
   private static final String ADMIN_TOKEN = "load-test-admin-token";
   /** --warmup: this many events per second before the measured load; counted for loss, not for latency or rate. */
   static final int WARMUP_RATE = 500;
+  /** A second of the load whose worst latency passed this is logged with the producer's lateness then. */
+  private static final double SLOW_SECOND_MS = 250;
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final Scenario scenario;
@@ -249,6 +251,7 @@ public final class LoadTest {
     try {
       if (scenario.ratePerSecond() > 0) {
         log("%s: offering %,d events/s for %d s", system, scenario.ratePerSecond(), scenario.durationSeconds());
+        tally.loadStarts(start, scenario.durationSeconds());
         producer.offer(scenario.ratePerSecond(), scenario.durationSeconds());
       }
       long producedAt = System.nanoTime();
@@ -363,6 +366,7 @@ public final class LoadTest {
     if (system.equals("dispatcher") && !dispatcherEnv.isEmpty()) {
       r.put("dispatcher_env", dispatcherEnv.toString());
     }
+    timeline(system, r, tally.worstMicrosBySecond(), producer.lateMicrosBySecond());
     r.put("finished_at", Instant.now().toString());
     log("%s: %s", system, r.toString());
     return r;
@@ -454,6 +458,25 @@ public final class LoadTest {
       targets.addObject().put("target", v.target()).put("measured", v.measured()).put("met", v.met());
     }
     return Optional.of(verdicts);
+  }
+
+  /**
+   * Per second of the load: the worst latency of the events due in it, and how late the producer handed the latest of
+   * them to its Kafka client. Logs the seconds whose worst latency passed {@link #SLOW_SECOND_MS}: a stall that the
+   * producer's lateness matches is the harness's or the broker's, not the system's.
+   */
+  private static void timeline(String system, ObjectNode r, long[] worstMicros, long[] producerLateMicros) {
+    ArrayNode worst = r.putArray("worst_latency_ms_by_second");
+    ArrayNode late = r.putArray("producer_late_ms_by_second");
+    for (int second = 0; second < worstMicros.length; second++) {
+      double producerLate = second < producerLateMicros.length ? ms(producerLateMicros[second]) : 0;
+      worst.add(ms(worstMicros[second]));
+      late.add(producerLate);
+      if (ms(worstMicros[second]) > SLOW_SECOND_MS) {
+        log("%s: second %d of the load: worst latency %,.1f ms, the producer up to %,.1f ms late", system, second,
+            ms(worstMicros[second]), producerLate);
+      }
+    }
   }
 
   private static Optional<ObjectNode> row(ArrayNode rows, String system) {

@@ -27,6 +27,8 @@ final class Producer implements AutoCloseable {
   final LongAdder failed = new LongAdder();
   private final SplittableRandom random = new SplittableRandom(42);
   private int next;
+  /** How late (µs) the last {@link #offer} handed its events to the client, worst per second of it. */
+  private long[] lateMicrosBySecond = new long[0];
 
   Producer(String bootstrap, String topic, int capacity) {
     this.kafka = new KafkaProducer<>(Map.of(
@@ -44,6 +46,10 @@ final class Producer implements AutoCloseable {
     java.util.Arrays.fill(offset, -1);
   }
 
+  long[] lateMicrosBySecond() {
+    return lateMicrosBySecond.clone();
+  }
+
   int produced() {
     return next;
   }
@@ -54,6 +60,7 @@ final class Producer implements AutoCloseable {
     long epochStart = System.currentTimeMillis();
     long total = (long) rate * seconds;
     double period = 1e9 / rate;
+    long[] late = new long[seconds + 1];
     for (long i = 0; i < total; i++) {
       long due = start + (long) (i * period);
       long wait = due - System.nanoTime();
@@ -61,7 +68,10 @@ final class Producer implements AutoCloseable {
         LockSupport.parkNanos(wait);
       }
       send(due, epochStart + (due - start) / 1_000_000);
+      int second = (int) (i / rate);
+      late[second] = Math.max(late[second], (System.nanoTime() - due) / 1_000);
     }
+    lateMicrosBySecond = late;
     kafka.flush();
   }
 

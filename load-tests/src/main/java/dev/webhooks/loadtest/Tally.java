@@ -1,6 +1,7 @@
 package dev.webhooks.loadtest;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.ConcurrentHistogram;
@@ -28,6 +29,9 @@ final class Tally {
   final AtomicLong firstDeliveryNanos = new AtomicLong(Long.MAX_VALUE);
   final AtomicLong lastDeliveryNanos = new AtomicLong(Long.MIN_VALUE);
   final AtomicLong lastHealthyDeliveryNanos = new AtomicLong(Long.MIN_VALUE);
+  /** The worst latency (µs) of the events intended in each second of the load, by seconds since it started. */
+  private volatile AtomicLongArray worstBySecond = new AtomicLongArray(0);
+  private volatile long loadStartNanos = Long.MAX_VALUE;
   private final AtomicIntegerArray attempts;
   private final AtomicIntegerArray done;
 
@@ -62,7 +66,27 @@ final class Tally {
       if (intendedNanos >= steadyFromNanos) {
         steadyLatency.recordValue(micros);
       }
+      AtomicLongArray worst = worstBySecond;
+      long second = (intendedNanos - loadStartNanos) / 1_000_000_000L;
+      if (intendedNanos >= loadStartNanos && second < worst.length()) {
+        worst.accumulateAndGet((int) second, micros, Math::max);
+      }
     }
+  }
+
+  /** The load of {@code seconds} starts now: {@link #worstMicrosBySecond} counts from here. */
+  void loadStarts(long startNanos, int seconds) {
+    worstBySecond = new AtomicLongArray(seconds + 1);
+    loadStartNanos = startNanos;
+  }
+
+  long[] worstMicrosBySecond() {
+    AtomicLongArray worst = worstBySecond;
+    long[] copy = new long[worst.length()];
+    for (int i = 0; i < copy.length; i++) {
+      copy[i] = worst.get(i);
+    }
+    return copy;
   }
 
   boolean delivered(int seq) {
