@@ -5,9 +5,6 @@ import io.vertx.core.net.PemKeyCertOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -33,12 +30,11 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  *
  * @param privateKeyPem its PKCS#8 private key, PEM
  * @param certificatePem the certificate, PEM
- * @param certificateFile the certificate in a temporary file, for settings that take a path; {@link #delete} removes it
  */
-record LoopbackCertificate(String privateKeyPem, String certificatePem, Path certificateFile) {
+record LoopbackCertificate(String privateKeyPem, String certificatePem) {
   private static final Duration VALIDITY = Duration.ofDays(1);
 
-  /** Makes the key and the certificate, and writes the certificate's file; blocks for a moment. */
+  /** Makes the key and the certificate; blocks for a moment. */
   static LoopbackCertificate create() {
     try {
       KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
@@ -53,10 +49,8 @@ record LoopbackCertificate(String privateKeyPem, String certificatePem, Path cer
           new GeneralNames(new GeneralName(GeneralName.dNSName, "localhost")));
       X509CertificateHolder certificate =
           builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate()));
-      String certificatePem = pem("CERTIFICATE", certificate.getEncoded());
-      Path file = Files.createTempFile("webhook-loopback-", ".pem");
-      Files.writeString(file, certificatePem, StandardCharsets.US_ASCII);
-      return new LoopbackCertificate(pem("PRIVATE KEY", keys.getPrivate().getEncoded()), certificatePem, file);
+      return new LoopbackCertificate(
+          pem("PRIVATE KEY", keys.getPrivate().getEncoded()), pem("CERTIFICATE", certificate.getEncoded()));
     } catch (GeneralSecurityException | OperatorCreationException e) {
       throw new IllegalStateException("cannot make a certificate for the loopback receiver", e);
     } catch (IOException e) {
@@ -68,15 +62,6 @@ record LoopbackCertificate(String privateKeyPem, String certificatePem, Path cer
     return new PemKeyCertOptions()
         .setCertValue(Buffer.buffer(certificatePem))
         .setKeyValue(Buffer.buffer(privateKeyPem));
-  }
-
-  /** Removes the certificate's file, saying whether it was there; blocks for a moment. */
-  boolean delete() {
-    try {
-      return Files.deleteIfExists(certificateFile);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   private static String pem(String type, byte[] der) {

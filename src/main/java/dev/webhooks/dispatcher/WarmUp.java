@@ -29,6 +29,8 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,7 +49,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs the delivery path, from a record's bytes to an answered POST, against a receiver of its own before the service
  * takes events, so the first real events meet loaded classes, compiled code and a started TLS stack instead of a cold
- * JVM (load-tests/README.md, "Warm-up"). Nothing leaves the process's host: the receiver listens on the loopback
+ * JVM (load-tests/README.md, "Round 5"). Nothing leaves the process's host: the receiver listens on the loopback
  * address with a certificate made for it and trusted by the warm-up alone, the deliveries go to installations of
  * its own, and what would become a retry or a dead letter is dropped. It never fails: a warm-up that cannot run is
  * logged and skipped, and it stops at its deadline whatever it has done.
@@ -122,14 +124,34 @@ final class WarmUp {
   }
 
   private Future<Void> run() {
-    return vertx.executeBlocking(LoopbackCertificate::create, false).compose(this::serveAndExercise);
+    return vertx.executeBlocking(this::prepare, false).compose(this::serveAndExercise);
   }
 
-  private Future<Void> serveAndExercise(LoopbackCertificate certificate) {
-    return back(listen(certificate))
-        .compose(receiver -> exercise(certificate.certificateFile(), receiver.actualPort()))
-        .eventually(receiving::close)
-        .eventually(() -> vertx.executeBlocking(certificate::delete, false));
+  /** The receiver's certificate, and a courier that trusts it. */
+  private record Parts(LoopbackCertificate certificate, Courier courier) {}
+
+  /**
+   * Makes the certificate and the courier on a worker thread: a key pair, and a trust store read from the JDK's CAs
+   * plus the certificate, which the courier's settings take as a file, deleted once read.
+   */
+  private Parts prepare() throws IOException {
+    LoopbackCertificate certificate = LoopbackCertificate.create();
+    Path file = Files.createTempFile("webhook-loopback-", ".pem");
+    try {
+      Files.writeString(file, certificate.certificatePem(), StandardCharsets.US_ASCII);
+      Config trusting = config.withDeliveryTrust(Optional.of(file), true);
+      HostResolver loopback = host -> Future.succeededFuture(List.of(LOOPBACK));
+      return new Parts(certificate, Courier.create(vertx, trusting, loopback, DROPPED, counting()));
+    } finally {
+      Files.deleteIfExists(file);
+    }
+  }
+
+  private Future<Void> serveAndExercise(Parts parts) {
+    return back(listen(parts.certificate()))
+        .compose(receiver -> exercise(parts.courier(), receiver.actualPort()))
+        .eventually(parts.courier()::close)
+        .eventually(receiving::close);
   }
 
   /** {@code elsewhere}'s result, on the warm-up's event loop: the receiver's Vert.x completes on its own. */
@@ -158,11 +180,8 @@ final class WarmUp {
    * Decodes, routes and delivers the sample records, {@link #CONCURRENCY} at a time, until the deadline, through a
    * courier of its own that trusts the receiver's certificate and drops what would be retried or dead-lettered.
    */
-  private Future<Void> exercise(Path trustedCertificate, int port) {
+  private Future<Void> exercise(Courier courier, int port) {
     deadlineNanos = System.nanoTime() + budget.toNanos();
-    Config trusting = config.withDeliveryTrust(Optional.of(trustedCertificate), true);
-    HostResolver loopback = host -> Future.succeededFuture(List.of(LOOPBACK));
-    Courier courier = Courier.create(vertx, trusting, loopback, DROPPED, counting());
     // the samples' own size limit: MAX_EVENT_BYTES may be set below them
     Round round = new Round(
         courier, new Router(installations(port)), new EventDecoder(Integer.MAX_VALUE), samples(config));
@@ -172,7 +191,7 @@ final class WarmUp {
       round.next(i, finished);
       loops.add(finished.future());
     }
-    return Future.join(loops).<Void>mapEmpty().eventually(courier::close);
+    return Future.join(loops).mapEmpty();
   }
 
   /** One warm-up's parts; each of the {@link #CONCURRENCY} loops takes every {@code CONCURRENCY}-th sample. */
@@ -272,7 +291,7 @@ final class WarmUp {
     List<ConsumerRecord<byte[], byte[]>> samples = new ArrayList<>(events.size());
     for (int offset = 0; offset < events.size(); offset++) {
       RecordHeaders headers = new RecordHeaders();
-      headers.add("account-id", ACCOUNT.getBytes(StandardCharsets.UTF_8));
+      headers.add(EventDecoder.ACCOUNT_HEADER, ACCOUNT.getBytes(StandardCharsets.UTF_8));
       byte[] value = events.get(offset).getBytes(StandardCharsets.UTF_8);
       samples.add(new ConsumerRecord<>(topic, 0, offset, System.currentTimeMillis(), TimestampType.CREATE_TIME,
           0, value.length, null, value, headers, Optional.empty()));

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.Signature;
@@ -14,16 +13,10 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class LoopbackCertificateTest {
   private final LoopbackCertificate made = LoopbackCertificate.create();
-
-  @AfterEach
-  void deleteTheFile() {
-    made.delete();
-  }
 
   @Test
   void isACurrentCertificateForLocalhostWhoseKeyIsTheOneGiven() throws Exception {
@@ -42,15 +35,6 @@ class LoopbackCertificateTest {
     verifier.initVerify(certificate.getPublicKey());
     verifier.update(new byte[] {1, 2, 3});
     assertThat(verifier.verify(signature)).isTrue();
-  }
-
-  @Test
-  void itsFileHoldsTheCertificateUntilDeleted() throws Exception {
-    assertThat(Files.readString(made.certificateFile())).isEqualTo(made.certificatePem());
-
-    assertThat(made.delete()).isTrue();
-    assertThat(made.certificateFile()).doesNotExist();
-    assertThat(made.delete()).isFalse();
   }
 
   private static PrivateKey privateKey(String pem) throws Exception {

@@ -20,7 +20,8 @@ import org.apache.kafka.common.header.Header;
  * cannot be routed. Never throws: every record ends up accepted or rejected. Thread-safe.
  */
 public final class EventDecoder {
-  static final String ACCOUNT_HEADER = "account-id";
+  /** The record header that names the event's account. */
+  public static final String ACCOUNT_HEADER = "account-id";
   private static final String MESSAGING = "ms.MessagingEventNotification";
 
   private final int maxEventBytes;
