@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +22,8 @@ class LoadSmokeIT {
   void theSmokeScenarioLosesNothing() throws Exception {
     Files.createDirectories(RESULTS);
     Path log = RESULTS.resolve("run.log");
-    ProcessBuilder builder = new ProcessBuilder("load-tests/run.sh", "smoke", "--duration", "5", "--drain", "15")
+    ProcessBuilder builder = new ProcessBuilder("load-tests/run.sh", "smoke", "--duration", "5", "--drain", "15",
+        "--witness", "1")
         .redirectErrorStream(true)
         .redirectOutput(log.toFile());
     // the jar was packaged by this very build; the harness (its own project) is built by run.sh
@@ -42,6 +44,14 @@ class LoadSmokeIT {
       assertThat(system.get("events").asLong()).as("%s: events offered", system.get("system")).isPositive();
       assertThat(system.get("lost").asLong()).as("%s: lost events; output:%n%s", system.get("system"), output).isZero();
       assertThat(system.get("bad_signatures").asLong()).as("%s: bad signatures", system.get("system")).isZero();
+      assertThat(system.get("receiver_connections").asLong()).as("%s: connections", system.get("system")).isPositive();
+      for (String timeline : List.of("broker_acked_ms_by_second", "witness_latency_ms_by_second")) {
+        // every second of the 5 s load had events, each acknowledged and read back by the witness some time after it
+        for (int second = 0; second < 5; second++) {
+          assertThat(system.get(timeline).get(second).asDouble()).as("%s: %s[%d]", system.get("system"), timeline,
+              second).isPositive();
+        }
+      }
     }
     JsonNode targets = results.get(0).get("targets");
     assertThat(results.get(0).get("system").asText()).isEqualTo("dispatcher");

@@ -31,7 +31,8 @@ import org.HdrHistogram.Histogram;
  * {@code results/SCENARIO.json}.
  *
  * <p>Usage: {@code LoadTest SCENARIO [--duration S] [--rate N] [--events N] [--systems dispatcher,baseline]
- * [--jar PATH] [--results DIR] [--drain S] [--dispatcher-env K=V,K=V] [--warmup S] [--warm-receivers S]}.
+ * [--jar PATH] [--results DIR] [--drain S] [--dispatcher-env K=V,K=V] [--warmup S] [--warm-receivers S]
+ * [--witness 1]}.
  */
 public final class LoadTest {
   /**
@@ -60,9 +61,11 @@ public final class LoadTest {
   private final Receivers receivers;
   private final Map<String, String> dispatcherEnv;
   private final int warmupSeconds;
+  /** --witness 1: a consumer of the harness's own times the broker's side of each second ({@link Witness}). */
+  private final boolean witnessed;
 
   private LoadTest(Scenario scenario, Path jar, Path workDir, int drainSeconds, Receivers receivers,
-      Map<String, String> dispatcherEnv, int warmupSeconds) throws Exception {
+      Map<String, String> dispatcherEnv, int warmupSeconds, boolean witnessed) throws Exception {
     this.scenario = scenario;
     this.jar = jar;
     this.ownClasspath = System.getProperty("java.class.path");
@@ -72,6 +75,7 @@ public final class LoadTest {
     this.receivers = receivers;
     this.dispatcherEnv = dispatcherEnv;
     this.warmupSeconds = warmupSeconds;
+    this.witnessed = witnessed;
   }
 
   public static void main(String[] args) throws Exception {
@@ -121,7 +125,8 @@ public final class LoadTest {
           dispatcherEnv.put(pair.substring(0, pair.indexOf('=')), pair.substring(pair.indexOf('=') + 1));
         }
       }
-      LoadTest test = new LoadTest(scenario, jar, work, drain, receivers, dispatcherEnv, warmup);
+      LoadTest test = new LoadTest(scenario, jar, work, drain, receivers, dispatcherEnv, warmup,
+          options.getOrDefault("--witness", "0").equals("1"));
       for (String system : systems) {
         ObjectNode result = test.run(system);
         out.add(result);
@@ -248,10 +253,13 @@ public final class LoadTest {
       log("%s: %,d produced, %,d delivered, %,d retries, %,d duplicates", system, producer.acked.sum(), delivered,
           tally.retries.sum(), tally.duplicates.sum());
     }, 5, 5, TimeUnit.SECONDS);
+    Optional<Witness> witness = witnessed && scenario.ratePerSecond() > 0
+        ? Optional.of(new Witness(kafka.bootstrap, kafka.events)) : Optional.empty();
     try {
       if (scenario.ratePerSecond() > 0) {
         log("%s: offering %,d events/s for %d s", system, scenario.ratePerSecond(), scenario.durationSeconds());
         tally.loadStarts(start, scenario.durationSeconds());
+        witness.ifPresent(w -> w.loadStarts(System.currentTimeMillis(), scenario.durationSeconds()));
         producer.offer(scenario.ratePerSecond(), scenario.durationSeconds());
       }
       long producedAt = System.nanoTime();
@@ -283,6 +291,9 @@ public final class LoadTest {
       }
     } finally {
       watcher.shutdownNow();
+      if (witness.isPresent()) {
+        witness.get().close();
+      }
     }
     double cpu = sut.cpuSeconds() - cpu0;
     double brokerCpu = broker.cpuSeconds() - brokerCpu0;
@@ -366,7 +377,9 @@ public final class LoadTest {
     if (system.equals("dispatcher") && !dispatcherEnv.isEmpty()) {
       r.put("dispatcher_env", dispatcherEnv.toString());
     }
-    timeline(system, r, tally.worstMicrosBySecond(), producer.lateMicrosBySecond());
+    r.put("receiver_connections", tally.connections.sum());
+    timeline(system, r, tally.worstMicrosBySecond(), producer.lateMicrosBySecond(), producer.ackedMicrosBySecond(),
+        tally.connectionsBySecond(), witness.map(Witness::worstMillisBySecond).orElse(new long[0]));
     r.put("finished_at", Instant.now().toString());
     log("%s: %s", system, r.toString());
     return r;
@@ -461,20 +474,33 @@ public final class LoadTest {
   }
 
   /**
-   * Per second of the load: the worst latency of the events due in it, and how late the producer handed the latest of
-   * them to its Kafka client. Logs the seconds whose worst latency passed {@link #SLOW_SECOND_MS}: a stall that the
-   * producer's lateness matches is the harness's or the broker's, not the system's.
+   * Per second of the load: the worst latency of the events due in it, how late the producer handed the latest of them
+   * to its Kafka client, and how long after its intended time the broker acknowledged the latest. Logs the seconds
+   * whose worst latency passed {@link #SLOW_SECOND_MS}: a stall that the producer's lateness matches is the harness's,
+   * one that the acknowledgements match is the broker's (or the producer client's), neither the system's.
    */
-  private static void timeline(String system, ObjectNode r, long[] worstMicros, long[] producerLateMicros) {
+  private static void timeline(String system, ObjectNode r, long[] worstMicros, long[] producerLateMicros,
+      long[] ackedMicros, long[] connections, long[] witnessMillis) {
     ArrayNode worst = r.putArray("worst_latency_ms_by_second");
     ArrayNode late = r.putArray("producer_late_ms_by_second");
+    ArrayNode acked = r.putArray("broker_acked_ms_by_second");
+    ArrayNode connected = r.putArray("receiver_connections_by_second");
+    ArrayNode witnessed = witnessMillis.length > 0 ? r.putArray("witness_latency_ms_by_second") : null;
     for (int second = 0; second < worstMicros.length; second++) {
       double producerLate = second < producerLateMicros.length ? ms(producerLateMicros[second]) : 0;
+      double brokerAcked = second < ackedMicros.length ? ms(ackedMicros[second]) : 0;
+      long witness = second < witnessMillis.length ? witnessMillis[second] : -1;
       worst.add(ms(worstMicros[second]));
       late.add(producerLate);
+      acked.add(brokerAcked);
+      connected.add(connections[second]);
+      if (witnessed != null) {
+        witnessed.add(witness);
+      }
       if (ms(worstMicros[second]) > SLOW_SECOND_MS) {
-        log("%s: second %d of the load: worst latency %,.1f ms, the producer up to %,.1f ms late", system, second,
-            ms(worstMicros[second]), producerLate);
+        log("%s: second %d of the load: worst latency %,.1f ms, the producer up to %,.1f ms late, acknowledged up to"
+            + " %,.1f ms after the intended time, read back by the witness within %,d ms; %,d connections opened",
+            system, second, ms(worstMicros[second]), producerLate, brokerAcked, witness, connections[second]);
       }
     }
   }

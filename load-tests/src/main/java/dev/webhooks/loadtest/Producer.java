@@ -29,6 +29,12 @@ final class Producer implements AutoCloseable {
   private int next;
   /** How late (µs) the last {@link #offer} handed its events to the client, worst per second of it. */
   private long[] lateMicrosBySecond = new long[0];
+  /**
+   * How long (µs) after its intended time the broker acknowledged an event of the running {@link #offer}, worst per
+   * second of it; its entries are written only by the client's I/O thread and read after {@code flush}.
+   */
+  private volatile long[] ackedMicrosBySecond = new long[0];
+  private volatile long offerStartNanos;
 
   Producer(String bootstrap, String topic, int capacity) {
     this.kafka = new KafkaProducer<>(Map.of(
@@ -50,6 +56,10 @@ final class Producer implements AutoCloseable {
     return lateMicrosBySecond.clone();
   }
 
+  long[] ackedMicrosBySecond() {
+    return ackedMicrosBySecond.clone();
+  }
+
   int produced() {
     return next;
   }
@@ -61,6 +71,8 @@ final class Producer implements AutoCloseable {
     long total = (long) rate * seconds;
     double period = 1e9 / rate;
     long[] late = new long[seconds + 1];
+    offerStartNanos = start;
+    ackedMicrosBySecond = new long[seconds + 1];
     for (long i = 0; i < total; i++) {
       long due = start + (long) (i * period);
       long wait = due - System.nanoTime();
@@ -99,6 +111,11 @@ final class Producer implements AutoCloseable {
         partition[seq] = (byte) metadata.partition();
         offset[seq] = metadata.offset();
         acked.increment();
+        long[] ackedBySecond = ackedMicrosBySecond;
+        int second = (int) ((intendedNanos - offerStartNanos) / 1_000_000_000L);
+        if (second >= 0 && second < ackedBySecond.length) {
+          ackedBySecond[second] = Math.max(ackedBySecond[second], (System.nanoTime() - intendedNanos) / 1_000);
+        }
       }
     });
   }

@@ -61,7 +61,13 @@ final class Receivers implements AutoCloseable {
       int endpoint = e;
       HttpServerOptions options = new HttpServerOptions().setSsl(true).setKeyCertOptions(certificate.keyCertOptions())
           .setTcpNoDelay(true).setIdleTimeout(0).setSslEngineOptions(tlsEngine());
-      HttpServer server = vertx.createHttpServer(options).requestHandler(request -> handle(endpoint, request));
+      HttpServer server = vertx.createHttpServer(options).requestHandler(request -> handle(endpoint, request))
+          .connectionHandler(connection -> {
+            Tally t = tally;
+            if (t != null) {
+              t.connected();
+            }
+          });
       server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       servers.add(server);
       ports.add(server.actualPort());

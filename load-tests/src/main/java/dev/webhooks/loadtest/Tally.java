@@ -31,6 +31,9 @@ final class Tally {
   final AtomicLong lastHealthyDeliveryNanos = new AtomicLong(Long.MIN_VALUE);
   /** The worst latency (µs) of the events intended in each second of the load, by seconds since it started. */
   private volatile AtomicLongArray worstBySecond = new AtomicLongArray(0);
+  /** TLS connections the receivers accepted from the system under test: all, and per second of the load. */
+  final LongAdder connections = new LongAdder();
+  private volatile AtomicLongArray connectionsBySecond = new AtomicLongArray(0);
   private volatile long loadStartNanos = Long.MAX_VALUE;
   private final AtomicIntegerArray attempts;
   private final AtomicIntegerArray done;
@@ -74,17 +77,36 @@ final class Tally {
     }
   }
 
-  /** The load of {@code seconds} starts now: {@link #worstMicrosBySecond} counts from here. */
+  /** A receiver accepted a connection. */
+  void connected() {
+    connections.increment();
+    long now = System.nanoTime();
+    AtomicLongArray bySecond = connectionsBySecond;
+    long second = (now - loadStartNanos) / 1_000_000_000L;
+    if (now >= loadStartNanos && second < bySecond.length()) {
+      bySecond.incrementAndGet((int) second);
+    }
+  }
+
+  /** The load of {@code seconds} starts now: the per-second counts count from here. */
   void loadStarts(long startNanos, int seconds) {
     worstBySecond = new AtomicLongArray(seconds + 1);
+    connectionsBySecond = new AtomicLongArray(seconds + 1);
     loadStartNanos = startNanos;
   }
 
+  long[] connectionsBySecond() {
+    return copy(connectionsBySecond);
+  }
+
   long[] worstMicrosBySecond() {
-    AtomicLongArray worst = worstBySecond;
-    long[] copy = new long[worst.length()];
+    return copy(worstBySecond);
+  }
+
+  private static long[] copy(AtomicLongArray array) {
+    long[] copy = new long[array.length()];
     for (int i = 0; i < copy.length; i++) {
-      copy[i] = worst.get(i);
+      copy[i] = array.get(i);
     }
     return copy;
   }
