@@ -14,11 +14,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Admits a lane's attempts per endpoint origin (host and port, as the connection pool is kept): at most
- * {@code maxInFlight} run at once ({@link #STARTING_LIMIT} until the origin answers, then one more per answer), the
- * rest wait in order for at most {@code maxWait}, and none run while the origin's
- * circuit is open after {@code failuresToOpen} attempts in a row ended without an HTTP answer. This isolates endpoints:
- * a blackholed or very slow one gets retryable outcomes quickly, which the courier schedules like any other, instead
- * of piling requests into the pool without bound and holding the offsets of every record behind them.
+ * {@code maxInFlight} run at once ({@link #STARTING_LIMIT} until the origin answers, then one more per answer, and at
+ * most {@link #MAX_OPENING} of them beyond the connections the origin has answered on), the rest wait in order for at
+ * most {@code maxWait}, and none run while the origin's circuit is open after {@code failuresToOpen} attempts in a row
+ * ended without an HTTP answer. This isolates endpoints: a blackholed or very slow one gets retryable outcomes quickly,
+ * which the courier schedules like any other, instead of piling requests into the pool without bound and holding the
+ * offsets of every record behind them.
  *
  * <p>Confined to one event-loop context, like everything a lane owns: no locks, and every callback runs there.
  */
@@ -32,6 +33,15 @@ final class EndpointGates {
    * endpoint whose circuit closes again is not met by a herd.
    */
   static final int STARTING_LIMIT = 2;
+  /**
+   * Attempts at once beyond the connections an origin has answered on, each making the pool open a TLS connection; the
+   * others wait for a connection to be free, which at a few milliseconds per answer is sooner than a handshake among
+   * hundreds. A burst of 640 POSTs to 20 endpoints was answered within 221 ms over 4 new connections per endpoint, 984
+   * ms over 32 ({@code ConnectionBurst}); after a tenfold jump in the load tests, where every lane opened its 32
+   * connections to every endpoint, the p99 was 523-839 ms with this cap against 1,082-1,887 ms without it
+   * (load-tests/README.md, "Round 6").
+   */
+  static final int MAX_OPENING = 4;
 
   private final Vertx vertx;
   private final int maxInFlight;
@@ -112,6 +122,14 @@ final class EndpointGates {
     private int inFlight;
     /** Attempts allowed at once now: from {@link #STARTING_LIMIT}, one more per answer, up to {@code maxInFlight}. */
     private int limit = startingLimit;
+    /**
+     * Connections the pool holds to the origin, as far as answers tell: one more for each attempt that ran beyond them
+     * and was answered. (One closed since, by the receiver or for a deadline, lets one more open at once than this
+     * would.)
+     */
+    private int opened;
+    /** Attempts running beyond {@link #opened}: connections being opened. */
+    private int opening;
     /** Attempts in a row that ended without an answer; from {@code failuresToOpen} on, the circuit is not closed. */
     private int failures;
     private String lastError;
@@ -134,7 +152,7 @@ final class EndpointGates {
         probing = true;
         return start(attempt, true);
       }
-      if (inFlight < limit && waiters.isEmpty()) {
+      if (mayStart() && waiters.isEmpty()) {
         return start(attempt, false);
       }
       Waiter waiter = new Waiter(attempt, now + maxWait.toNanos(), Promise.promise());
@@ -150,18 +168,33 @@ final class EndpointGates {
       }
     }
 
-    private Future<DeliveryOutcome> start(Supplier<Future<DeliveryOutcome>> attempt, boolean probe) {
-      inFlight++;
-      return run(attempt, host).andThen(done -> finished(done.result(), probe));
+    /** Below the limit, and either a connection the origin answered on is free or few are being opened. */
+    private boolean mayStart() {
+      return inFlight < limit && (inFlight - opening < opened || opening < MAX_OPENING);
     }
 
-    private void finished(DeliveryOutcome outcome, boolean probe) {
+    private Future<DeliveryOutcome> start(Supplier<Future<DeliveryOutcome>> attempt, boolean probe) {
+      boolean opener = inFlight - opening >= opened;
+      if (opener) {
+        opening++;
+      }
+      inFlight++;
+      return run(attempt, host).andThen(done -> finished(done.result(), probe, opener));
+    }
+
+    private void finished(DeliveryOutcome outcome, boolean probe, boolean opener) {
       if (probe) {
         probing = false;
       }
+      if (opener) {
+        opening--;
+        if (outcome.status().isPresent()) {
+          opened = Math.min(maxInFlight, opened + 1);
+        }
+      }
       record(outcome, probe);
       inFlight--;
-      while (inFlight < limit && !waiters.isEmpty()) { // empty while the circuit is not closed
+      while (mayStart() && !waiters.isEmpty()) { // empty while the circuit is not closed
         Waiter next = waiters.poll();
         start(next.attempt(), false).onComplete(next.promise());
       }
@@ -196,6 +229,7 @@ final class EndpointGates {
 
     private void open() {
       limit = startingLimit;
+      opened = 0; // whatever it held has failed: the origin's connections open again a few at a time
       long now = nanoTime.getAsLong();
       openUntil = now + openFor.toNanos();
       cancelTimer();

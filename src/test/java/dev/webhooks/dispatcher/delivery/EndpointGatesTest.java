@@ -110,6 +110,25 @@ class EndpointGatesTest {
   }
 
   @Test
+  void aBurstOpensAFewConnectionsAtOnceAndWaitsForTheOpenOnesOtherwise() {
+    gates = gates(32, LONG_WAIT, 2, clock::get);
+    for (int i = 0; i < 40; i++) {
+      runAndEnd(URL, "one-at-a-time-" + i, DELIVERED); // the limit reaches 32; one connection was ever needed
+    }
+    started.clear();
+    List<FakeAttempt> burst = submitEach("b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9", "b10");
+    assertThat(started).as("one on the open connection, and MAX_OPENING opening new ones")
+        .containsExactly("b1", "b2", "b3", "b4", "b5");
+
+    burst.get(1).end(DELIVERED); // answered: its new connection is free for the next, and one more may open
+    assertThat(started).containsExactly("b1", "b2", "b3", "b4", "b5", "b6", "b7");
+    burst.get(0).end(DELIVERED); // the first connection is free: the next takes it, opening none
+    assertThat(started).containsExactly("b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8");
+    burst.get(2).end(TIMED_OUT); // no answer, so no connection to count; its turn to open one goes to the next
+    assertThat(started).containsExactly("b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9");
+  }
+
+  @Test
   void anOpenedCircuitStartsTheOriginAgainFromTwoAttempts() {
     gates = gates(4, LONG_WAIT, 2, clock::get);
     for (int i = 0; i < 3; i++) {
