@@ -28,13 +28,9 @@ final class Producer implements AutoCloseable {
   private final SplittableRandom random = new SplittableRandom(42);
   private int next;
   /** How late (µs) the last {@link #offer} handed its events to the client, worst per second of it. */
-  private long[] lateMicrosBySecond = new long[0];
-  /**
-   * How long (µs) after its intended time the broker acknowledged an event of the running {@link #offer}, worst per
-   * second of it; its entries are written only by the client's I/O thread and read after {@code flush}.
-   */
-  private volatile long[] ackedMicrosBySecond = new long[0];
-  private volatile long offerStartNanos;
+  private volatile PerSecond lateBySecond = PerSecond.NONE;
+  /** How long (µs) after its intended time the broker acknowledged the events of the last {@link #offer}, likewise. */
+  private volatile PerSecond ackedBySecond = PerSecond.NONE;
 
   Producer(String bootstrap, String topic, int capacity) {
     this.kafka = new KafkaProducer<>(Map.of(
@@ -53,11 +49,11 @@ final class Producer implements AutoCloseable {
   }
 
   long[] lateMicrosBySecond() {
-    return lateMicrosBySecond.clone();
+    return lateBySecond.values();
   }
 
   long[] ackedMicrosBySecond() {
-    return ackedMicrosBySecond.clone();
+    return ackedBySecond.values();
   }
 
   int produced() {
@@ -70,9 +66,8 @@ final class Producer implements AutoCloseable {
     long epochStart = System.currentTimeMillis();
     long total = (long) rate * seconds;
     double period = 1e9 / rate;
-    long[] late = new long[seconds + 1];
-    offerStartNanos = start;
-    ackedMicrosBySecond = new long[seconds + 1];
+    lateBySecond = PerSecond.starting(start, 1_000_000_000L, seconds);
+    ackedBySecond = PerSecond.starting(start, 1_000_000_000L, seconds);
     for (long i = 0; i < total; i++) {
       long due = start + (long) (i * period);
       long wait = due - System.nanoTime();
@@ -80,10 +75,8 @@ final class Producer implements AutoCloseable {
         LockSupport.parkNanos(wait);
       }
       send(due, epochStart + (due - start) / 1_000_000);
-      int second = (int) (i / rate);
-      late[second] = Math.max(late[second], (System.nanoTime() - due) / 1_000);
+      lateBySecond.max(due, (System.nanoTime() - due) / 1_000);
     }
-    lateMicrosBySecond = late;
     kafka.flush();
   }
 
@@ -111,11 +104,7 @@ final class Producer implements AutoCloseable {
         partition[seq] = (byte) metadata.partition();
         offset[seq] = metadata.offset();
         acked.increment();
-        long[] ackedBySecond = ackedMicrosBySecond;
-        int second = (int) ((intendedNanos - offerStartNanos) / 1_000_000_000L);
-        if (second >= 0 && second < ackedBySecond.length) {
-          ackedBySecond[second] = Math.max(ackedBySecond[second], (System.nanoTime() - intendedNanos) / 1_000);
-        }
+        ackedBySecond.max(intendedNanos, (System.nanoTime() - intendedNanos) / 1_000);
       }
     });
   }

@@ -1,7 +1,6 @@
 package dev.webhooks.loadtest;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.ConcurrentHistogram;
@@ -30,11 +29,10 @@ final class Tally {
   final AtomicLong lastDeliveryNanos = new AtomicLong(Long.MIN_VALUE);
   final AtomicLong lastHealthyDeliveryNanos = new AtomicLong(Long.MIN_VALUE);
   /** The worst latency (µs) of the events intended in each second of the load, by seconds since it started. */
-  private volatile AtomicLongArray worstBySecond = new AtomicLongArray(0);
+  private volatile PerSecond worstBySecond = PerSecond.NONE;
   /** TLS connections the receivers accepted from the system under test: all, and per second of the load. */
   final LongAdder connections = new LongAdder();
-  private volatile AtomicLongArray connectionsBySecond = new AtomicLongArray(0);
-  private volatile long loadStartNanos = Long.MAX_VALUE;
+  private volatile PerSecond connectionsBySecond = PerSecond.NONE;
   private final AtomicIntegerArray attempts;
   private final AtomicIntegerArray done;
 
@@ -69,46 +67,28 @@ final class Tally {
       if (intendedNanos >= steadyFromNanos) {
         steadyLatency.recordValue(micros);
       }
-      AtomicLongArray worst = worstBySecond;
-      long second = (intendedNanos - loadStartNanos) / 1_000_000_000L;
-      if (intendedNanos >= loadStartNanos && second < worst.length()) {
-        worst.accumulateAndGet((int) second, micros, Math::max);
-      }
+      worstBySecond.max(intendedNanos, micros);
     }
   }
 
   /** A receiver accepted a connection. */
   void connected() {
     connections.increment();
-    long now = System.nanoTime();
-    AtomicLongArray bySecond = connectionsBySecond;
-    long second = (now - loadStartNanos) / 1_000_000_000L;
-    if (now >= loadStartNanos && second < bySecond.length()) {
-      bySecond.incrementAndGet((int) second);
-    }
+    connectionsBySecond.increment(System.nanoTime());
   }
 
   /** The load of {@code seconds} starts now: the per-second counts count from here. */
   void loadStarts(long startNanos, int seconds) {
-    worstBySecond = new AtomicLongArray(seconds + 1);
-    connectionsBySecond = new AtomicLongArray(seconds + 1);
-    loadStartNanos = startNanos;
+    worstBySecond = PerSecond.starting(startNanos, 1_000_000_000L, seconds);
+    connectionsBySecond = PerSecond.starting(startNanos, 1_000_000_000L, seconds);
   }
 
   long[] connectionsBySecond() {
-    return copy(connectionsBySecond);
+    return connectionsBySecond.values();
   }
 
   long[] worstMicrosBySecond() {
-    return copy(worstBySecond);
-  }
-
-  private static long[] copy(AtomicLongArray array) {
-    long[] copy = new long[array.length()];
-    for (int i = 0; i < copy.length; i++) {
-      copy[i] = array.get(i);
-    }
-    return copy;
+    return worstBySecond.values();
   }
 
   boolean delivered(int seq) {

@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLongArray;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -21,8 +20,7 @@ final class Witness implements AutoCloseable {
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final Thread thread;
   private volatile boolean running = true;
-  private volatile long loadStartMillis = Long.MAX_VALUE;
-  private volatile AtomicLongArray worstBySecond = new AtomicLongArray(0);
+  private volatile PerSecond worstBySecond = PerSecond.NONE;
 
   Witness(String bootstrap, String topic) {
     consumer = new KafkaConsumer<>(Map.of(
@@ -42,17 +40,11 @@ final class Witness implements AutoCloseable {
 
   /** The load starts now (wall clock, as record timestamps are): seconds count from here. */
   void loadStarts(long epochMillis, int seconds) {
-    worstBySecond = new AtomicLongArray(seconds + 1);
-    loadStartMillis = epochMillis;
+    worstBySecond = PerSecond.starting(epochMillis, 1_000, seconds);
   }
 
   long[] worstMillisBySecond() {
-    AtomicLongArray worst = worstBySecond;
-    long[] copy = new long[worst.length()];
-    for (int i = 0; i < copy.length; i++) {
-      copy[i] = worst.get(i);
-    }
-    return copy;
+    return worstBySecond.values();
   }
 
   private void run() {
@@ -66,12 +58,9 @@ final class Witness implements AutoCloseable {
   private void watch() {
     while (running) {
       long now = System.currentTimeMillis();
-      AtomicLongArray worst = worstBySecond;
+      PerSecond worst = worstBySecond;
       for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-        long second = (record.timestamp() - loadStartMillis) / 1_000;
-        if (record.timestamp() >= loadStartMillis && second < worst.length()) {
-          worst.accumulateAndGet((int) second, now - record.timestamp(), Math::max);
-        }
+        worst.max(record.timestamp(), now - record.timestamp());
       }
     }
   }
