@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
  * {@code maxInFlight} run at once ({@link #STARTING_LIMIT} until the origin answers, then one more per answer, and at
  * most {@link #MAX_OPENING} of them beyond the connections the origin has answered on), the rest wait in order for at
  * most {@code maxWait}, and none run while the origin's circuit is open after {@code failuresToOpen} attempts in a row
- * ended without an HTTP answer. This isolates endpoints: a blackholed or very slow one gets retryable outcomes quickly,
+ * ended without an HTTP answer. After {@code openFor} the circuit is half-open: one attempt probes, and the others wait
+ * for its answer (as long as for a slot), which closes the circuit and starts them; a probe without an answer opens the
+ * circuit again and fails them at once. This isolates endpoints: a blackholed or very slow one gets retryable outcomes quickly,
  * which the courier schedules like any other, instead of piling requests into the pool without bound and holding the
  * offsets of every record behind them.
  *
@@ -146,15 +148,22 @@ final class EndpointGates {
     Future<DeliveryOutcome> submit(Supplier<Future<DeliveryOutcome>> attempt) {
       long now = nanoTime.getAsLong();
       if (failures >= failuresToOpen) {
-        if (now - openUntil < 0 || probing || inFlight >= limit) {
+        if (now - openUntil < 0) {
           return Future.succeededFuture(circuitOpen(now));
         }
-        probing = true;
-        return start(attempt, true);
+        if (!probing && inFlight < limit && waiters.isEmpty()) {
+          probing = true;
+          return start(attempt, true);
+        }
+        return enqueue(attempt, now); // half-open: the probe's answer decides, spending no retry of this attempt
       }
       if (mayStart() && waiters.isEmpty()) {
         return start(attempt, false);
       }
+      return enqueue(attempt, now);
+    }
+
+    private Future<DeliveryOutcome> enqueue(Supplier<Future<DeliveryOutcome>> attempt, long now) {
       Waiter waiter = new Waiter(attempt, now + maxWait.toNanos(), Promise.promise());
       waiters.add(waiter);
       armTimer(now);
@@ -194,9 +203,23 @@ final class EndpointGates {
       }
       record(outcome, probe);
       inFlight--;
-      while (mayStart() && !waiters.isEmpty()) { // empty while the circuit is not closed
+      startWaiters();
+    }
+
+    /**
+     * Starts waiters while the circuit is closed and slots allow; while it is half-open (it never holds waiters while
+     * open), starts the head as the probe once none runs.
+     */
+    private void startWaiters() {
+      if (failures < failuresToOpen) {
+        while (mayStart() && !waiters.isEmpty()) {
+          Waiter next = waiters.poll();
+          start(next.attempt(), false).onComplete(next.promise());
+        }
+      } else if (!probing && inFlight < limit && !waiters.isEmpty()) {
         Waiter next = waiters.poll();
-        start(next.attempt(), false).onComplete(next.promise());
+        probing = true;
+        start(next.attempt(), true).onComplete(next.promise());
       }
       if (waiters.isEmpty()) {
         cancelTimer();

@@ -208,7 +208,7 @@ class EndpointGatesTest {
   }
 
   @Test
-  void afterOpenForOneProbeRunsAndItsAnswerClosesTheCircuit() {
+  void afterOpenForOneProbeRunsAndTheOthersWaitForItsAnswer() {
     gates = gates(2, LONG_WAIT, 2, clock::get); // a free slot is not enough to run a second probe
     openCircuit();
     clock.addAndGet(Duration.ofSeconds(29).toNanos());
@@ -217,9 +217,16 @@ class EndpointGatesTest {
     clock.addAndGet(Duration.ofSeconds(1).toNanos());
     FakeAttempt probe = new FakeAttempt("probe");
     Future<DeliveryOutcome> probed = submit(URL, probe);
-    assertThat(reason(submit(URL, new FakeAttempt("during-probe")))).isEqualTo("circuit-open");
-    probe.end(SERVER_ERROR); // any status is an answer
+    FakeAttempt duringProbe = new FakeAttempt("during-probe");
+    Future<DeliveryOutcome> held = submit(URL, duringProbe);
+    assertThat(isComplete(held)).isFalse();
+    assertThat(started).containsExactly("timeout-1", "timeout-2", "probe");
+
+    probe.end(SERVER_ERROR); // any status is an answer: the circuit closes and the held attempt starts
     assertThat(outcome(probed)).isEqualTo(SERVER_ERROR);
+    assertThat(started).containsExactly("timeout-1", "timeout-2", "probe", "during-probe");
+    duringProbe.end(DELIVERED);
+    assertThat(outcome(held)).isEqualTo(DELIVERED);
 
     FakeAttempt next = new FakeAttempt("next");
     submit(URL, next);
@@ -227,16 +234,21 @@ class EndpointGatesTest {
     Future<DeliveryOutcome> queued = submit(URL, new FakeAttempt("queued")); // waiting resumes normally
     assertThat(isComplete(queued)).isFalse();
     next.end(DELIVERED);
-    assertThat(started).containsExactly("timeout-1", "timeout-2", "probe", "next", "next-too", "queued");
+    assertThat(started).endsWith("next", "next-too", "queued");
   }
 
   @Test
-  void aProbeWithoutAnAnswerReopensTheCircuit() {
+  void aProbeWithoutAnAnswerReopensTheCircuitAndFailsTheAttemptsWaitingForIt() {
     gates = gates(1, LONG_WAIT, 2, clock::get);
     openCircuit();
     clock.addAndGet(OPEN_FOR.toNanos());
-    runAndEnd(URL, "probe-1", TIMED_OUT);
+    FakeAttempt probe = new FakeAttempt("probe-1");
+    submit(URL, probe);
+    Future<DeliveryOutcome> held = submit(URL, new FakeAttempt("during-probe"));
+    probe.end(TIMED_OUT);
 
+    assertThat(error(held)).startsWith("hooks.example.com not tried: its last 3 attempts failed without an answer")
+        .endsWith("next try in about 30 s");
     assertThat(error(submit(URL, new FakeAttempt("refused"))))
         .startsWith("hooks.example.com not tried: its last 3 attempts failed without an answer")
         .endsWith("next try in about 30 s");
@@ -245,6 +257,29 @@ class EndpointGatesTest {
     clock.addAndGet(Duration.ofSeconds(1).toNanos());
     submit(URL, new FakeAttempt("probe-2"));
     assertThat(started).containsExactly("timeout-1", "timeout-2", "probe-1", "probe-2");
+  }
+
+  @Test
+  void theProbeWaitsForTheAttemptsStillRunningFromBeforeTheCircuitOpened() {
+    gates = gates(4, LONG_WAIT, 2, clock::get);
+    runAndEnd(URL, "warm-1", DELIVERED);
+    runAndEnd(URL, "warm-2", DELIVERED); // the limit reaches the cap of 4
+    List<FakeAttempt> running = submitEach("s1", "s2", "s3", "s4");
+    running.get(0).end(TIMED_OUT);
+    running.get(1).end(TIMED_OUT); // the circuit opens, its limit is 2 again, and s3 and s4 still run
+    clock.addAndGet(OPEN_FOR.toNanos());
+
+    FakeAttempt first = new FakeAttempt("first");
+    Future<DeliveryOutcome> probed = submit(URL, first);
+    Future<DeliveryOutcome> second = submit(URL, new FakeAttempt("second"));
+    assertThat(started).doesNotContain("first");
+    running.get(2).end(TIMED_OUT); // not a probe: it neither extends the circuit nor closes it, and frees a slot
+    assertThat(started).endsWith("first");
+
+    first.end(DELIVERED);
+    assertThat(outcome(probed)).isEqualTo(DELIVERED);
+    assertThat(started).endsWith("first", "second");
+    assertThat(isComplete(second)).isFalse();
   }
 
   @Test
