@@ -219,14 +219,20 @@ class EndpointGatesTest {
     Future<DeliveryOutcome> probed = submit(URL, probe);
     FakeAttempt duringProbe = new FakeAttempt("during-probe");
     Future<DeliveryOutcome> held = submit(URL, duringProbe);
+    FakeAttempt alsoDuringProbe = new FakeAttempt("also-during-probe");
+    Future<DeliveryOutcome> alsoHeld = submit(URL, alsoDuringProbe);
+    assertThat(reason(submit(URL, new FakeAttempt("one-too-many")))).isEqualTo("circuit-open"); // maxInFlight wait
     assertThat(isComplete(held)).isFalse();
+    assertThat(isComplete(alsoHeld)).isFalse();
     assertThat(started).containsExactly("timeout-1", "timeout-2", "probe");
 
-    probe.end(SERVER_ERROR); // any status is an answer: the circuit closes and the held attempt starts
+    probe.end(SERVER_ERROR); // any status is an answer: the circuit closes and the held attempts start
     assertThat(outcome(probed)).isEqualTo(SERVER_ERROR);
-    assertThat(started).containsExactly("timeout-1", "timeout-2", "probe", "during-probe");
+    assertThat(started).containsExactly("timeout-1", "timeout-2", "probe", "during-probe", "also-during-probe");
     duringProbe.end(DELIVERED);
+    alsoDuringProbe.end(DELIVERED);
     assertThat(outcome(held)).isEqualTo(DELIVERED);
+    assertThat(outcome(alsoHeld)).isEqualTo(DELIVERED);
 
     FakeAttempt next = new FakeAttempt("next");
     submit(URL, next);
