@@ -19,12 +19,11 @@ import org.slf4j.LoggerFactory;
  * most {@code maxWait}, and none run while the origin's circuit is open after {@code failuresToOpen} attempts in a row
  * ended without an HTTP answer. After {@code openFor} the circuit is half-open: one attempt probes, and up to
  * {@code maxInFlight} others wait for its answer (as long as for a slot; more are refused), which closes the circuit
- * and starts them; a probe without an answer opens the circuit again and fails them at once. (Holding every attempt
- * during the 5 s probe of a blackholed endpoint, then failing them together, delayed the other endpoints' deliveries
- * by up to 155 ms every 10 s in the {@code isolation} load test: their second-half p99 was 21.7 and 27.1 ms, against
- * 9.0 and 9.2 with this bound and 10.6 and 14.2 when every attempt during a probe was refused.) This isolates endpoints: a blackholed or very slow one gets retryable outcomes quickly,
- * which the courier schedules like any other, instead of piling requests into the pool without bound and holding the
- * offsets of every record behind them.
+ * and starts them; a probe without an answer opens the circuit again and fails them at once. (Holding all of them,
+ * then failing them together, made the other endpoints' deliveries late every 10 s in the {@code isolation} load test:
+ * load-tests/README.md, "Round 7".) This isolates endpoints: a blackholed or very slow one gets retryable outcomes
+ * quickly, which the courier schedules like any other, instead of piling requests into the pool without bound and
+ * holding the offsets of every record behind them.
  *
  * <p>Confined to one event-loop context, like everything a lane owns: no locks, and every callback runs there.
  */
