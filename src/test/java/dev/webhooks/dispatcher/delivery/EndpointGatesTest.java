@@ -36,6 +36,8 @@ class EndpointGatesTest {
   private static final DeliveryOutcome TIMED_OUT = Outcomes.timedOut(HOST, Duration.ofSeconds(5));
   private static final DeliveryOutcome SERVER_ERROR = Outcomes.ofStatus(500, null, HOST, Instant.EPOCH);
   private static final DeliveryOutcome DELIVERED = new DeliveryOutcome.Delivered(200);
+  /** Longer than {@link EndpointGates#FAST_ANSWER}. */
+  private static final Duration SLOW = Duration.ofMillis(30);
   private static final DeliveryOutcome BLOCKED =
       new DeliveryOutcome.PermanentFailure(OptionalInt.empty(), Outcomes.BLOCKED_ADDRESS, HOST + " is private");
   private static Vertx vertx;
@@ -112,20 +114,61 @@ class EndpointGatesTest {
   @Test
   void aBurstOpensAFewConnectionsAtOnceAndWaitsForTheOpenOnesOtherwise() {
     gates = gates(32, LONG_WAIT, 2, clock::get);
-    for (int i = 0; i < 40; i++) {
-      runAndEnd(URL, "one-at-a-time-" + i, DELIVERED); // the limit reaches 32; one connection was ever needed
+    for (int i = 0; i < 40; i++) { // 1.2 s of answers that take 30 ms: a slow origin, which may get 32 at once
+      runAndEnd(URL, "one-at-a-time-" + i, DELIVERED, SLOW); // the limit reaches 32; one connection was ever needed
     }
     started.clear();
     List<FakeAttempt> burst = submitEach("b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9", "b10");
     assertThat(started).as("one on the open connection, and MAX_OPENING opening new ones")
         .containsExactly("b1", "b2", "b3", "b4", "b5");
 
+    clock.addAndGet(SLOW.toNanos()); // the origin stays slow
     burst.get(1).end(DELIVERED); // answered: its new connection is free for the next, and one more may open
     assertThat(started).containsExactly("b1", "b2", "b3", "b4", "b5", "b6", "b7");
     burst.get(0).end(DELIVERED); // the first connection is free: the next takes it, opening none
     assertThat(started).containsExactly("b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8");
     burst.get(2).end(TIMED_OUT); // no answer, so no connection to count; its turn to open one goes to the next
     assertThat(started).containsExactly("b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9");
+  }
+
+  @Test
+  void aFastOriginGetsFourAttemptsAtOnceHoweverManyWait() {
+    gates = gates(32, LONG_WAIT, 2, clock::get);
+    for (int i = 0; i < 40; i++) {
+      runAndEnd(URL, "one-at-a-time-" + i, DELIVERED, Duration.ofMillis(2)); // the limit reaches 32
+    }
+    started.clear();
+    List<FakeAttempt> burst = submitEach("b1", "b2", "b3", "b4", "b5", "b6");
+    assertThat(started).as("one on the open connection, three opening").containsExactly("b1", "b2", "b3", "b4");
+
+    burst.get(0).end(DELIVERED);
+    assertThat(started).as("never a fifth at once").containsExactly("b1", "b2", "b3", "b4", "b5");
+  }
+
+  @Test
+  void anOriginIsSlowOnceAWholePeriodOfItsAnswersTookLongAndFastAgainAfterAQuickOne() {
+    gates = gates(32, LONG_WAIT, 2, clock::get);
+    for (int i = 0; i < 20; i++) { // 0.6 s of answers that take 30 ms, as in a cold start: not yet a slow origin
+      runAndEnd(URL, "cold-" + i, DELIVERED, SLOW);
+    }
+    started.clear();
+    List<FakeAttempt> burst = submitEach("b1", "b2", "b3", "b4", "b5");
+    assertThat(started).containsExactly("b1", "b2", "b3", "b4");
+    clock.addAndGet(SLOW.toNanos());
+    burst.subList(0, 4).forEach(attempt -> attempt.end(DELIVERED)); // b5 runs on b1's connection
+    clock.addAndGet(SLOW.toNanos());
+    burst.get(4).end(DELIVERED);
+    for (int i = 0; i < 20; i++) { // another 0.6 s: a whole period of slow answers has passed
+      runAndEnd(URL, "slow-" + i, DELIVERED, SLOW);
+    }
+    started.clear();
+    List<FakeAttempt> slow = submitEach("c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9");
+    assertThat(started).as("four on the open connections, MAX_OPENING opening")
+        .containsExactly("c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8");
+
+    clock.addAndGet(Duration.ofMillis(1).toNanos());
+    slow.get(0).end(DELIVERED); // one quick answer: a fast origin again, which has 7 running
+    assertThat(started).doesNotContain("c9");
   }
 
   @Test
@@ -354,8 +397,14 @@ class EndpointGatesTest {
   }
 
   private void runAndEnd(String url, String name, DeliveryOutcome outcome) {
+    runAndEnd(url, name, outcome, Duration.ZERO);
+  }
+
+  /** Runs one attempt that ends with {@code outcome} after {@code took} on the injected clock. */
+  private void runAndEnd(String url, String name, DeliveryOutcome outcome, Duration took) {
     FakeAttempt attempt = new FakeAttempt(name);
     Future<DeliveryOutcome> result = submit(url, attempt);
+    clock.addAndGet(took.toNanos());
     attempt.end(outcome);
     assertThat(outcome(result)).isEqualTo(outcome);
   }
