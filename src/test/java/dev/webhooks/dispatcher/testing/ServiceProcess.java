@@ -112,9 +112,14 @@ public final class ServiceProcess implements AutoCloseable {
     return status("/health/ready") == 200;
   }
 
-  /** The HTTP status of a GET on the management port, or -1 when nothing answers. */
+  /**
+   * The HTTP status of a GET on the management port, or -1 when nothing answers within 5 s. (Vert.x's Micrometer
+   * metrics once threw on a request that came as the server started, and the request never got an answer.)
+   */
   public int status(String path) {
-    HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + managementPort + path)).build();
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + managementPort + path))
+        .timeout(Duration.ofSeconds(5))
+        .build();
     try {
       return HTTP.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
     } catch (IOException e) {
