@@ -52,8 +52,8 @@ final class EndpointGates {
    * (in a cold start everything is slow). A lane carries hundreds of such an origin's deliveries a second on 4
    * connections; more would not be answered sooner when the lane or the receiver is the queue, and cost handshakes,
    * memory and CPU on both sides. To 20 fast endpoints, a backlog of 1,000,000 events drained at 36,970/s with 34.0 CPU
-   * s, against 25,297-29,406/s with 43-50 s when every lane opened its 32; a cold start at 5,000 events/s had a p99 of
-   * 1.7 s, against 3.4-4.0 s (load-tests/README.md, "Round 8"). An origin whose every answer takes longer (far away, or
+   * s, against 25,297-28,247/s with 43-50 s when every lane opened its 32; a cold start at 5,000 events/s had a p99 of
+   * 1.7 s, against 3.4 s (load-tests/README.md, "Round 8"). An origin whose every answer takes longer (far away, or
    * slow at its work) grows to {@code maxInFlight}, as its answer time needs.
    */
   static final int FAST_ORIGIN_LIMIT = 4;
