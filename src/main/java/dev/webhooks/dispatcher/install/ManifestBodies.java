@@ -64,7 +64,8 @@ final class ManifestBodies {
 
   /**
    * Every violation at once: the manifest's, the credentials' ({@code extra}), each endpoint the check refuses, and a
-   * logo of the wrong size. The network checks run only on fields that passed the rules.
+   * logo of the wrong size. The network checks run only on fields that passed the rules, and whose enclosing fields
+   * did (an endpoint under a webhook key this service does not know is neither checked nor looked up).
    */
   Future<Checked> checked(JsonNode body, List<Violation> extra) {
     List<Violation> violations = new ArrayList<>(validator.validate(body));
@@ -74,13 +75,13 @@ final class ManifestBodies {
     violations.addAll(extra);
     List<Future<Optional<Violation>>> refusals = new ArrayList<>();
     for (Map.Entry<String, String> e : Manifest.endpointsByPath(body).entrySet()) {
-      if (violations.stream().noneMatch(v -> v.path().equals(e.getKey()))) {
+      if (violations.stream().noneMatch(v -> within(e.getKey(), v.path()))) {
         refusals.add(endpointCheck.refusal(e.getValue()).map(r -> r.map(message -> new Violation(e.getKey(), message))));
       }
     }
     JsonNode logo = body.get("logo_uri");
     Future<LogoCheck.Finding> logoFinding = logo != null && logo.isTextual()
-        && violations.stream().noneMatch(v -> v.path().equals("logo_uri"))
+        && violations.stream().noneMatch(v -> within("logo_uri", v.path()))
         ? logoCheck.check(logo.textValue())
         : Future.succeededFuture(new LogoCheck.Fits());
     List<Violation> warnings = new ArrayList<>();
@@ -95,6 +96,11 @@ final class ManifestBodies {
           ? Future.succeededFuture(new Checked((ObjectNode) body, warnings))
           : Future.failedFuture(ApiException.invalid(violations));
     });
+  }
+
+  /** Whether {@code path} is the field at {@code violated} or inside it. */
+  private static boolean within(String path, String violated) {
+    return path.equals(violated) || path.startsWith(violated + ".") || path.startsWith(violated + "[");
   }
 
   /**

@@ -196,6 +196,17 @@ class InstallApiIT {
   }
 
   @Test
+  void anEndpointUnderAnUnknownWebhookKeyIsNotCheckedToo() {
+    ObjectNode manifest = specExample();
+    ((ObjectNode) manifest.get("capabilities").get("webhooks")).putObject("ms.MessagingEventNotification.Unknown")
+        .put("endpoint", "https://internal.example/h"); // the check would refuse it
+    HttpResponse<Buffer> response = post(manifest);
+    assertThat(response.statusCode()).isEqualTo(400);
+    assertThat(json(response).get("errors").findValuesAsText("path"))
+        .containsExactly("capabilities.webhooks['ms.MessagingEventNotification.Unknown']");
+  }
+
+  @Test
   void refusesABodyOver64KiB() {
     ObjectNode manifest = specExample().put("description", "x".repeat(InstallApi.BODY_LIMIT));
     HttpResponse<Buffer> response = post(manifest);
