@@ -228,6 +228,7 @@ final class EndpointGates {
     }
 
     private void finished(DeliveryOutcome outcome, boolean probe, boolean opener, long started) {
+      long now = nanoTime.getAsLong(); // one reading for the answer's time and for the waiters it starts
       if (probe) {
         probing = false;
       }
@@ -237,15 +238,14 @@ final class EndpointGates {
           opened = Math.min(maxInFlight, opened + 1);
         }
       } else if (outcome.status().isPresent()) { // an opener's time has a handshake in it
-        answered(started);
+        answered(started, now);
       }
       record(outcome, probe);
       inFlight--;
-      startWaiters();
+      startWaiters(now);
     }
 
-    private void answered(long started) {
-      long now = nanoTime.getAsLong();
+    private void answered(long started, long now) {
       if (now - periodEnd >= 0) {
         leastBeforeNanos = leastNanos;
         leastNanos = Long.MAX_VALUE;
@@ -258,16 +258,16 @@ final class EndpointGates {
      * Starts waiters while the circuit is closed and slots allow; while it is half-open (it never holds waiters while
      * open), starts the head as the probe once none runs.
      */
-    private void startWaiters() {
+    private void startWaiters(long now) {
       if (failures < failuresToOpen) {
         while (mayStart() && !waiters.isEmpty()) {
           Waiter next = waiters.poll();
-          start(next.attempt(), false, nanoTime.getAsLong()).onComplete(next.promise());
+          start(next.attempt(), false, now).onComplete(next.promise());
         }
       } else if (!probing && inFlight < limit && !waiters.isEmpty()) {
         Waiter next = waiters.poll();
         probing = true;
-        start(next.attempt(), true, nanoTime.getAsLong()).onComplete(next.promise());
+        start(next.attempt(), true, now).onComplete(next.promise());
       }
       if (waiters.isEmpty()) {
         cancelTimer();
