@@ -118,8 +118,10 @@ public final class LoadTest {
       int warmReceivers = Integer.parseInt(options.getOrDefault("--warm-receivers",
           scenario.name().equals("smoke") ? "0" : String.valueOf(DEFAULT_RECEIVER_WARMUP_S)));
       if (warmReceivers > 0) {
-        long answered = receivers.warmUp(warmReceivers);
-        log("receivers warmed up: %,d requests in %d s", answered, warmReceivers);
+        Tally warm = receivers.warmUp(warmReceivers);
+        log("receivers warmed up: %,d requests in %d s, %,d answered 200, %,d signatures checked, %,d bad",
+            warm.requests.sum(), warmReceivers, warm.delivered.sum(), warm.signaturesChecked.sum(),
+            warm.badSignatures.sum());
       }
       Map<String, String> dispatcherEnv = new HashMap<>();
       for (String pair : options.getOrDefault("--dispatcher-env", "").split(",")) {

@@ -17,13 +17,14 @@ import io.vertx.core.net.SSLEngineOptions;
 import io.vertx.core.net.SelfSignedCertificate;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -36,6 +37,8 @@ final class Receivers implements AutoCloseable {
   private static final int SIGNATURE_SAMPLE = 100;
   /** Requests in flight while warming up: enough to open several connections to every receiver. */
   private static final int WARM_UP_CONCURRENCY = 80;
+  /** Sequence numbers the warm-up cycles through, so nearly every one of its requests is a first delivery. */
+  private static final int WARM_UP_EVENTS = 1 << 20;
   private final Vertx vertx;
   private final SelfSignedCertificate certificate;
   private final List<HttpServer> servers = new ArrayList<>();
@@ -84,28 +87,35 @@ final class Receivers implements AutoCloseable {
   }
 
   /**
-   * Sends the receivers requests of their own for {@code seconds} (answered 400 and counted nowhere), so that the
-   * harness JVM has compiled their TLS and HTTP paths before the first system runs, as it has for the second.
-   * Returns the number of requests answered.
+   * Sends the receivers requests of their own for {@code seconds}, shaped like a system's (an app's path, an event
+   * body with its sequence number, the headers the signature check reads, valid signatures where it checks them) and
+   * counted into a tally of their own that is then dropped. So the harness JVM has compiled the very path the
+   * systems' requests take (answer 200, count, record the latency) before the first system runs, as it has for the
+   * second, and does not compile it while a system starts. Only healthy endpoints: a broken one would hold the loop.
+   * Returns what the receivers counted.
    */
-  long warmUp(int seconds) throws Exception {
+  Tally warmUp(int seconds) throws Exception {
+    Tally warm = new Tally(WARM_UP_EVENTS);
+    countInto(warm);
     HttpClient client = vertx.createHttpClient(
         new HttpClientOptions().setSsl(true).setTrustOptions(certificate.trustOptions()).setKeepAlive(true),
         new PoolOptions().setHttp1MaxSize(8));
-    Buffer body = Buffer.buffer("{\"loadSeq\":-1,\"pad\":\"" + "x".repeat(1000) + "\"}");
+    List<Workload.App> targets = apps.stream().filter(app -> scenario.healthy(app.endpoint()))
+        .limit(WARM_UP_CONCURRENCY).toList();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    AtomicLong answered = new AtomicLong();
+    AtomicInteger sequence = new AtomicInteger();
     CompletableFuture<Void> done = new CompletableFuture<>();
-    AtomicInteger running = new AtomicInteger(WARM_UP_CONCURRENCY);
-    for (int i = 0; i < WARM_UP_CONCURRENCY; i++) {
-      warmUpLoop(client, ports.get(i % ports.size()), body, deadline, answered, running, done);
+    AtomicInteger running = new AtomicInteger(targets.size());
+    for (Workload.App app : targets) {
+      warmUpLoop(client, app, sequence, deadline, running, done);
     }
     done.get(seconds + 30L, TimeUnit.SECONDS);
     client.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    return answered.get();
+    countInto(null);
+    return warm;
   }
 
-  private void warmUpLoop(HttpClient client, int port, Buffer body, long deadline, AtomicLong answered,
+  private void warmUpLoop(HttpClient client, Workload.App app, AtomicInteger sequence, long deadline,
       AtomicInteger running, CompletableFuture<Void> done) {
     if (System.nanoTime() >= deadline) {
       if (running.decrementAndGet() == 0) {
@@ -113,15 +123,25 @@ final class Receivers implements AutoCloseable {
       }
       return;
     }
-    client.request(HttpMethod.POST, port, "localhost", "/warm-up")
-        .compose(request -> request.send(body))
+    int seq = sequence.getAndIncrement() % WARM_UP_EVENTS;
+    byte[] body = Workload.event(new SplittableRandom(seq), seq, System.nanoTime(), System.currentTimeMillis())
+        .json().getBytes(StandardCharsets.UTF_8);
+    String id = "warm-up-" + seq;
+    String timestamp = String.valueOf(System.currentTimeMillis() / 1000);
+    boolean checked = seq % SIGNATURE_SAMPLE == 0;
+    client.request(HttpMethod.POST, ports.get(app.endpoint()), "localhost", "/app-" + app.index())
+        .compose(request -> request
+            .putHeader("content-type", "application/json")
+            .putHeader("x-liveperson-account-id", app.account())
+            .putHeader("x-liveperson-client-id", app.clientId())
+            .putHeader("webhook-id", id)
+            .putHeader("webhook-timestamp", timestamp)
+            .putHeader("x-liveperson-signature", checked ? "sha1=" + hmac("HmacSHA1", app.secret(), body) : "-")
+            .putHeader("webhook-signature", checked ? "v1," + hmac("HmacSHA256", app.secret(),
+                concat((id + "." + timestamp + ".").getBytes(StandardCharsets.UTF_8), body)) : "-")
+            .send(Buffer.buffer(body)))
         .compose(HttpClientResponse::body)
-        .onComplete(result -> {
-          if (result.succeeded()) {
-            answered.incrementAndGet();
-          }
-          warmUpLoop(client, port, body, deadline, answered, running, done);
-        });
+        .onComplete(result -> warmUpLoop(client, app, sequence, deadline, running, done));
   }
 
   /** Starts counting into a fresh tally (one per system run). */
@@ -178,11 +198,8 @@ final class Receivers implements AutoCloseable {
     String id = request.getHeader("webhook-id");
     String ts = request.getHeader("webhook-timestamp");
     String expectedSha1 = "sha1=" + hmac("HmacSHA1", app.secret(), bytes);
-    byte[] signed = (id + "." + ts + ".").getBytes(StandardCharsets.UTF_8);
-    byte[] message = new byte[signed.length + bytes.length];
-    System.arraycopy(signed, 0, message, 0, signed.length);
-    System.arraycopy(bytes, 0, message, signed.length, bytes.length);
-    String expectedV1 = "v1," + hmac("HmacSHA256", app.secret(), message);
+    String expectedV1 = "v1," + hmac("HmacSHA256", app.secret(),
+        concat((id + "." + ts + ".").getBytes(StandardCharsets.UTF_8), bytes));
     String v1 = request.getHeader("webhook-signature");
     boolean ok = expectedSha1.equals(request.getHeader("x-liveperson-signature"))
         && v1 != null && List.of(v1.split(" ")).contains(expectedV1)
@@ -193,6 +210,12 @@ final class Receivers implements AutoCloseable {
     if (!ok) {
       t.badSignatures.increment();
     }
+  }
+
+  private static byte[] concat(byte[] first, byte[] second) {
+    byte[] both = Arrays.copyOf(first, first.length + second.length);
+    System.arraycopy(second, 0, both, first.length, second.length);
+    return both;
   }
 
   private static String hmac(String algorithm, String secret, byte[] message) {
