@@ -269,9 +269,8 @@ final class EndpointGates {
         probing = true;
         start(next.attempt(), true, now).onComplete(next.promise());
       }
-      if (waiters.isEmpty()) {
-        cancelTimer();
-      }
+      // an armed timer stays when the queue empties: it fires once and finds nothing due, which costs less than
+      // cancelling it every time a busy gate drains and arming it again when it fills
     }
 
     private void record(DeliveryOutcome outcome, boolean probe) {

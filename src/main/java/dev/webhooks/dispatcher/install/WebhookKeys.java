@@ -1,7 +1,9 @@
 package dev.webhooks.dispatcher.install;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /** The webhook keys an app can subscribe to, and how an event type names its metric label. */
 public final class WebhookKeys {
@@ -15,6 +17,8 @@ public final class WebhookKeys {
   public static final String CONVERSATION_CHANGE_ALIAS = MESSAGING_PREFIX + "ExConversationChangeNotification";
 
   public static final List<String> ALL = List.of(CONTENT, RICH_CONTENT, ACCEPT_STATUS, CHAT_STATE, CONVERSATION_CHANGE);
+  private static final Map<String, String> EVENT_TYPES =
+      ALL.stream().collect(Collectors.toUnmodifiableMap(key -> key, WebhookKeys::lastSegment));
 
   private WebhookKeys() {}
 
@@ -28,6 +32,11 @@ public final class WebhookKeys {
 
   /** The low-cardinality {@code event_type} label of a key: its last segment, e.g. {@code ContentEvent}. */
   public static String eventType(String key) {
+    String known = EVENT_TYPES.get(key); // the labels of the keys we deliver, made once: looked up per attempt
+    return known != null ? known : lastSegment(key);
+  }
+
+  private static String lastSegment(String key) {
     return key.substring(key.lastIndexOf('.') + 1);
   }
 }
