@@ -211,6 +211,31 @@ class EndpointGatesTest {
   }
 
   @Test
+  void aTimerLeftArmedByAnEarlierWaiterDoesNotCutALaterOneShort() {
+    Duration maxWait = Duration.ofMillis(300);
+    gates = gates(1, maxWait, 1, System::nanoTime);
+    FakeAttempt running = new FakeAttempt("running");
+    submit(URL, running);
+    long firstQueued = System.nanoTime();
+    FakeAttempt early = new FakeAttempt("early");
+    Future<DeliveryOutcome> first = submit(URL, early);
+    running.end(DELIVERED); // the queue empties; the timer armed for "early" stays armed
+    assertThat(started).containsExactly("running", "early");
+    await().atMost(Duration.ofSeconds(5)).until(() -> System.nanoTime() - firstQueued >= maxWait.toNanos() / 2);
+
+    long laterQueued = System.nanoTime();
+    Future<DeliveryOutcome> later = submit(URL, new FakeAttempt("later"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> isComplete(later));
+
+    // the old timer fired at the first deadline, found nothing due and armed one for the later waiter's own
+    assertThat(Duration.ofNanos(System.nanoTime() - laterQueued)).isGreaterThanOrEqualTo(maxWait);
+    assertThat(outcome(later)).isEqualTo(retryable("connect-timeout",
+        "no free connection to hooks.example.com within 300 ms (1 attempts in flight, 1 waiting)"));
+    early.end(DELIVERED);
+    assertThat(outcome(first)).isEqualTo(DELIVERED);
+  }
+
+  @Test
   void failuresWithoutAnAnswerInARowOpenTheCircuitForWaitersAndNewSubmissions() {
     gates = gates(2, LONG_WAIT, 2, clock::get);
     List<FakeAttempt> running = submitEach("a1", "a2", "a3");
