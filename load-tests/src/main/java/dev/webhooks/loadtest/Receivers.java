@@ -99,7 +99,7 @@ final class Receivers implements AutoCloseable {
     countInto(warm);
     HttpClient client = vertx.createHttpClient(
         new HttpClientOptions().setSsl(true).setTrustOptions(certificate.trustOptions()).setKeepAlive(true),
-        new PoolOptions().setHttp1MaxSize(8));
+        new PoolOptions().setHttp1MaxSize(8).setMaxLifetime(2).setMaxLifetimeUnit(TimeUnit.SECONDS));
     List<Workload.App> targets = apps.stream().filter(app -> scenario.healthy(app.endpoint()))
         .limit(WARM_UP_CONCURRENCY).toList();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
