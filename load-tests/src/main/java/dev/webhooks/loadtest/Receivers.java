@@ -136,9 +136,8 @@ final class Receivers implements AutoCloseable {
             .putHeader("x-liveperson-client-id", app.clientId())
             .putHeader("webhook-id", id)
             .putHeader("webhook-timestamp", timestamp)
-            .putHeader("x-liveperson-signature", checked ? "sha1=" + hmac("HmacSHA1", app.secret(), body) : "-")
-            .putHeader("webhook-signature", checked ? "v1," + hmac("HmacSHA256", app.secret(),
-                concat((id + "." + timestamp + ".").getBytes(StandardCharsets.UTF_8), body)) : "-")
+            .putHeader("x-liveperson-signature", checked ? livepersonSignature(app, body) : "-")
+            .putHeader("webhook-signature", checked ? standardSignature(app, id, timestamp, body) : "-")
             .send(Buffer.buffer(body)))
         .compose(HttpClientResponse::body)
         .onComplete(result -> warmUpLoop(client, app, sequence, deadline, running, done));
@@ -197,9 +196,8 @@ final class Receivers implements AutoCloseable {
     byte[] bytes = body.getBytes();
     String id = request.getHeader("webhook-id");
     String ts = request.getHeader("webhook-timestamp");
-    String expectedSha1 = "sha1=" + hmac("HmacSHA1", app.secret(), bytes);
-    String expectedV1 = "v1," + hmac("HmacSHA256", app.secret(),
-        concat((id + "." + ts + ".").getBytes(StandardCharsets.UTF_8), bytes));
+    String expectedSha1 = livepersonSignature(app, bytes);
+    String expectedV1 = standardSignature(app, id, ts, bytes);
     String v1 = request.getHeader("webhook-signature");
     boolean ok = expectedSha1.equals(request.getHeader("x-liveperson-signature"))
         && v1 != null && List.of(v1.split(" ")).contains(expectedV1)
@@ -212,10 +210,17 @@ final class Receivers implements AutoCloseable {
     }
   }
 
-  private static byte[] concat(byte[] first, byte[] second) {
-    byte[] both = Arrays.copyOf(first, first.length + second.length);
-    System.arraycopy(second, 0, both, first.length, second.length);
-    return both;
+  /** The {@code x-liveperson-signature} an app's body must carry; the warm-up sends what the check expects. */
+  private static String livepersonSignature(Workload.App app, byte[] body) {
+    return "sha1=" + hmac("HmacSHA1", app.secret(), body);
+  }
+
+  /** The {@code webhook-signature} entry for the app's one secret: HMAC-SHA256 of {@code id.timestamp.body}. */
+  private static String standardSignature(Workload.App app, String id, String timestamp, byte[] body) {
+    byte[] prefix = (id + "." + timestamp + ".").getBytes(StandardCharsets.UTF_8);
+    byte[] signed = Arrays.copyOf(prefix, prefix.length + body.length);
+    System.arraycopy(body, 0, signed, prefix.length, body.length);
+    return "v1," + hmac("HmacSHA256", app.secret(), signed);
   }
 
   private static String hmac(String algorithm, String secret, byte[] message) {
