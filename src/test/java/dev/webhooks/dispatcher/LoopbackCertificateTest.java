@@ -2,17 +2,15 @@ package dev.webhooks.dispatcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.Vertx;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyFactory;
-import java.security.PrivateKey;
 import java.security.Signature;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.security.spec.PKCS8EncodedKeySpec;
-import java.util.Base64;
 import java.util.Date;
 import java.util.List;
+import javax.net.ssl.X509KeyManager;
 import org.junit.jupiter.api.Test;
 
 class LoopbackCertificateTest {
@@ -28,7 +26,7 @@ class LoopbackCertificateTest {
     certificate.verify(certificate.getPublicKey()); // self-signed
 
     Signature signer = Signature.getInstance("SHA256withECDSA");
-    signer.initSign(privateKey(made.privateKeyPem()));
+    signer.initSign(made.privateKey());
     signer.update(new byte[] {1, 2, 3});
     byte[] signature = signer.sign();
     Signature verifier = Signature.getInstance("SHA256withECDSA");
@@ -37,9 +35,16 @@ class LoopbackCertificateTest {
     assertThat(verifier.verify(signature)).isTrue();
   }
 
-  private static PrivateKey privateKey(String pem) throws Exception {
-    String base64 = pem.replace("-----BEGIN PRIVATE KEY-----", "").replace("-----END PRIVATE KEY-----", "")
-        .replaceAll("\\s", "");
-    return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64)));
+  @Test
+  void servesTheCertificateAndItsKeyToAServer() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      X509KeyManager keys = (X509KeyManager) made.keyCertOptions().getKeyManagerFactory(vertx).getKeyManagers()[0];
+      String alias = keys.chooseServerAlias("EC", null, null);
+      assertThat(keys.getCertificateChain(alias)).containsExactly(made.certificate());
+      assertThat(keys.getPrivateKey(alias)).isEqualTo(made.privateKey());
+    } finally {
+      vertx.close();
+    }
   }
 }
