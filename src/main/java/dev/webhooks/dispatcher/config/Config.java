@@ -100,7 +100,7 @@ public record Config(
             r.integer("MAX_IN_FLIGHT_PER_PARTITION", 1000, 1, 1_000_000),
             r.millis("SHUTDOWN_GRACE_MS", 20_000),
             Duration.ofSeconds(r.integer("SECRET_ROTATION_GRACE_S", 86_400, 0, 30 * 86_400)),
-            r.millis("WARMUP_MS", 500));
+            r.millis("WARMUP_MS", 750));
     r.failIfAnyError();
     return config;
   }

@@ -26,7 +26,7 @@ class ConfigTest {
     assertThat(config.retryMultiplier()).isEqualTo(2.0);
     assertThat(config.retryMaxDelay()).isEqualTo(Duration.ofSeconds(60));
     assertThat(config.allowPrivateNetworks()).isFalse();
-    assertThat(config.warmUp()).isEqualTo(Duration.ofMillis(500));
+    assertThat(config.warmUp()).isEqualTo(Duration.ofMillis(750));
   }
 
   @Test
