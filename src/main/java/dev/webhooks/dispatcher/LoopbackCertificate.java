@@ -78,7 +78,8 @@ record LoopbackCertificate(PrivateKey privateKey, X509Certificate certificate) {
   /**
    * The key and certificate for a server, as a key manager. Not as PEM: Vert.x would put a PEM key in a PKCS#12 store,
    * which protects it with 10,000 rounds of PBKDF2 each way, about 0.2 s of a cold start and a C2 compilation on the
-   * path to ready (load-tests/README.md, "Round 10"). A JKS store in memory protects it with a few hashes.
+   * path to ready (load-tests/README.md, "Round 10"). A JKS store in memory protects it with a few hashes. Makes a
+   * key store: call it off the event loops.
    */
   KeyCertOptions keyCertOptions() {
     try {

@@ -27,6 +27,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.KeyCertOptions;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.io.IOException;
@@ -127,12 +128,12 @@ final class WarmUp {
     return vertx.executeBlocking(this::prepare, false).compose(this::serveAndExercise);
   }
 
-  /** The receiver's certificate, and a courier that trusts it. */
-  private record Parts(LoopbackCertificate certificate, Courier courier) {}
+  /** The receiver's key and certificate, and a courier that trusts it. */
+  private record Parts(KeyCertOptions receiverKey, Courier courier) {}
 
   /**
-   * Makes the certificate and the courier on a worker thread: a key pair, and a trust store read from the JDK's CAs
-   * plus the certificate, which the courier's settings take as a file, deleted once read.
+   * Makes the certificate and the courier on a worker thread: a key pair and a key store for the receiver, and a trust
+   * store read from the JDK's CAs plus the certificate, which the courier's settings take as a file, deleted once read.
    */
   private Parts prepare() throws IOException {
     LoopbackCertificate certificate = LoopbackCertificate.create();
@@ -141,14 +142,15 @@ final class WarmUp {
       Files.writeString(file, certificate.certificatePem(), StandardCharsets.US_ASCII);
       Config trusting = config.withDeliveryTrust(Optional.of(file), true);
       HostResolver loopback = host -> Future.succeededFuture(List.of(LOOPBACK));
-      return new Parts(certificate, Courier.create(vertx, trusting, loopback, DROPPED, counting()));
+      return new Parts(
+          certificate.keyCertOptions(), Courier.create(vertx, trusting, loopback, DROPPED, counting()));
     } finally {
       Files.deleteIfExists(file);
     }
   }
 
   private Future<Void> serveAndExercise(Parts parts) {
-    return back(listen(parts.certificate()))
+    return back(listen(parts.receiverKey()))
         .compose(receiver -> exercise(parts.courier(), receiver.actualPort()))
         .eventually(parts.courier()::close)
         .eventually(receiving::close);
@@ -162,10 +164,10 @@ final class WarmUp {
   }
 
   /** An HTTPS receiver on the loopback address that reads each body and answers 200. */
-  private Future<HttpServer> listen(LoopbackCertificate certificate) {
+  private Future<HttpServer> listen(KeyCertOptions key) {
     HttpServerOptions options = new HttpServerOptions()
         .setSsl(true)
-        .setKeyCertOptions(certificate.keyCertOptions())
+        .setKeyCertOptions(key)
         .setSslEngineOptions(TlsEngine.choose(config.nativeTls()))
         .setHost(LOOPBACK.getHostAddress())
         .setPort(0);
