@@ -60,9 +60,10 @@ class BrokerCrashIT {
     Path data = Files.createTempDirectory("kill-broker");
     Map<String, String> brokerEnv = new HashMap<>();
     brokerEnv.put("DATA_DIR", data.toString());
-    brokerEnv.put("EMBEDDED_KAFKA_PORT", String.valueOf(ServiceProcess.freePort()));
-    brokerEnv.put("HTTP_PORT", String.valueOf(ServiceProcess.freePort()));
-    brokerEnv.put("MANAGEMENT_PORT", String.valueOf(ServiceProcess.freePort()));
+    int[] ports = ServiceProcess.freePorts(3);
+    brokerEnv.put("EMBEDDED_KAFKA_PORT", String.valueOf(ports[0]));
+    brokerEnv.put("HTTP_PORT", String.valueOf(ports[1]));
+    brokerEnv.put("MANAGEMENT_PORT", String.valueOf(ports[2]));
     brokerEnv.put("ADMIN_TOKEN", RunningService.ADMIN_TOKEN);
     brokerEnv.put("EVENTS_TOPICS", "broker-host-unused");
     String bootstrap = "localhost:" + brokerEnv.get("EMBEDDED_KAFKA_PORT");
@@ -118,8 +119,9 @@ class BrokerCrashIT {
     Map<String, String> env = RunningService.environment(prefix);
     env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
     env.put("SECRETS_KEY", SecretCipher.generateKey());
-    env.put("HTTP_PORT", String.valueOf(ServiceProcess.freePort()));
-    env.put("MANAGEMENT_PORT", String.valueOf(ServiceProcess.freePort()));
+    int[] ports = ServiceProcess.freePorts(2);
+    env.put("HTTP_PORT", String.valueOf(ports[0]));
+    env.put("MANAGEMENT_PORT", String.valueOf(ports[1]));
     return env;
   }
 

@@ -152,8 +152,9 @@ class CrashIT {
     Map<String, String> env = RunningService.environment(prefix);
     env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
     env.put("SECRETS_KEY", SecretCipher.generateKey());
-    env.put("HTTP_PORT", String.valueOf(ServiceProcess.freePort()));
-    env.put("MANAGEMENT_PORT", String.valueOf(ServiceProcess.freePort()));
+    int[] ports = ServiceProcess.freePorts(2);
+    env.put("HTTP_PORT", String.valueOf(ports[0]));
+    env.put("MANAGEMENT_PORT", String.valueOf(ports[1]));
     return env;
   }
 

@@ -27,12 +27,13 @@ class EmbeddedDefaultIT {
 
   @Test
   void runsOnItsOwnBrokerAndKeepsItsStateAcrossARestart() throws Exception {
-    int kafkaPort = ServiceProcess.freePort();
+    int[] ports = ServiceProcess.freePorts(3);
+    int kafkaPort = ports[0];
     Map<String, String> env = Map.of(
         "DATA_DIR", dataDir.toString(),
         "EMBEDDED_KAFKA_PORT", String.valueOf(kafkaPort),
-        "HTTP_PORT", String.valueOf(ServiceProcess.freePort()),
-        "MANAGEMENT_PORT", String.valueOf(ServiceProcess.freePort()));
+        "HTTP_PORT", String.valueOf(ports[1]),
+        "MANAGEMENT_PORT", String.valueOf(ports[2]));
     String manifest = """
         {"client_name": "embedded-it", "capabilities": {"webhooks": {
           "ms.MessagingEventNotification.ContentEvent": {"endpoint": "https://hooks.example.com/content"}}}}

@@ -101,6 +101,10 @@ public record Config(
             r.millis("SHUTDOWN_GRACE_MS", 20_000),
             Duration.ofSeconds(r.integer("SECRET_ROTATION_GRACE_S", 86_400, 0, 30 * 86_400)),
             r.millis("WARMUP_MS", 750));
+    if (config.httpPort() == config.managementPort() && config.httpPort() != 0) {
+      // Vert.x would share the port between both servers, answering each request from either at random
+      r.error("HTTP_PORT and MANAGEMENT_PORT must differ, both were " + config.httpPort());
+    }
     r.failIfAnyError();
     return config;
   }
@@ -182,6 +186,10 @@ public record Config(
           yield fallback;
         }
       };
+    }
+
+    void error(String message) {
+      errors.add(message);
     }
 
     void failIfAnyError() {

@@ -40,6 +40,19 @@ class ConfigTest {
   }
 
   @Test
+  void theApiAndTheManagementEndpointsNeedPortsOfTheirOwn() {
+    assertThatThrownBy(() -> Config.fromEnv(Map.of("HTTP_PORT", "9000", "MANAGEMENT_PORT", "9000")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("HTTP_PORT and MANAGEMENT_PORT must differ, both were 9000");
+    assertThatThrownBy(() -> Config.fromEnv(Map.of("MANAGEMENT_PORT", "8080")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("both were 8080");
+    Config ephemeral = Config.fromEnv(Map.of("HTTP_PORT", "0", "MANAGEMENT_PORT", "0"));
+    assertThat(ephemeral.httpPort()).isZero();
+    assertThat(ephemeral.managementPort()).isZero();
+  }
+
+  @Test
   void anExternalKafkaRequiresTheAdminTokenAndTheSecretsKey() {
     Config config = Config.fromEnv(Map.of("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092"));
     assertThatThrownBy(() -> Credentials.resolve(config))

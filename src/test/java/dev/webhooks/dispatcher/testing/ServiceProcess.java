@@ -12,8 +12,10 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -68,6 +70,18 @@ public final class ServiceProcess implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * As many ports as asked, all different: two ports asked for one after the other can be the same one (the load-test
+   * harness once gave a service the same API and management port).
+   */
+  public static int[] freePorts(int count) {
+    Set<Integer> ports = new LinkedHashSet<>();
+    while (ports.size() < count) {
+      ports.add(freePort());
+    }
+    return ports.stream().mapToInt(Integer::intValue).toArray();
   }
 
   /** SIGKILL: no drain, no final commit, nothing flushed. */
