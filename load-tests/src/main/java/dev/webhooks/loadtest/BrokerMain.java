@@ -25,8 +25,9 @@ public final class BrokerMain {
 
   public static void main(String[] args) throws Exception {
     Path dir = Path.of(args[0]).toAbsolutePath();
-    int port = Ports.free();
-    int controllerPort = Ports.free();
+    int[] ports = Ports.free(2);
+    int port = ports[0];
+    int controllerPort = ports[1];
     Files.createDirectories(dir);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     new Formatter()

@@ -169,8 +169,9 @@ public final class LoadTest {
   private ObjectNode measure(String system, Path dir, KafkaSide kafka, ChildJvm broker) throws Exception {
     Tally tally = new Tally(capacity());
     receivers.countInto(tally);
-    int httpPort = Ports.free();
-    int managementPort = Ports.free();
+    int[] ports = Ports.free(2);
+    int httpPort = ports[0];
+    int managementPort = ports[1];
     Map<String, String> env = environment(system, dir, kafka, httpPort, managementPort);
     if (system.equals("dispatcher")) {
       // installations live in Kafka: install through the API first, so events never meet a dispatcher without apps
@@ -239,7 +240,7 @@ public final class LoadTest {
         Thread.sleep(100);
       }
       healthyBefore = tally.healthyDelivered.sum();
-      tally.healthyLatency.reset();
+      tally.forgetLatencies();
       log("%s: warm-up done (%,d delivered); measuring from now", system, healthyBefore);
     }
     double cpu0 = sut.cpuSeconds();
@@ -259,6 +260,7 @@ public final class LoadTest {
     }, 5, 5, TimeUnit.SECONDS);
     Optional<Witness> witness = witnessed && scenario.ratePerSecond() > 0
         ? Optional.of(new Witness(kafka.bootstrap, kafka.events)) : Optional.empty();
+    int loadFrom = producer.produced(); // the first event of the load: the warm-up's come before it
     try {
       if (scenario.ratePerSecond() > 0) {
         log("%s: offering %,d events/s for %d s", system, scenario.ratePerSecond(), scenario.durationSeconds());
@@ -352,6 +354,7 @@ public final class LoadTest {
     steadyMs.put("p50", ms(steady.getValueAtPercentile(50)));
     steadyMs.put("p99", ms(steady.getValueAtPercentile(99)));
     steadyMs.put("max", ms(steady.getMaxValue()));
+    endpoints(r, tally, producer, loadFrom, start, deliverySeconds);
     r.put("lost", lost);
     r.put("duplicates", tally.duplicates.sum());
     r.put("dead_letters", deadLetters);
@@ -387,6 +390,53 @@ public final class LoadTest {
     r.put("finished_at", Instant.now().toString());
     log("%s: %s", system, r.toString());
     return r;
+  }
+
+  /**
+   * Each healthy endpoint's deliveries/s and latency, and the least and worst of them: the isolation targets hold for
+   * every healthy endpoint, not only for their sum. Under an offered rate an endpoint's deliveries/s is counted as the
+   * whole's is, to its last delivery, and set against the events of the load that were due to it (its share of a
+   * random draw, not exactly a twentieth); a backlog's over the whole's delivery window.
+   */
+  private void endpoints(
+      ObjectNode r, Tally tally, Producer producer, int loadFrom, long start, double deliverySeconds) {
+    long[] due = new long[Workload.ENDPOINTS];
+    for (int seq = loadFrom; seq < producer.produced(); seq++) {
+      if (producer.offset[seq] >= 0) {
+        due[apps.get(producer.app[seq]).endpoint()]++;
+      }
+    }
+    ArrayNode endpoints = r.putArray("healthy_endpoints");
+    double least = Double.MAX_VALUE;
+    double worst = 0;
+    for (int endpoint = 0; endpoint < Workload.ENDPOINTS; endpoint++) {
+      if (!scenario.healthy(endpoint)) {
+        continue;
+      }
+      long delivered = tally.endpointDelivered(endpoint);
+      double seconds = scenario.ratePerSecond() > 0
+          ? (tally.endpointLastNanos(endpoint) - start) / 1e9
+          : deliverySeconds;
+      double perSecond = delivered == 0 ? 0 : delivered / Math.max(seconds, 1e-3);
+      Histogram h = tally.endpointLatency(endpoint);
+      ObjectNode e = endpoints.addObject();
+      e.put("endpoint", endpoint);
+      e.put("due", due[endpoint]);
+      e.put("delivered", delivered);
+      e.put("delivered_per_s", round(perSecond));
+      e.put("p99_ms", ms(h.getValueAtPercentile(99)));
+      e.put("max_ms", ms(h.getMaxValue()));
+      if (scenario.ratePerSecond() > 0 && due[endpoint] > 0) {
+        double share = perSecond / (due[endpoint] / (double) scenario.durationSeconds());
+        e.put("share_of_its_rate", Math.round(share * 1000) / 1000.0);
+        least = Math.min(least, share);
+      }
+      worst = Math.max(worst, ms(h.getValueAtPercentile(99)));
+    }
+    if (least != Double.MAX_VALUE) {
+      r.put("least_endpoint_share_of_its_rate", Math.round(least * 1000) / 1000.0);
+    }
+    r.put("worst_endpoint_p99_ms", worst);
   }
 
   /** Events one run can produce: the scenario's, plus the warm-up's. */

@@ -172,20 +172,21 @@ final class Receivers implements AutoCloseable {
       int status = scenario.errorRate() > 0 && ThreadLocalRandom.current().nextDouble() < scenario.errorRate() ? 500 : 200;
       boolean healthy = scenario.healthy(endpoint);
       if (delay == 0) {
-        answer(t, request, status, seq, intended, healthy);
+        answer(t, request, status, seq, endpoint, intended, healthy);
       } else {
-        vertx.setTimer(delay, id -> answer(t, request, status, seq, intended, healthy));
+        vertx.setTimer(delay, id -> answer(t, request, status, seq, endpoint, intended, healthy));
       }
     });
   }
 
-  private static void answer(Tally t, HttpServerRequest request, int status, int seq, long intended, boolean healthy) {
+  private static void answer(
+      Tally t, HttpServerRequest request, int status, int seq, int endpoint, long intended, boolean healthy) {
     if (request.response().closed()) {
       return; // the sender gave up (timeout) before the answer: not delivered
     }
     request.response().setStatusCode(status).end();
     if (status == 200) {
-      t.success(seq, intended, healthy);
+      t.success(seq, endpoint, intended, healthy);
     }
   }
 

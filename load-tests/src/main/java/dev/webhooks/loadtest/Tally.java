@@ -33,12 +33,24 @@ final class Tally {
   /** TLS connections the receivers accepted from the system under test: all, and per second of the load. */
   final LongAdder connections = new LongAdder();
   private volatile PerSecond connectionsBySecond = PerSecond.NONE;
+  /**
+   * {@link #healthyLatency} and the deliveries of each endpoint, by endpoint (none for a broken one): one endpoint that
+   * falls behind shows here even where the whole does not.
+   */
+  private final Histogram[] endpointLatency = new Histogram[Workload.ENDPOINTS];
+  private final LongAdder[] endpointDelivered = new LongAdder[Workload.ENDPOINTS];
+  private final AtomicLong[] endpointLastNanos = new AtomicLong[Workload.ENDPOINTS];
   private final AtomicIntegerArray attempts;
   private final AtomicIntegerArray done;
 
   Tally(int capacity) {
     attempts = new AtomicIntegerArray(capacity);
     done = new AtomicIntegerArray(capacity);
+    for (int endpoint = 0; endpoint < Workload.ENDPOINTS; endpoint++) {
+      endpointLatency[endpoint] = new ConcurrentHistogram(3_600_000_000L, 3);
+      endpointDelivered[endpoint] = new LongAdder();
+      endpointLastNanos[endpoint] = new AtomicLong(Long.MIN_VALUE);
+    }
   }
 
   /** A request arrived for event {@code seq}: a retry when an earlier attempt was not answered with success. */
@@ -49,8 +61,8 @@ final class Tally {
     }
   }
 
-  /** Event {@code seq} was answered 200; a second 200 for the same event is a duplicate. */
-  void success(int seq, long intendedNanos, boolean healthy) {
+  /** Event {@code seq} was answered 200 by {@code endpoint}; a second 200 for the same event is a duplicate. */
+  void success(int seq, int endpoint, long intendedNanos, boolean healthy) {
     if (done.getAndSet(seq, 1) != 0) {
       duplicates.increment();
       return;
@@ -64,11 +76,39 @@ final class Tally {
       lastHealthyDeliveryNanos.accumulateAndGet(now, Math::max);
       long micros = Math.max(0, (now - intendedNanos) / 1_000);
       healthyLatency.recordValue(micros);
+      endpointLatency[endpoint].recordValue(micros);
+      endpointDelivered[endpoint].increment();
+      endpointLastNanos[endpoint].accumulateAndGet(now, Math::max);
       if (intendedNanos >= steadyFromNanos) {
         steadyLatency.recordValue(micros);
       }
       worstBySecond.max(intendedNanos, micros);
     }
+  }
+
+  /** Forgets the latencies and the deliveries per endpoint so far: what a warm-up before the load recorded. */
+  void forgetLatencies() {
+    healthyLatency.reset();
+    for (int endpoint = 0; endpoint < Workload.ENDPOINTS; endpoint++) {
+      endpointLatency[endpoint].reset();
+      endpointDelivered[endpoint].reset();
+      endpointLastNanos[endpoint].set(Long.MIN_VALUE);
+    }
+  }
+
+  /** The latencies of the events {@code endpoint} answered (since {@link #forgetLatencies}), if it is healthy. */
+  Histogram endpointLatency(int endpoint) {
+    return endpointLatency[endpoint];
+  }
+
+  /** How many events {@code endpoint} was the first to answer 200 (since {@link #forgetLatencies}). */
+  long endpointDelivered(int endpoint) {
+    return endpointDelivered[endpoint].sum();
+  }
+
+  /** When {@code endpoint} last answered an event 200 for the first time ({@code System.nanoTime()}). */
+  long endpointLastNanos(int endpoint) {
+    return endpointLastNanos[endpoint].get();
   }
 
   /** A receiver accepted a connection. */

@@ -48,10 +48,14 @@ final class Targets {
         double healthyOffered = scenario.ratePerSecond() * healthyShare(scenario);
         t.atLeast("healthy endpoints' deliveries/s (99% of the rate offered to them)", delivered,
             Math.floor(healthyOffered * 0.99));
+        t.atLeast("each healthy endpoint's deliveries/s, % of the rate offered to it",
+            100 * dispatcher.path("least_endpoint_share_of_its_rate").asDouble(), 99);
         latency.ifPresent(l -> {
           double theirs = l.get("latency_ms").get("p99").asDouble();
           t.atMost("healthy endpoints' p99 ms (2x the latency run's " + number(theirs) + ")", ms.get("p99").asDouble(),
               2 * theirs);
+          t.atMost("the worst p99 of one healthy endpoint, ms (2x the same)",
+              dispatcher.get("worst_endpoint_p99_ms").asDouble(), 2 * theirs);
         });
         t.atMost("longest commit stall s", dispatcher.get("max_commit_stall_s").asDouble(), 10);
       }
