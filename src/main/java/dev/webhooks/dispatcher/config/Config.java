@@ -102,7 +102,7 @@ public record Config(
             Duration.ofSeconds(r.integer("SECRET_ROTATION_GRACE_S", 86_400, 0, 30 * 86_400)),
             r.millis("WARMUP_MS", 750));
     if (config.httpPort() == config.managementPort() && config.httpPort() != 0) {
-      // Vert.x would share the port between both servers, answering each request from either at random
+      // Vert.x would share the port between both servers and hand each connection to either in turn
       r.error("HTTP_PORT and MANAGEMENT_PORT must differ, both were " + config.httpPort());
     }
     r.failIfAnyError();
