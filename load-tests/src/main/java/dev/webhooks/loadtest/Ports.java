@@ -14,7 +14,7 @@ final class Ports {
   /**
    * {@code count} ports of localhost, all different, that were free a moment ago (a child binds them moments later; a
    * race we accept). Two ports asked for one after the other can be the same one: a run once gave the dispatcher the
-   * same API and management port, and half its installs were answered by the management server.
+   * same API and management port, and its first install was answered 404 by the management server.
    */
   static int[] free(int count) {
     Set<Integer> ports = new LinkedHashSet<>();
