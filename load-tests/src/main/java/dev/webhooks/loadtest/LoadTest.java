@@ -240,7 +240,7 @@ public final class LoadTest {
         Thread.sleep(100);
       }
       healthyBefore = tally.healthyDelivered.sum();
-      tally.forgetLatencies();
+      tally.forgetTheWarmUp();
       log("%s: warm-up done (%,d delivered); measuring from now", system, healthyBefore);
     }
     double cpu0 = sut.cpuSeconds();
@@ -419,19 +419,20 @@ public final class LoadTest {
           : deliverySeconds;
       double perSecond = delivered == 0 ? 0 : delivered / Math.max(seconds, 1e-3);
       Histogram h = tally.endpointLatency(endpoint);
+      double p99 = ms(h.getValueAtPercentile(99));
       ObjectNode e = endpoints.addObject();
       e.put("endpoint", endpoint);
       e.put("due", due[endpoint]);
       e.put("delivered", delivered);
       e.put("delivered_per_s", round(perSecond));
-      e.put("p99_ms", ms(h.getValueAtPercentile(99)));
+      e.put("p99_ms", p99);
       e.put("max_ms", ms(h.getMaxValue()));
       if (scenario.ratePerSecond() > 0 && due[endpoint] > 0) {
         double share = perSecond / (due[endpoint] / (double) scenario.durationSeconds());
         e.put("share_of_its_rate", Math.round(share * 1000) / 1000.0);
         least = Math.min(least, share);
       }
-      worst = Math.max(worst, ms(h.getValueAtPercentile(99)));
+      worst = Math.max(worst, p99);
     }
     if (least != Double.MAX_VALUE) {
       r.put("least_endpoint_share_of_its_rate", Math.round(least * 1000) / 1000.0);

@@ -86,8 +86,11 @@ final class Tally {
     }
   }
 
-  /** Forgets the latencies and the deliveries per endpoint so far: what a warm-up before the load recorded. */
-  void forgetLatencies() {
+  /**
+   * Forgets what a warm-up before the load recorded in the latencies and the per-endpoint counts ({@link
+   * #healthyDelivered} is not reset: the caller subtracts what it held before the load).
+   */
+  void forgetTheWarmUp() {
     healthyLatency.reset();
     for (int endpoint = 0; endpoint < Workload.ENDPOINTS; endpoint++) {
       endpointLatency[endpoint].reset();
@@ -96,12 +99,12 @@ final class Tally {
     }
   }
 
-  /** The latencies of the events {@code endpoint} answered (since {@link #forgetLatencies}), if it is healthy. */
+  /** The latencies of the events {@code endpoint} answered (since {@link #forgetTheWarmUp}), if it is healthy. */
   Histogram endpointLatency(int endpoint) {
     return endpointLatency[endpoint];
   }
 
-  /** How many events {@code endpoint} was the first to answer 200 (since {@link #forgetLatencies}). */
+  /** How many events {@code endpoint} was the first to answer 200 (since {@link #forgetTheWarmUp}). */
   long endpointDelivered(int endpoint) {
     return endpointDelivered[endpoint].sum();
   }
