@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -22,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * by {@link EndpointGates} (a cap, a bounded wait, a circuit breaker), so a bad endpoint holds little. After a failed
  * attempt the {@link RetryPolicy} says whether and when to try again, and the delivery goes to the retry topic with its
  * due time, so its source record can be committed while it waits; it comes back through {@link #resume}. A failed
- * write to Kafka is retried until it succeeds, because the source record may only be committed once it is durable.
+ * write to Kafka is retried until it succeeds, because the source record may only be committed once it is durable;
+ * only a record Kafka will never take, being too large, gives way to a smaller one: a retry to its dead letter, a dead
+ * letter to one without its value.
  */
 public final class Courier {
   private static final Logger log = LoggerFactory.getLogger(Courier.class);
@@ -207,22 +210,36 @@ public final class Courier {
       Retry retry = Retry.of(delivery, attempt, clock.millis() + delay.get().toMillis(), outcome);
       int tier = policy.tier(attempt, delay.get());
       writeDurably(() -> outbox.retry(retry, tier), "retry", retry.source(), 1, done,
-          () -> notify(() -> listener.retryScheduled(delivery, attempt + 1, delay.get())));
+          () -> notify(() -> listener.retryScheduled(delivery, attempt + 1, delay.get())),
+          tooLarge -> writeDeadLetter(tooLargeToRetry(delivery, attempt, outcome, tooLarge), 1, done));
     }
   }
 
+  /** A letter Kafka never takes is written again without its value, which leaves headers of a few hundred bytes. */
   private void writeDeadLetter(DeadLetter letter, int tries, Promise<Void> done) {
     writeDurably(() -> outbox.deadLetter(letter), "dead letter", letter.source(), tries, done,
-        () -> notify(() -> listener.deadLettered(letter)));
+        () -> notify(() -> listener.deadLettered(letter)),
+        letter.value().length() == 0 ? null
+            : tooLarge -> writeDeadLetter(letter.withoutValue(tooLarge.getMessage()), 1, done));
   }
 
-  /** Writes to Kafka until the broker acknowledges, then runs {@code written} and completes {@code done}. */
+  /**
+   * Writes to Kafka until the broker acknowledges, then runs {@code written} and completes {@code done}. A record Kafka
+   * will never take goes to {@code smaller} instead, when given, which writes a smaller one in its place: trying the
+   * same record again would hold its source record, and so its partition's commits, for good.
+   */
   private void writeDurably(Supplier<Future<Void>> write, String what, Source source, int tries, Promise<Void> done,
-      Runnable written) {
+      Runnable written, Consumer<Outbox.TooLarge> smaller) {
     write.get().onComplete(result -> {
       if (result.succeeded()) {
         written.run();
         done.complete();
+        return;
+      }
+      if (smaller != null && result.cause() instanceof Outbox.TooLarge tooLarge) {
+        log.warn("The {} of the record at {} is too large for Kafka; writing a smaller one instead: {}", what, source,
+            tooLarge.getMessage());
+        smaller.accept(tooLarge);
         return;
       }
       log.warn("{} write {} failed for the record at {}; retrying", what, tries, source, result.cause());
@@ -233,7 +250,7 @@ public final class Courier {
       }
       Duration backoff = policy.backoff(Math.min(tries, 30));
       later(backoff.compareTo(MIN_WRITE_RETRY) < 0 ? MIN_WRITE_RETRY : backoff, done,
-          () -> writeDurably(write, what, source, tries + 1, done, written));
+          () -> writeDurably(write, what, source, tries + 1, done, written, smaller));
     });
   }
 
@@ -263,6 +280,16 @@ public final class Courier {
     return new DeadLetter(
         app.accountId(), app.clientId(), delivery.webhookKey(), delivery.webhookId(), delivery.webhook().endpoint(),
         attempts, last.status(), reason, error, delivery.source(), delivery.body());
+  }
+
+  /** The dead letter of a delivery whose retry Kafka does not take: it cannot wait for its next attempt anywhere. */
+  static DeadLetter tooLargeToRetry(Delivery delivery, int attempts, DeliveryOutcome last, Outbox.TooLarge why) {
+    DeadLetter failed = deadLetter(delivery, attempts, last);
+    return new DeadLetter(failed.accountId(), failed.clientId(), failed.webhookKey(), failed.webhookId(),
+        failed.endpoint(), attempts, failed.lastStatus(), "too-large",
+        "its retry is too large for Kafka (" + why.getMessage() + ") after " + attemptsText(attempts) + ", the last: "
+            + Outcomes.errorOf(last),
+        failed.source(), failed.value());
   }
 
   private static String attemptsText(int attempts) {

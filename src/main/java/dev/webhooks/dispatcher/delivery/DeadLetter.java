@@ -22,4 +22,11 @@ public record DeadLetter(
     String reason,
     String error,
     Source source,
-    Buffer value) {}
+    Buffer value) {
+
+  /** This letter without its value, for a topic that cannot take it; the error says what was left out and why. */
+  public DeadLetter withoutValue(String why) {
+    return new DeadLetter(accountId, clientId, webhookKey, webhookId, endpoint, attempts, lastStatus, reason,
+        error + "; its value of " + value.length() + " bytes is left out: " + why, source, Buffer.buffer());
+  }
+}

@@ -17,6 +17,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -87,7 +89,7 @@ public final class KafkaOutbox implements Outbox {
       if (error == null) {
         acked.tryComplete();
       } else {
-        acked.tryFail(error);
+        acked.tryFail(neverFits(error) ? new TooLarge(error.getMessage(), error) : error);
       }
     });
     try {
@@ -102,6 +104,14 @@ public final class KafkaOutbox implements Outbox {
       return Future.failedFuture(new IllegalStateException("the outbox is closed", closed));
     }
     return acked.future();
+  }
+
+  /**
+   * The producer refuses a record over {@code max.request.size} or its buffer, the broker one over the topic's {@code
+   * max.message.bytes}: the same record fails again however often it is sent.
+   */
+  static boolean neverFits(Throwable error) {
+    return error instanceof RecordTooLargeException || error instanceof RecordBatchTooLargeException;
   }
 
   /** Lets the writes already handed over reach the producer, then flushes and closes it, on a worker. */

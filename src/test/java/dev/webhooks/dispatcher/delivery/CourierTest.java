@@ -177,6 +177,47 @@ class CourierTest {
   }
 
   @Test
+  void aRetryKafkaWillNotTakeBecomesADeadLetterAndThatOneLosesItsValue() throws Exception {
+    receiver.enqueue(500);
+    RecordingOutbox outbox = new RecordingOutbox().refusingValuesOver(8);
+    Courier courier = courier(Deliveries.config(), new RetryPolicy(Duration.ofMillis(10), 2.0, Duration.ofSeconds(1), 0), outbox);
+    Delivery delivery = Deliveries.to(receiver.url("/"), 3);
+
+    deliver(courier, delivery).await(10, TimeUnit.SECONDS);
+
+    assertThat(outbox.calls).as("the retry, the letter with its value, the letter without").hasValue(3);
+    assertThat(outbox.retries).isEmpty();
+    assertThat(outbox.written).singleElement().satisfies(letter -> {
+      assertThat(letter.reason()).isEqualTo("too-large");
+      assertThat(letter.attempts()).isEqualTo(1);
+      assertThat(letter.lastStatus()).hasValue(500);
+      assertThat(letter.webhookId()).isEqualTo(delivery.webhookId());
+      assertThat(letter.value().length()).isZero();
+      assertThat(letter.error())
+          .contains("its retry is too large for Kafka", "500")
+          .contains("its value of " + delivery.body().length() + " bytes is left out");
+    });
+    assertThat(listener.events).containsExactly("started", "attempted 1 5xx", "deadLettered too-large");
+  }
+
+  @Test
+  void aDeadLetterKafkaWillNotTakeIsWrittenWithoutItsValue() throws Exception {
+    receiver.enqueue(503);
+    RecordingOutbox outbox = new RecordingOutbox().refusingValuesOver(8);
+    Courier courier = courier(Deliveries.config(), new RetryPolicy(Duration.ofMillis(10), 2.0, Duration.ofSeconds(1), 0), outbox);
+
+    deliver(courier, Deliveries.to(receiver.url("/"), 0)).await(10, TimeUnit.SECONDS);
+
+    assertThat(outbox.calls).hasValue(2);
+    assertThat(outbox.written).singleElement().satisfies(letter -> {
+      assertThat(letter.reason()).isEqualTo("exhausted");
+      assertThat(letter.value().length()).isZero();
+      assertThat(letter.error()).contains("503", "bytes is left out", "larger than 8");
+    });
+    assertThat(listener.events).containsExactly("started", "attempted 1 5xx", "deadLettered exhausted");
+  }
+
+  @Test
   void closeCancelsWaitingRetriesWithoutMakingThemFinal() throws Exception {
     receiver.enqueue(500);
     RecordingOutbox outbox = new RecordingOutbox();

@@ -10,11 +10,14 @@ import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -70,8 +73,26 @@ class KafkaOutboxIT {
     outbox.close().await(30, TimeUnit.SECONDS);
     Throwable closed = failureOnCaller(context, () -> outbox.deadLetter(retry(1, "{}").abandoned("exhausted", "")));
 
-    assertThat(refused).isInstanceOf(RecordTooLargeException.class);
+    assertThat(refused).as("refused by the producer").isInstanceOf(Outbox.TooLarge.class)
+        .hasCauseInstanceOf(RecordTooLargeException.class);
     assertThat(closed).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void aRecordOverTheTopicsLimitIsTooLargeForGood() throws Exception {
+    String deadLetters = TestKafka.uniqueName("dead-letters");
+    try (Admin admin = TestKafka.admin()) {
+      admin.createTopics(List.of(new NewTopic(deadLetters, 1, (short) 1).configs(Map.of("max.message.bytes", "2048"))))
+          .all().get(30, TimeUnit.SECONDS);
+    }
+    KafkaOutbox outbox = KafkaOutbox.create(vertx, TestKafka.bootstrapServers(), deadLetters, List.of("unused"));
+
+    Throwable refused = failureOnCaller(vertx.getOrCreateContext(),
+        () -> outbox.deadLetter(retry(0, "x".repeat(4096)).abandoned("exhausted", "")));
+    outbox.close().await(30, TimeUnit.SECONDS);
+
+    assertThat(refused).as("refused by the broker").isInstanceOf(Outbox.TooLarge.class)
+        .hasCauseInstanceOf(RecordTooLargeException.class);
   }
 
   /** The failure of the write {@code write} starts on {@code context}, checked to be reported there. */
