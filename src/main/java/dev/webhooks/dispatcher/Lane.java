@@ -116,10 +116,18 @@ final class Lane extends VerticleBase {
 
   private void track(Incoming incoming) {
     TopicPartition partition = new TopicPartition(incoming.source().topic(), incoming.source().partition());
+    long offset = incoming.source().offset();
     PartitionState state = partitions.computeIfAbsent(partition, PartitionState::new);
-    OffsetTracker.Ticket ticket = state.tracker.track(incoming.source().offset());
+    if (!state.tracker.follows(offset)) { // what follows is read again: its old reads must never commit
+      LOG.warn("Partition {} went back to offset {}; its records from there are delivered again", partition, offset);
+      state.tracker.revoke();
+      state = new PartitionState(partition);
+      partitions.put(partition, state);
+    }
+    PartitionState tracked = state;
+    OffsetTracker.Ticket ticket = tracked.tracker.track(offset);
     inFlight++;
-    process(incoming).onComplete(done -> onLane(() -> ended(state, ticket, incoming, done.succeeded())));
+    process(incoming).onComplete(done -> onLane(() -> ended(tracked, ticket, incoming, done.succeeded())));
   }
 
   /**
@@ -134,7 +142,26 @@ final class Lane extends VerticleBase {
     }
   }
 
+  /**
+   * Takes a record to its end. A bug of ours on the way makes it a dead letter ({@code internal-error}): a record must
+   * never stall its partition, nor be skipped while the ones after it commit.
+   */
   private Future<Void> process(Incoming incoming) {
+    try {
+      return processOrThrow(incoming);
+    } catch (RuntimeException bug) {
+      LOG.error("Processing the record at {} failed; it becomes a dead letter", incoming.source(), bug);
+      String error = "processing failed: " + bug;
+      if (incoming.decoded() instanceof Decoded.Retrying retrying) {
+        return courier.deadLetter(retrying.retry().abandoned("internal-error", error));
+      }
+      metrics.eventConsumed("rejected");
+      String account = incoming.decoded() instanceof Decoded.Accepted accepted ? accepted.event().accountId() : "";
+      return courier.deadLetter(rejectedLetter(incoming, new Decoded.Rejected("internal-error", error, account)));
+    }
+  }
+
+  private Future<Void> processOrThrow(Incoming incoming) {
     if (incoming.decoded() instanceof Decoded.Retrying retrying) {
       return courier.resume(retrying.retry(), router.resume(retrying.retry()));
     }
@@ -143,16 +170,7 @@ final class Lane extends VerticleBase {
       return courier.deadLetter(rejectedLetter(incoming, rejected));
     }
     Decoded.Accepted accepted = (Decoded.Accepted) incoming.decoded();
-    List<Delivery> deliveries;
-    try {
-      deliveries = router.route(accepted.event());
-    } catch (RuntimeException bug) { // a record must never stall its partition, not even through a bug of ours
-      LOG.error("Routing the record at {} failed; it becomes a dead letter", incoming.source(), bug);
-      metrics.eventConsumed("rejected");
-      Decoded.Rejected failed =
-          new Decoded.Rejected("internal-error", "routing failed: " + bug, accepted.event().accountId());
-      return courier.deadLetter(rejectedLetter(incoming, failed));
-    }
+    List<Delivery> deliveries = router.route(accepted.event());
     if (deliveries.isEmpty()) {
       metrics.eventConsumed("unrouted");
       return Future.succeededFuture();

@@ -12,18 +12,28 @@ import java.util.ArrayDeque;
 public final class OffsetTracker {
   private final ArrayDeque<Ticket> pending = new ArrayDeque<>();
   private long nextToCommit = -1;
+  private long lastTracked = -1;
   private int inFlight;
   private boolean revoked;
 
   /** Starts tracking a record; offsets must be tracked in increasing order, as a partition yields them. */
   public Ticket track(long offset) {
-    if (!pending.isEmpty() && offset <= pending.peekLast().offset) {
-      throw new IllegalArgumentException("offset " + offset + " tracked out of order");
+    if (!follows(offset)) {
+      throw new IllegalArgumentException("offset " + offset + " tracked out of order, after " + lastTracked);
     }
+    lastTracked = offset;
     Ticket ticket = new Ticket(offset);
     pending.addLast(ticket);
     inFlight++;
     return ticket;
+  }
+
+  /**
+   * Whether {@code offset} comes after every offset tracked so far. A consumer that goes back (a reset, a log truncated
+   * after an unclean leader election) yields one that does not, and its partition needs a tracker of its own.
+   */
+  public boolean follows(long offset) {
+    return offset > lastTracked;
   }
 
   /** The offset to commit (the next one to read after everything final), or -1 when nothing is final yet. */

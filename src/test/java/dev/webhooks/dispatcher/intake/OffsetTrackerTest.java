@@ -67,6 +67,19 @@ class OffsetTrackerTest {
   }
 
   @Test
+  void saysWhetherAnOffsetFollowsEveryOneTrackedEvenOnceTheyAreFinal() {
+    OffsetTracker tracker = new OffsetTracker();
+    assertThat(tracker.follows(0)).isTrue();
+    tracker.track(5).done();
+
+    assertThat(tracker.committable()).isEqualTo(6);
+    assertThat(tracker.follows(5)).as("a consumer that went back, with nothing in flight").isFalse();
+    assertThat(tracker.follows(2)).isFalse();
+    assertThat(tracker.follows(6)).isTrue();
+    assertThatThrownBy(() -> tracker.track(2)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void neverCommitsPastAnUnfinishedRecordInAnyCompletionOrder() {
     Random random = new Random(42);
     for (int round = 0; round < 200; round++) {

@@ -1,0 +1,134 @@
+package dev.webhooks.dispatcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.webhooks.dispatcher.config.Config;
+import dev.webhooks.dispatcher.delivery.Courier;
+import dev.webhooks.dispatcher.delivery.DeadLetter;
+import dev.webhooks.dispatcher.delivery.DeliveryListener;
+import dev.webhooks.dispatcher.delivery.Outbox;
+import dev.webhooks.dispatcher.delivery.Retry;
+import dev.webhooks.dispatcher.delivery.Source;
+import dev.webhooks.dispatcher.install.Installation;
+import dev.webhooks.dispatcher.install.InstallationView;
+import dev.webhooks.dispatcher.intake.Decoded;
+import dev.webhooks.dispatcher.intake.Incoming;
+import dev.webhooks.dispatcher.ops.Metrics;
+import dev.webhooks.dispatcher.routing.Router;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** A lane never lets a record be skipped while the ones after it commit, whatever happens to it on the way. */
+class LaneTest {
+  private static final String EVENTS = "events";
+  private static final String RETRIES = "retries-1";
+  private final List<DeadLetter> letters = new CopyOnWriteArrayList<>();
+  /** The write of the dead letter of the record at offset 5 waits for this, when set. */
+  private volatile Promise<Void> offsetFiveWritten;
+  private final Outbox outbox = new Outbox() {
+    @Override
+    public Future<Void> deadLetter(DeadLetter deadLetter) {
+      letters.add(deadLetter);
+      Promise<Void> held = offsetFiveWritten;
+      return deadLetter.source().offset() == 5 && held != null ? held.future() : Future.succeededFuture();
+    }
+
+    @Override
+    public Future<Void> retry(Retry retry, int tier) {
+      return Future.failedFuture(new IllegalStateException("no retries in this test"));
+    }
+  };
+  private Vertx vertx;
+  private Lane lane;
+
+  @BeforeEach
+  void deployLane() throws Exception {
+    vertx = Vertx.vertx();
+    InstallationView buggy = new InstallationView() {
+      @Override
+      public List<Installation> installationsOf(String accountId) {
+        throw new IllegalStateException("a bug of ours (test)");
+      }
+
+      @Override
+      public Optional<Installation> find(String installationId) {
+        return Optional.empty();
+      }
+    };
+    lane = new Lane(new Router(buggy), Courier.create(vertx, Config.fromEnv(Map.of()), outbox, DeliveryListener.NONE),
+        new Metrics(new SimpleMeterRegistry(), Clock.systemUTC()));
+    vertx.deployVerticle(lane).await(10, TimeUnit.SECONDS);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    vertx.close().await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aRetryWhoseProcessingThrowsIsADeadLetterAndTheRecordsBehindItAreNotSkipped() throws Exception {
+    lane.accept(List.of(retry(0, 7), rejected(1, 0), rejected(1, 1)));
+
+    Map<TopicPartition, Long> finalOffsets = finish();
+
+    assertThat(finalOffsets).containsEntry(new TopicPartition(RETRIES, 0), 8L)
+        .containsEntry(new TopicPartition(EVENTS, 1), 2L);
+    assertThat(letters).extracting(DeadLetter::reason)
+        .containsExactlyInAnyOrder("internal-error", "invalid-json", "invalid-json");
+    assertThat(letters).filteredOn(letter -> letter.reason().equals("internal-error")).singleElement()
+        .satisfies(letter -> {
+          assertThat(letter.webhookId()).as("the retry's own dead letter").isEqualTo("msg_retry");
+          assertThat(letter.error()).contains("a bug of ours (test)");
+        });
+  }
+
+  @Test
+  void aPartitionReadAgainFromAnEarlierOffsetCommitsFromThereNotFromItsOldReads() throws Exception {
+    offsetFiveWritten = Promise.promise();
+    lane.accept(List.of(rejected(0, 5), rejected(0, 6)));
+    lane.accept(List.of(rejected(0, 3))); // the consumer went back while 5 was still in flight
+    await().atMost(Duration.ofSeconds(10)).until(() -> letters.size() == 3);
+    offsetFiveWritten.complete();
+
+    Map<TopicPartition, Long> finalOffsets = finish();
+
+    assertThat(finalOffsets).as("after 3, not after the old read's 5 and 6").containsEntry(new TopicPartition(EVENTS, 0), 4L);
+    assertThat(letters).extracting(letter -> letter.source().offset()).containsExactly(5L, 6L, 3L);
+  }
+
+  private Map<TopicPartition, Long> finish() throws Exception {
+    return lane.finish(System.nanoTime() + Duration.ofSeconds(10).toNanos()).await(20, TimeUnit.SECONDS);
+  }
+
+  private static Incoming rejected(int partition, long offset) {
+    return incoming(new Source(EVENTS, partition, offset, 0), new Decoded.Rejected("invalid-json", "not JSON", ""));
+  }
+
+  private static Incoming retry(int partition, long offset) {
+    Source event = new Source(EVENTS, 2, 40, 0);
+    Retry retry = new Retry("acc", "client", "ms.MessagingEventNotification.ContentEvent", "msg_retry",
+        "https://example.com/", 1, 0, OptionalInt.of(500), "HTTP 500", event, Buffer.buffer("{}"));
+    return incoming(new Source(RETRIES, partition, offset, 0), new Decoded.Retrying(retry));
+  }
+
+  private static Incoming incoming(Source source, Decoded decoded) {
+    return new Incoming(source, decoded, "{}".getBytes(), new AtomicInteger(1));
+  }
+}
