@@ -15,6 +15,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetServer;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.UnknownHostException;
@@ -30,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -326,6 +328,22 @@ class WebhookSenderTest {
     }
   }
 
+  @Test
+  void anIpv6LiteralEndpointGetsItsHostHeaderInBrackets() throws Exception {
+    Assumptions.assumeTrue(canBind("::1"), "no IPv6 loopback address (::1) to bind on this machine");
+    // the certificate names the IP address ::1; the address is resolved, checked and verified without brackets
+    TestReceiver v6 = TestReceiver.start(vertx, TestCertificates.shared().localhost(), "::1", 0);
+    try {
+      DeliveryOutcome outcome = send(Deliveries.to("https://[::1]:" + v6.port() + "/v6", 0));
+
+      assertThat(outcome).isEqualTo(new DeliveryOutcome.Delivered(200));
+      assertThat(v6.requests()).singleElement()
+          .satisfies(r -> assertThat(r.header("Host")).isEqualTo("[::1]:" + v6.port()));
+    } finally {
+      v6.close();
+    }
+  }
+
   /** Both TLS engines (BoringSSL where it loads, the default; the JDK's) check certificates and host names alike. */
   @ParameterizedTest(name = "DELIVERY_NATIVE_TLS={0}")
   @ValueSource(booleans = {true, false})
@@ -379,6 +397,14 @@ class WebhookSenderTest {
   /** Sends from an event-loop context, as the courier does. */
   private DeliveryOutcome send(Delivery delivery) throws Exception {
     return onEventLoop(() -> sender.send(delivery)).await(10, TimeUnit.SECONDS);
+  }
+
+  private static boolean canBind(String address) {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(address))) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private static <T> Future<T> onEventLoop(Supplier<Future<T>> action) {

@@ -110,8 +110,13 @@ public final class TestReceiver implements AutoCloseable {
 
   /** As {@link #start(Vertx, TestCertificates.Leaf)} on a given port: a receiver coming back where it was. */
   public static TestReceiver start(Vertx vertx, TestCertificates.Leaf leaf, int port) {
+    return start(vertx, leaf, "127.0.0.1", port);
+  }
+
+  /** As {@link #start(Vertx, TestCertificates.Leaf, int)} on another local address, e.g. {@code ::1}. */
+  public static TestReceiver start(Vertx vertx, TestCertificates.Leaf leaf, String address, int port) {
     HttpServerOptions options = new HttpServerOptions()
-        .setSsl(true).setKeyCertOptions(leaf.keyCertOptions()).setHost("127.0.0.1").setPort(port).setReuseAddress(true);
+        .setSsl(true).setKeyCertOptions(leaf.keyCertOptions()).setHost(address).setPort(port).setReuseAddress(true);
     HttpServer server = vertx.createHttpServer(options);
     TestReceiver receiver = new TestReceiver(vertx, server);
     server.requestHandler(receiver::handle);
