@@ -15,7 +15,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetServer;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.UnknownHostException;
@@ -330,7 +329,7 @@ class WebhookSenderTest {
 
   @Test
   void anIpv6LiteralEndpointGetsItsHostHeaderInBrackets() throws Exception {
-    Assumptions.assumeTrue(canBind("::1"), "no IPv6 loopback address (::1) to bind on this machine");
+    Assumptions.assumeTrue(TestReceiver.canListenOn("::1"), "no IPv6 loopback address (::1) to bind on this machine");
     // the certificate names the IP address ::1; the address is resolved, checked and verified without brackets
     TestReceiver v6 = TestReceiver.start(vertx, TestCertificates.shared().localhost(), "::1", 0);
     try {
@@ -397,14 +396,6 @@ class WebhookSenderTest {
   /** Sends from an event-loop context, as the courier does. */
   private DeliveryOutcome send(Delivery delivery) throws Exception {
     return onEventLoop(() -> sender.send(delivery)).await(10, TimeUnit.SECONDS);
-  }
-
-  private static boolean canBind(String address) {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(address))) {
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
   }
 
   private static <T> Future<T> onEventLoop(Supplier<Future<T>> action) {

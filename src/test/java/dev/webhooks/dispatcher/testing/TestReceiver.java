@@ -8,6 +8,9 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -18,7 +21,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real HTTPS webhook receiver on an ephemeral port of 127.0.0.1. It answers each request with the next scripted
+ * A real HTTPS webhook receiver on an ephemeral port of 127.0.0.1 (or another local address). It answers each request with the next scripted
  * {@link Response} (200, or {@link #answerByDefault}, when the script is empty) and records every request it receives.
  * Start it from a test thread, not an event loop: {@link #start} waits until it listens.
  */
@@ -126,6 +129,15 @@ public final class TestReceiver implements AutoCloseable {
       throw new IllegalStateException("the test receiver did not start", e);
     }
     return receiver;
+  }
+
+  /** Whether a server can listen on {@code address} here: {@code ::1} needs IPv6 on the loopback interface. */
+  public static boolean canListenOn(String address) {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(address))) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /** Queues answers for the next requests, in order. */
