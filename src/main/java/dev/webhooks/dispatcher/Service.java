@@ -132,14 +132,15 @@ public final class Service {
       b.vertx = vertx(registry);
       // The delivery path warms up against a loopback receiver of its own while the rest starts and waits on Kafka.
       Future<WarmUp.Report> warmedUp = WarmUp.run(b.vertx, config, config.warmUp());
+      // webhook_ready is there (0) from the first scrape: an instance stuck waiting for Kafka must still be seen
+      Metrics metrics = new Metrics(registry, Clock.systemUTC());
+      metrics.readiness(b::isReady);
       b.managementServer = await(new ManagementServer(b.vertx, registry, b::isReady).listen(config.managementPort()));
       await(topicsMade);
 
-      Metrics metrics = new Metrics(registry, Clock.systemUTC());
       SecretCipher cipher = SecretCipher.fromBase64(b.credentials.secretsKey());
       b.store = new InstallationStore(b.vertx, b.bootstrapServers, config.installationsTopic(), cipher);
       metrics.installations(b.store::countsByState);
-      metrics.readiness(b::isReady);
       b.probe = new KafkaProbe(b.vertx, Admin.create(Map.of(
           AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers,
           AdminClientConfig.CLIENT_ID_CONFIG, "webhook-probe")));

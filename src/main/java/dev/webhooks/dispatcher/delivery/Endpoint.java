@@ -1,5 +1,6 @@
 package dev.webhooks.dispatcher.delivery;
 
+import io.vertx.core.net.HostAndPort;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
@@ -7,12 +8,18 @@ import java.util.Locale;
 /**
  * A webhook endpoint taken apart for a request: an absolute {@code https} URL with a host.
  *
- * @param host the host as written, without IPv6 brackets; it names the server for Host, SNI and certificate checks
+ * @param host the host as written, without IPv6 brackets: what is resolved, checked, and named for SNI and certificate
+ *     checks (the Host header is {@link #authority()})
  * @param port the port, 443 when absent
  * @param pathAndQuery the raw path (at least {@code /}) and query, sent verbatim
  */
 public record Endpoint(String host, int port, String pathAndQuery) {
   private static final int HTTPS_PORT = 443;
+
+  /** The request's Host header: an IPv6 literal goes back in its brackets (RFC 7230 5.4, RFC 3986 3.2.2). */
+  public HostAndPort authority() {
+    return HostAndPort.create(host.indexOf(':') >= 0 ? "[" + host + "]" : host, port);
+  }
 
   /** Parses an endpoint; throws {@link IllegalArgumentException} with a message a person understands. */
   public static Endpoint parse(String endpoint) {

@@ -157,7 +157,8 @@ public final class WebhookSender {
     Promise<DeliveryOutcome> outcome = Promise.promise();
     client
         .request(request)
-        .onSuccess(req -> send(req, delivery, endpoint.host(), outcome))
+        // Vert.x would write the Host header from setHost, which is an IPv6 literal without its brackets
+        .onSuccess(req -> send(req.authority(endpoint.authority()), delivery, endpoint.host(), outcome))
         .onFailure(failure -> outcome.tryComplete(Outcomes.ofFailure(failure, endpoint.host())));
     return outcome.future();
   }

@@ -87,7 +87,7 @@ public final class LogoFetcher implements LogoCheck {
         .setFollowRedirects(false)
         .setIdleTimeout(TIMEOUT_MS);
     return client.request(request)
-        .compose(req -> req.send())
+        .compose(req -> req.authority(endpoint.authority()).send()) // an IPv6 literal in brackets
         .compose(response -> {
           if (response.statusCode() != 200) {
             // Not reading the body: reset the stream, which is expected here and not worth an error log.

@@ -30,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -323,6 +324,22 @@ class WebhookSenderTest {
     } finally {
       named.close();
       pinned.close().await(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void anIpv6LiteralEndpointGetsItsHostHeaderInBrackets() throws Exception {
+    Assumptions.assumeTrue(TestReceiver.canListenOn("::1"), "no IPv6 loopback address (::1) to bind on this machine");
+    // the certificate names the IP address ::1; the address is resolved, checked and verified without brackets
+    TestReceiver v6 = TestReceiver.start(vertx, TestCertificates.shared().localhost(), "::1", 0);
+    try {
+      DeliveryOutcome outcome = send(Deliveries.to("https://[::1]:" + v6.port() + "/v6", 0));
+
+      assertThat(outcome).isEqualTo(new DeliveryOutcome.Delivered(200));
+      assertThat(v6.requests()).singleElement()
+          .satisfies(r -> assertThat(r.header("Host")).isEqualTo("[::1]:" + v6.port()));
+    } finally {
+      v6.close();
     }
   }
 

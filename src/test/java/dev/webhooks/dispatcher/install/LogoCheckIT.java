@@ -10,6 +10,7 @@ import dev.webhooks.dispatcher.delivery.HostResolver;
 import dev.webhooks.dispatcher.delivery.Trust;
 import dev.webhooks.dispatcher.testing.TestCertificates;
 import dev.webhooks.dispatcher.testing.TestKafka;
+import dev.webhooks.dispatcher.testing.TestReceiver;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -22,11 +23,14 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -108,6 +112,26 @@ class LogoCheckIT {
         Trust.withExtraCas(Optional.of(TestCertificates.shared().caPem())));
     LogoCheck.Finding finding = guarded.check(url("/square.png")).await();
     assertThat(message(finding)).contains("loopback");
+  }
+
+  @Test
+  void anIpv6LiteralLogoIsFetchedWithItsHostHeaderInBrackets() throws Exception {
+    Assumptions.assumeTrue(TestReceiver.canListenOn("::1"), "no IPv6 loopback address (::1) to bind on this machine");
+    List<String> hosts = new CopyOnWriteArrayList<>();
+    Buffer square = png(70, 70);
+    HttpServer v6 = vertx.createHttpServer(new HttpServerOptions().setSsl(true).setHost("::1").setPort(0)
+            .setKeyCertOptions(TestCertificates.shared().localhost().keyCertOptions()))
+        .requestHandler(request -> {
+          hosts.add(request.getHeader("Host"));
+          request.response().end(square);
+        })
+        .listen().await(10, TimeUnit.SECONDS);
+    try {
+      assertThat(check("https://[::1]:" + v6.actualPort() + "/square.png")).isInstanceOf(LogoCheck.Fits.class);
+      assertThat(hosts).containsExactly("[::1]:" + v6.actualPort());
+    } finally {
+      v6.close().await();
+    }
   }
 
   @Test

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Readiness follows Kafka: a service on a broker of its own is ready, drops to 503 (and {@code webhook_ready} to 0)
- * when that broker stops, and is ready again when the broker comes back on the same port with the same data. Liveness
+ * when that broker stops, and is ready again when the broker comes back on the same port with the same data; a service
+ * started while its Kafka is unreachable is live and not ready, {@code webhook_ready} 0, until Kafka answers. Liveness
  * stays 200 throughout: an orchestrator must stop sending traffic, not restart the pod.
  */
 class ReadinessIT {
@@ -57,14 +58,39 @@ class ReadinessIT {
     }
   }
 
+  /**
+   * A service whose Kafka never answers waits in its start-up, live and not ready: {@code webhook_ready} must be there
+   * as 0 all along, or the alert on it never fires for the fleet that needs it.
+   */
+  @Test
+  void readinessGaugeIsZeroWhileTheStartWaitsForKafka() throws Exception {
+    Map<String, String> env = RunningService.environment("stuck");
+    env.put("KAFKA_BOOTSTRAP_SERVERS", "localhost:" + ServiceProcess.freePort()); // nothing listens there
+    int[] ports = ServiceProcess.freePorts(2);
+    env.put("HTTP_PORT", String.valueOf(ports[0]));
+    env.put("MANAGEMENT_PORT", String.valueOf(ports[1]));
+    try (ServiceProcess service = ServiceProcess.launch("readiness-stuck", env)) {
+      int management = ports[1];
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+          .failFast("the service exited", () -> !service.isAlive())
+          .until(() -> service.status("/health/live") == 200);
+
+      assertThat(service.status("/health/ready")).isEqualTo(503);
+      assertThat(scrape(management).values("webhook_ready", Map.of())).containsExactly(0.0);
+    }
+  }
+
   private static int status(int port, String path) throws Exception {
     return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).build(),
         HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
   private static double gauge(int port) throws Exception {
-    String text = HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/metrics")).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
-    return new Scrape(text).sum("webhook_ready");
+    return scrape(port).sum("webhook_ready");
+  }
+
+  private static Scrape scrape(int port) throws Exception {
+    return new Scrape(HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body());
   }
 }

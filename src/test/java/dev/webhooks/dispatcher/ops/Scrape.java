@@ -1,5 +1,7 @@
 package dev.webhooks.dispatcher.ops;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -17,21 +19,26 @@ final class Scrape {
 
   /** The sum over samples named exactly {@code name} carrying every label in {@code labels}; 0 when there are none. */
   double sum(String name, Map<String, String> labels) {
-    double total = 0;
+    return values(name, labels).stream().mapToDouble(Double::doubleValue).sum();
+  }
+
+  double sum(String name) {
+    return sum(name, Map.of());
+  }
+
+  /** The values of the samples named exactly {@code name} carrying every label in {@code labels}, in order. */
+  List<Double> values(String name, Map<String, String> labels) {
+    List<Double> values = new ArrayList<>();
     for (String line : text.split("\n")) {
       Matcher m = SAMPLE.matcher(line.trim());
       if (line.startsWith("#") || !m.matches() || !m.group(1).equals(name)) {
         continue;
       }
       if (matches(m.group(3) == null ? "" : m.group(3), labels)) {
-        total += Double.parseDouble(m.group(4));
+        values.add(Double.parseDouble(m.group(4)));
       }
     }
-    return total;
-  }
-
-  double sum(String name) {
-    return sum(name, Map.of());
+    return values;
   }
 
   private static boolean matches(String labelText, Map<String, String> wanted) {

@@ -8,6 +8,9 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -18,7 +21,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real HTTPS webhook receiver on an ephemeral port of 127.0.0.1. It answers each request with the next scripted
+ * A real HTTPS webhook receiver on an ephemeral port of 127.0.0.1 (or another local address). It answers each request with the next scripted
  * {@link Response} (200, or {@link #answerByDefault}, when the script is empty) and records every request it receives.
  * Start it from a test thread, not an event loop: {@link #start} waits until it listens.
  */
@@ -110,8 +113,13 @@ public final class TestReceiver implements AutoCloseable {
 
   /** As {@link #start(Vertx, TestCertificates.Leaf)} on a given port: a receiver coming back where it was. */
   public static TestReceiver start(Vertx vertx, TestCertificates.Leaf leaf, int port) {
+    return start(vertx, leaf, "127.0.0.1", port);
+  }
+
+  /** As {@link #start(Vertx, TestCertificates.Leaf, int)} on another local address, e.g. {@code ::1}. */
+  public static TestReceiver start(Vertx vertx, TestCertificates.Leaf leaf, String address, int port) {
     HttpServerOptions options = new HttpServerOptions()
-        .setSsl(true).setKeyCertOptions(leaf.keyCertOptions()).setHost("127.0.0.1").setPort(port).setReuseAddress(true);
+        .setSsl(true).setKeyCertOptions(leaf.keyCertOptions()).setHost(address).setPort(port).setReuseAddress(true);
     HttpServer server = vertx.createHttpServer(options);
     TestReceiver receiver = new TestReceiver(vertx, server);
     server.requestHandler(receiver::handle);
@@ -121,6 +129,15 @@ public final class TestReceiver implements AutoCloseable {
       throw new IllegalStateException("the test receiver did not start", e);
     }
     return receiver;
+  }
+
+  /** Whether a server can listen on {@code address} here: {@code ::1} needs IPv6 on the loopback interface. */
+  public static boolean canListenOn(String address) {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(address))) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /** Queues answers for the next requests, in order. */
