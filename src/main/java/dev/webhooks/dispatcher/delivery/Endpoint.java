@@ -13,6 +13,8 @@ import java.util.Locale;
  */
 public record Endpoint(String host, int port, String pathAndQuery) {
   private static final int HTTPS_PORT = 443;
+  /** java.net.URI takes any number of digits as a port; TCP ports are 16 bits, and 0 cannot be connected to. */
+  private static final int PORT_MAX = 65_535;
 
   /** Parses an endpoint; throws {@link IllegalArgumentException} with a message a person understands. */
   public static Endpoint parse(String endpoint) {
@@ -34,6 +36,9 @@ public record Endpoint(String host, int port, String pathAndQuery) {
     String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
     String query = uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery();
     int port = uri.getPort() == -1 ? HTTPS_PORT : uri.getPort();
+    if (port < 1 || port > PORT_MAX) {
+      throw new IllegalArgumentException("endpoint port " + port + " is not a TCP port (1 to " + PORT_MAX + ")");
+    }
     String host = uri.getHost();
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1); // an IPv6 literal

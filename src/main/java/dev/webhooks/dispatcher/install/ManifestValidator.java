@@ -23,6 +23,8 @@ public final class ManifestValidator {
   private static final int DESCRIPTION_MAX = 256;
   /** Longer URLs are not sent by real receivers' configuration and would bloat every dead letter header. */
   private static final int ENDPOINT_MAX = 2048;
+  /** TCP ports are 16 bits, and port 0 cannot be connected to. */
+  private static final int PORT_MAX = 65_535;
   private static final int MAX_RETRIES = 5;
   private static final int HEADERS_MAX = 20;
   private static final int HEADER_NAME_MAX = 256;
@@ -212,6 +214,8 @@ public final class ManifestValidator {
       out.add(new Violation(path, "must be at most " + ENDPOINT_MAX + " characters long"));
     } else if (!absoluteWithHost(endpoint.textValue())) {
       out.add(new Violation(path, "must be an absolute URL with a host name, such as https://example.com/hooks"));
+    } else if (!portInRange(endpoint.textValue())) {
+      out.add(new Violation(path, "must have a port from 1 to " + PORT_MAX + ", or none for 443"));
     }
   }
 
@@ -219,6 +223,16 @@ public final class ManifestValidator {
     try {
       URI uri = new URI(url);
       return uri.isAbsolute() && uri.getHost() != null && !uri.getHost().isEmpty();
+    } catch (URISyntaxException e) {
+      return false;
+    }
+  }
+
+  /** java.net.URI takes any number of digits as a port; no connection can be made to one outside 1..65535. */
+  private static boolean portInRange(String url) {
+    try {
+      int port = new URI(url).getPort();
+      return port == -1 || (port >= 1 && port <= PORT_MAX);
     } catch (URISyntaxException e) {
       return false;
     }

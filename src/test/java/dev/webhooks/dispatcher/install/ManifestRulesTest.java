@@ -93,6 +93,14 @@ class ManifestRulesTest {
     rows.add(row("endpoint HTTPS upper", m -> content(m).put("endpoint", "HTTPS://a.example/h"), CONTENT + ".endpoint"));
     rows.add(row("endpoint missing", m -> content(m).remove("endpoint"), CONTENT + ".endpoint"));
     rows.add(row("endpoint number", m -> content(m).put("endpoint", 443), CONTENT + ".endpoint"));
+    // endpoint port: 1..65535 (java.net.URI takes any digits)
+    rows.add(row("endpoint port 1", m -> content(m).put("endpoint", "https://a.example:1/h"), OK));
+    rows.add(row("endpoint port 65535", m -> content(m).put("endpoint", "https://a.example:65535/h"), OK));
+    rows.add(row("endpoint port 0", m -> content(m).put("endpoint", "https://a.example:0/h"), CONTENT + ".endpoint"));
+    rows.add(row("endpoint port 65536", m -> content(m).put("endpoint", "https://a.example:65536/h"),
+        CONTENT + ".endpoint"));
+    rows.add(row("endpoint port 70000", m -> content(m).put("endpoint", "https://a.example:70000/h"),
+        CONTENT + ".endpoint"));
     // max_retries: integer 0..5
     rows.add(row("max_retries -1", m -> content(m).put("max_retries", -1), CONTENT + ".max_retries"));
     rows.add(row("max_retries 0", m -> content(m).put("max_retries", 0), OK));
