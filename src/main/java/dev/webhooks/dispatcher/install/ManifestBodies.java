@@ -2,6 +2,7 @@ package dev.webhooks.dispatcher.install;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -22,8 +23,12 @@ import java.util.Optional;
  * (the validator's rules, the credentials it imports, and each endpoint through the {@link EndpointCheck}).
  */
 final class ManifestBodies {
+  /** Strict: a duplicate key, or anything after the one JSON value, makes a body that is not JSON. */
   static final ObjectMapper MAPPER =
-      JsonMapper.builder().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
+      JsonMapper.builder()
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .build();
 
   private final ManifestValidator validator = new ManifestValidator();
   private final EndpointCheck endpointCheck;

@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -227,6 +228,19 @@ class InstallApiIT {
     assertThat(json(empty).at("/errors/0/message").asText()).contains("empty");
     assertThat(broken.statusCode()).isEqualTo(400);
     assertThat(json(broken).at("/errors/0/path").asText()).isEqualTo("$");
+  }
+
+  @Test
+  void refusesContentAfterTheManifest() {
+    List<String> bodies = List.of("{\"client_name\":\"a\"}{\"client_name\":\"b\"}", "{\"client_name\":\"a\"} garbage");
+    for (String body : bodies) {
+      HttpResponse<Buffer> response = request(HttpMethod.POST, base()).putHeader("content-type", "application/json")
+          .sendBuffer(Buffer.buffer(body)).await();
+      assertThat(response.statusCode()).as(body).isEqualTo(400);
+      assertThat(json(response).at("/errors/0/path").asText()).isEqualTo("$");
+      assertThat(json(response).at("/errors/0/message").asText()).startsWith("is not valid JSON: ");
+    }
+    assertThat(store.installationsOf(account)).isEmpty();
   }
 
   @Test
