@@ -19,6 +19,11 @@ import java.util.regex.Pattern;
  */
 public final class ManifestValidator {
   static final String ROOT = "$";
+  /**
+   * How deep objects and arrays may nest, the manifest itself being level 1: the spec's own go 6 deep, and any
+   * unknown field is kept well within Jackson's limit of 1000, which the stored record, one level deeper, must meet.
+   */
+  static final int MAX_DEPTH = 32;
   private static final int NAME_MAX = 128;
   private static final int DESCRIPTION_MAX = 256;
   /** Longer URLs are not sent by real receivers' configuration and would bloat every dead letter header. */
@@ -31,6 +36,8 @@ public final class ManifestValidator {
   private static final int HEADER_VALUE_MAX = 4096;
   private static final int RETENTION_MIN_SECONDS = 2;
   private static final int RETENTION_MAX_SECONDS = 259_200;
+  /** A field name a path shows as {@code .name}; others are shown as {@code ['name']}. */
+  private static final Pattern PLAIN_FIELD = Pattern.compile("[A-Za-z0-9_#-]+");
   private static final Pattern LANGUAGE_TAG = Pattern.compile("[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*");
   /** RFC 7230 token characters. */
   private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
@@ -74,6 +81,7 @@ public final class ManifestValidator {
       out.add(new Violation(ROOT, "the body must be a JSON object (the app manifest)"));
       return out;
     }
+    nesting(ROOT, manifest, 1, out);
     clientNames(manifest, out);
     optionalString(manifest, "description", DESCRIPTION_MAX, out);
     JsonNode enabled = manifest.get("enabled");
@@ -83,6 +91,37 @@ public final class ManifestValidator {
     ClientFieldRules.validate(manifest, out);
     capabilities(manifest.get("capabilities"), out);
     return out;
+  }
+
+  /** Each object or array deeper than {@link #MAX_DEPTH}, at its path; what is inside it is not looked at. */
+  private static void nesting(String path, JsonNode node, int depth, List<Violation> out) {
+    if (!node.isContainerNode()) {
+      return;
+    }
+    if (depth > MAX_DEPTH) {
+      out.add(new Violation(path, "is nested too deeply: objects and arrays may nest at most " + MAX_DEPTH
+          + " levels, counting the manifest as one"));
+      return;
+    }
+    if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        nesting(path + "[" + i + "]", node.get(i), depth + 1, out);
+      }
+    } else {
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> field = it.next();
+        nesting(fieldPath(path, field.getKey()), field.getValue(), depth + 1, out);
+      }
+    }
+  }
+
+  /** {@code parent.field}, or {@code parent['field']} when the name is not a plain word (a webhook key has dots). */
+  private static String fieldPath(String parent, String field) {
+    String prefix = parent.equals(ROOT) ? "" : parent;
+    if (PLAIN_FIELD.matcher(field).matches() && !parent.equals("capabilities.webhooks")) {
+      return prefix.isEmpty() ? field : prefix + "." + field;
+    }
+    return prefix + "['" + field.replace("\\", "\\\\").replace("'", "\\'") + "']";
   }
 
   private static void clientNames(JsonNode manifest, List<Violation> out) {
@@ -171,7 +210,7 @@ public final class ManifestValidator {
 
   /** The documented path form of a webhook: {@code capabilities.webhooks['<key>']}. */
   static String webhookPath(String key) {
-    return "capabilities.webhooks['" + key.replace("\\", "\\\\").replace("'", "\\'") + "']";
+    return fieldPath("capabilities.webhooks", key);
   }
 
   private static void retry(String path, JsonNode retry, List<Violation> out) {

@@ -244,6 +244,25 @@ class InstallApiIT {
   }
 
   @Test
+  void refusesAManifestNestedTooDeeplyAtThePathWhereItIs() {
+    // 1000 levels, as deep as Jackson parses; the stored record would hold them one level deeper (a 500 once)
+    String tooDeep = "{\"client_name\":\"a\",\"future\":" + "[".repeat(999) + "]".repeat(999) + "}";
+    HttpResponse<Buffer> refused = request(HttpMethod.POST, base()).putHeader("content-type", "application/json")
+        .sendBuffer(Buffer.buffer(tooDeep)).await();
+    assertThat(refused.statusCode()).as(refused.bodyAsString()).isEqualTo(400);
+    assertThat(json(refused).get("errors").findValuesAsText("path"))
+        .containsExactly("future" + "[0]".repeat(ManifestValidator.MAX_DEPTH - 1));
+    assertThat(store.installationsOf(account)).isEmpty();
+
+    int deepest = ManifestValidator.MAX_DEPTH - 1; // the manifest itself is a level
+    String deepEnough = "{\"client_name\":\"a\",\"future\":" + "[".repeat(deepest) + "]".repeat(deepest) + "}";
+    HttpResponse<Buffer> created = request(HttpMethod.POST, base()).putHeader("content-type", "application/json")
+        .sendBuffer(Buffer.buffer(deepEnough)).await();
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+    assertThat(json(created).get("future").toString()).isEqualTo("[".repeat(deepest) + "]".repeat(deepest));
+  }
+
+  @Test
   void importsCredentialsAndRefusesATakenClientId() {
     String clientId = "imported-" + UUID.randomUUID();
     ObjectNode manifest = specExample().put("client_id", clientId).put("client_secret", "legacy-secret-123");

@@ -163,6 +163,15 @@ class ManifestRulesTest {
         "gender", "store_zip_code", "store_number", "company_size", "registration_date"), true);
     enumerated(rows, "goal", List.of("url", "purchase_total", "num_of_pages", "lead", "service_activity"), true);
     rows.add(row("engagement array", m -> m.withObject("/capabilities").putArray("engagement"), ENGAGEMENT));
+    // nesting: at most MAX_DEPTH levels of objects and arrays, the manifest being the first
+    int depth = ManifestValidator.MAX_DEPTH;
+    rows.add(row("nested " + depth + " levels", m -> m.set("future", nested(depth - 1)), OK));
+    rows.add(row("nested " + (depth + 1) + " levels", m -> m.set("future", nested(depth)),
+        "future" + "[0]".repeat(depth - 1)));
+    rows.add(row("nested too deep in a webhook", m -> content(m).set("extra", nested(depth)),
+        CONTENT + ".extra" + "[0]".repeat(depth - 4)));
+    rows.add(row("nested too deep under a quoted name", m -> m.putObject("a.b").set("c", nested(depth)),
+        "['a.b'].c" + "[0]".repeat(depth - 2)));
     return rows.stream();
   }
 
@@ -225,6 +234,16 @@ class ManifestRulesTest {
     for (int i = 0; i < count; i++) {
       headers.addObject().put("header_name", "X-H" + i).put("header_value", "v");
     }
+  }
+
+  /** Arrays nested {@code levels} deep: {@code [[...]]}. */
+  private static ArrayNode nested(int levels) {
+    ArrayNode outer = Manifests.MAPPER.createArrayNode();
+    ArrayNode inner = outer;
+    for (int i = 1; i < levels; i++) {
+      inner = inner.addArray();
+    }
+    return outer;
   }
 
   private static Arguments row(String name, Consumer<ObjectNode> change, String path) {
