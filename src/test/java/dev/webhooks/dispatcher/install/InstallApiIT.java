@@ -6,7 +6,11 @@ import static dev.webhooks.dispatcher.install.Manifests.webhook;
 import static dev.webhooks.dispatcher.install.Manifests.withWebhook;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.webhooks.dispatcher.signing.Signer;
 import io.vertx.core.Vertx;
@@ -16,6 +20,8 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -30,6 +36,11 @@ import org.junit.jupiter.api.Test;
 class InstallApiIT {
   private static final String TOKEN = "test-admin-token";
   private static final Instant NOW = Instant.parse("2026-01-02T03:04:05Z");
+  /** Reads numbers as written, so an assertion sees what the API answered, not a double of it. */
+  private static final ObjectMapper EXACT = JsonMapper.builder()
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+      .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
+      .build();
   private static final SecretCipher CIPHER = SecretCipher.fromBase64(SecretCipher.generateKey());
   private static ApiFixture fixture;
   private static Vertx vertx;
@@ -260,6 +271,22 @@ class InstallApiIT {
         .sendBuffer(Buffer.buffer(deepEnough)).await();
     assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
     assertThat(json(created).get("future").toString()).isEqualTo("[".repeat(deepest) + "]".repeat(deepest));
+  }
+
+  @Test
+  void keepsTheNumbersOfUnknownFieldsExactly() throws Exception {
+    String manifest = "{\"client_name\":\"a\",\"huge\":1e400,\"precise\":0.10000000000000000001,"
+        + "\"scaled\":1.10,\"big\":123456789012345678901234567890}";
+    HttpResponse<Buffer> created = request(HttpMethod.POST, base()).putHeader("content-type", "application/json")
+        .sendBuffer(Buffer.buffer(manifest)).await();
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+
+    HttpResponse<Buffer> read = request(HttpMethod.GET, base() + "/" + json(created).get("id").asText()).send().await();
+    JsonNode body = EXACT.readTree(read.bodyAsString());
+    assertThat(body.get("huge").decimalValue()).isEqualTo(new BigDecimal("1e400"));
+    assertThat(body.get("precise").decimalValue()).isEqualTo(new BigDecimal("0.10000000000000000001"));
+    assertThat(body.get("scaled").decimalValue()).isEqualTo(new BigDecimal("1.10"));
+    assertThat(body.get("big").bigIntegerValue()).isEqualTo(new BigInteger("123456789012345678901234567890"));
   }
 
   @Test
