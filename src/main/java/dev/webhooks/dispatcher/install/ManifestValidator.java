@@ -5,6 +5,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IllformedLocaleException;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -38,7 +39,6 @@ public final class ManifestValidator {
   private static final int RETENTION_MAX_SECONDS = 259_200;
   /** A field name a path shows as {@code .name}; others are shown as {@code ['name']}. */
   private static final Pattern PLAIN_FIELD = Pattern.compile("[A-Za-z0-9_#-]+");
-  private static final Pattern LANGUAGE_TAG = Pattern.compile("[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*");
   /** RFC 7230 token characters. */
   private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
   /** Visible ASCII, space and tab (RFC 7230 field-value without obsolete folding). */
@@ -133,11 +133,24 @@ public final class ManifestValidator {
       if (field.equals("client_name")) {
         lengthChecked(field, manifest.get(field), 1, NAME_MAX, out);
       } else if (field.startsWith("client_name#")) {
-        if (!LANGUAGE_TAG.matcher(field.substring("client_name#".length())).matches()) {
+        if (!wellFormedTag(field.substring("client_name#".length()))) {
           out.add(new Violation(field, "the part after # must be an RFC 5646 language tag such as ja-JP"));
         }
         lengthChecked(field, manifest.get(field), 1, NAME_MAX, out);
       }
+    }
+  }
+
+  /**
+   * RFC 5646 well-formedness (its grammar: private use such as x-pirate, grandfathered tags, no empty or lone
+   * singleton such as en-a), as {@link Locale.Builder#setLanguageTag} checks it; that it is registered is not asked.
+   */
+  private static boolean wellFormedTag(String tag) {
+    try {
+      new Locale.Builder().setLanguageTag(tag);
+      return !tag.isEmpty(); // an empty tag would just clear the builder
+    } catch (IllformedLocaleException e) {
+      return false;
     }
   }
 

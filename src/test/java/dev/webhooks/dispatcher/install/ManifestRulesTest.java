@@ -40,6 +40,14 @@ class ManifestRulesTest {
     rows.add(row("client_name#zh-Hant-TW", m -> m.put("client_name#zh-Hant-TW", "x"), OK));
     rows.add(row("client_name# empty tag", m -> m.put("client_name#", "x"), "client_name#"));
     rows.add(row("client_name#1x", m -> m.put("client_name#1x", "x"), "client_name#1x"));
+    rows.add(row("client_name#x-pirate (private use)", m -> m.put("client_name#x-pirate", "x"), OK));
+    rows.add(row("client_name#i-klingon (grandfathered)", m -> m.put("client_name#i-klingon", "x"), OK));
+    rows.add(row("client_name#en-US-x-twain", m -> m.put("client_name#en-US-x-twain", "x"), OK));
+    rows.add(row("client_name#sr-Latn-RS-u-nu-latn", m -> m.put("client_name#sr-Latn-RS-u-nu-latn", "x"), OK));
+    rows.add(row("client_name#en-a (lone singleton)", m -> m.put("client_name#en-a", "x"), "client_name#en-a"));
+    rows.add(row("client_name#en--US", m -> m.put("client_name#en--US", "x"), "client_name#en--US"));
+    rows.add(row("client_name#en_US", m -> m.put("client_name#en_US", "x"), "client_name#en_US"));
+    rows.add(row("client_name#abcdefghi", m -> m.put("client_name#abcdefghi", "x"), "client_name#abcdefghi"));
     // description: optional, 0..256
     rows.add(row("description 256", m -> m.put("description", "d".repeat(256)), OK));
     rows.add(row("description 257", m -> m.put("description", "d".repeat(257)), "description"));
