@@ -113,7 +113,8 @@ public final class Service {
    * Starts everything and returns once the installation view has caught up and events are being consumed. The
    * management port answers from early on (live, not yet ready), so an orchestrator sees a slow start as such.
    *
-   * @throws dev.webhooks.dispatcher.config.ConfigException when the configuration cannot work (missing secrets)
+   * @throws dev.webhooks.dispatcher.config.ConfigException when the configuration cannot work (missing secrets, an
+   *     installations topic that does not compact)
    * @throws IllegalStateException when a part cannot start (embedded broker, port taken), after stopping the rest; an
    *     external Kafka that does not answer is waited for, live and not ready
    */

@@ -1,8 +1,10 @@
 package dev.webhooks.dispatcher.broker;
 
 import dev.webhooks.dispatcher.config.Config;
+import dev.webhooks.dispatcher.config.ConfigException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,21 +15,28 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The topics the service needs, created when missing: every events topic, the dead-letter topic and the five retry
  * topics with {@code TOPIC_PARTITIONS} partitions, and the compacted installations topic. Topics that exist are left
- * exactly as they are. Blocking: call it at start-up, before consumers subscribe.
+ * exactly as they are, but an existing installations topic must compact. Blocking: call it at start-up, before
+ * consumers subscribe.
  */
 public final class Topics {
   private static final Logger LOG = LoggerFactory.getLogger(Topics.class);
   /** Creating a handful of topics takes well under a second; 30 s covers a broker that is still electing. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+  /** Between descriptions of a topic that is listed but not yet known to the broker asked: a metadata update away. */
+  private static final Duration DESCRIBE_RETRY_PAUSE = Duration.ofMillis(100);
   /** Installations are few and read whole by every instance; one partition keeps every change in one order. */
   private static final int INSTALLATIONS_PARTITIONS = 1;
   /** Compaction never touches the active segment: rolling hourly lets superseded installations go within hours. */
@@ -64,13 +73,18 @@ public final class Topics {
 
   /**
    * Creates the missing topics: replication factor 1 on the embedded broker, the broker's default on an external
-   * cluster.
+   * cluster. An installations topic it did not create must compact.
    *
    * @return the names of the topics this call created
+   * @throws ConfigException when the existing installations topic does not compact
    */
   public static Set<String> ensure(Admin admin, Config config, Duration timeout) {
     Optional<Short> replication = config.embeddedKafka() ? Optional.of((short) 1) : Optional.empty();
-    return ensure(admin, required(config, replication), timeout);
+    Set<String> created = ensure(admin, required(config, replication), timeout);
+    if (!created.contains(config.installationsTopic())) {
+      requireCompacted(admin, config.installationsTopic(), timeout);
+    }
+    return created;
   }
 
   /** As {@link #ensure(Admin, Config, Duration)}, with an admin client of its own and a 30 s timeout. */
@@ -102,6 +116,48 @@ public final class Topics {
       throw new IllegalStateException("interrupted while creating Kafka topics", e);
     } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException("cannot create the Kafka topics " + names(topics) + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The installations topic is the only copy of the installations: one this service did not create must compact, or
+   * every installation older than the topic's retention silently disappears.
+   *
+   * @throws ConfigException naming the topic and its {@code cleanup.policy} when that does not include compact
+   */
+  private static void requireCompacted(Admin admin, String topic, Duration timeout) {
+    String policy;
+    try {
+      policy = cleanupPolicy(admin, topic, timeout);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while reading the settings of topic " + topic, e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("cannot read the settings of topic " + topic + ": " + e.getMessage(), e);
+    }
+    if (Arrays.stream(policy.split(",")).map(String::trim).noneMatch(TopicConfig.CLEANUP_POLICY_COMPACT::equals)) {
+      throw new ConfigException("INSTALLATIONS_TOPIC: topic " + topic + " has cleanup.policy=" + policy
+          + ", so installations would be deleted after its retention; it must include compact (kafka-configs.sh"
+          + " --alter --entity-type topics --entity-name " + topic + " --add-config cleanup.policy=compact)");
+    }
+  }
+
+  private static String cleanupPolicy(Admin admin, String topic, Duration timeout)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try {
+        ConfigEntry entry = admin.describeConfigs(Set.of(resource)).all()
+            .get(timeout.toMillis(), TimeUnit.MILLISECONDS).get(resource).get(TopicConfig.CLEANUP_POLICY_CONFIG);
+        return entry == null || entry.value() == null ? "" : entry.value();
+      } catch (ExecutionException e) {
+        // A topic created a moment ago (by another instance starting, say) is listed before it can be described.
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(DESCRIBE_RETRY_PAUSE.toMillis()); // on the start-up thread, never an event loop
+      }
     }
   }
 

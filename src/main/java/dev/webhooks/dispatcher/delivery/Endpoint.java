@@ -15,6 +15,8 @@ import java.util.Locale;
  */
 public record Endpoint(String host, int port, String pathAndQuery) {
   private static final int HTTPS_PORT = 443;
+  /** java.net.URI takes any number of digits as a port; TCP ports are 16 bits, and 0 cannot be connected to. */
+  private static final int PORT_MAX = 65_535;
 
   /** The request's Host header: an IPv6 literal goes back in its brackets (RFC 7230 5.4, RFC 3986 3.2.2). */
   public HostAndPort authority() {
@@ -41,6 +43,9 @@ public record Endpoint(String host, int port, String pathAndQuery) {
     String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
     String query = uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery();
     int port = uri.getPort() == -1 ? HTTPS_PORT : uri.getPort();
+    if (port < 1 || port > PORT_MAX) {
+      throw new IllegalArgumentException("endpoint port " + port + " is not a TCP port (1 to " + PORT_MAX + ")");
+    }
     String host = uri.getHost();
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1); // an IPv6 literal

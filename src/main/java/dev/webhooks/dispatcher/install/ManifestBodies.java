@@ -2,9 +2,11 @@ package dev.webhooks.dispatcher.install;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -22,8 +24,17 @@ import java.util.Optional;
  * (the validator's rules, the credentials it imports, and each endpoint through the {@link EndpointCheck}).
  */
 final class ManifestBodies {
+  /**
+   * Strict: a duplicate key, or anything after the one JSON value, makes a body that is not JSON. Exact: decimals are
+   * read as written (not as doubles, which turn 1e400 into Infinity), so unknown fields are kept as they are.
+   */
   static final ObjectMapper MAPPER =
-      JsonMapper.builder().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
+      JsonMapper.builder()
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+          .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
+          .build();
 
   private final ManifestValidator validator = new ManifestValidator();
   private final EndpointCheck endpointCheck;

@@ -5,6 +5,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IllformedLocaleException;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -19,17 +20,25 @@ import java.util.regex.Pattern;
  */
 public final class ManifestValidator {
   static final String ROOT = "$";
+  /**
+   * How deep objects and arrays may nest, the manifest itself being level 1: the spec's own go 6 deep, and any
+   * unknown field is kept well within Jackson's limit of 1000, which the stored record, one level deeper, must meet.
+   */
+  static final int MAX_DEPTH = 32;
   private static final int NAME_MAX = 128;
   private static final int DESCRIPTION_MAX = 256;
   /** Longer URLs are not sent by real receivers' configuration and would bloat every dead letter header. */
   private static final int ENDPOINT_MAX = 2048;
+  /** TCP ports are 16 bits, and port 0 cannot be connected to. */
+  private static final int PORT_MAX = 65_535;
   private static final int MAX_RETRIES = 5;
   private static final int HEADERS_MAX = 20;
   private static final int HEADER_NAME_MAX = 256;
   private static final int HEADER_VALUE_MAX = 4096;
   private static final int RETENTION_MIN_SECONDS = 2;
   private static final int RETENTION_MAX_SECONDS = 259_200;
-  private static final Pattern LANGUAGE_TAG = Pattern.compile("[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*");
+  /** A field name a path shows as {@code .name}; others are shown as {@code ['name']}. */
+  private static final Pattern PLAIN_FIELD = Pattern.compile("[A-Za-z0-9_#-]+");
   /** RFC 7230 token characters. */
   private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
   /** Visible ASCII, space and tab (RFC 7230 field-value without obsolete folding). */
@@ -72,6 +81,7 @@ public final class ManifestValidator {
       out.add(new Violation(ROOT, "the body must be a JSON object (the app manifest)"));
       return out;
     }
+    nesting(ROOT, manifest, 1, out);
     clientNames(manifest, out);
     optionalString(manifest, "description", DESCRIPTION_MAX, out);
     JsonNode enabled = manifest.get("enabled");
@@ -83,6 +93,37 @@ public final class ManifestValidator {
     return out;
   }
 
+  /** Each object or array deeper than {@link #MAX_DEPTH}, at its path; what is inside it is not looked at. */
+  private static void nesting(String path, JsonNode node, int depth, List<Violation> out) {
+    if (!node.isContainerNode()) {
+      return;
+    }
+    if (depth > MAX_DEPTH) {
+      out.add(new Violation(path, "is nested too deeply: objects and arrays may nest at most " + MAX_DEPTH
+          + " levels, counting the manifest as one"));
+      return;
+    }
+    if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        nesting(path + "[" + i + "]", node.get(i), depth + 1, out);
+      }
+    } else {
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> field = it.next();
+        nesting(fieldPath(path, field.getKey()), field.getValue(), depth + 1, out);
+      }
+    }
+  }
+
+  /** {@code parent.field}, or {@code parent['field']} when the name is not a plain word (a webhook key has dots). */
+  private static String fieldPath(String parent, String field) {
+    String prefix = parent.equals(ROOT) ? "" : parent;
+    if (PLAIN_FIELD.matcher(field).matches() && !parent.equals("capabilities.webhooks")) {
+      return prefix.isEmpty() ? field : prefix + "." + field;
+    }
+    return prefix + "['" + field.replace("\\", "\\\\").replace("'", "\\'") + "']";
+  }
+
   private static void clientNames(JsonNode manifest, List<Violation> out) {
     if (!manifest.has("client_name")) {
       out.add(new Violation("client_name", "is required"));
@@ -92,11 +133,24 @@ public final class ManifestValidator {
       if (field.equals("client_name")) {
         lengthChecked(field, manifest.get(field), 1, NAME_MAX, out);
       } else if (field.startsWith("client_name#")) {
-        if (!LANGUAGE_TAG.matcher(field.substring("client_name#".length())).matches()) {
+        if (!wellFormedTag(field.substring("client_name#".length()))) {
           out.add(new Violation(field, "the part after # must be an RFC 5646 language tag such as ja-JP"));
         }
         lengthChecked(field, manifest.get(field), 1, NAME_MAX, out);
       }
+    }
+  }
+
+  /**
+   * RFC 5646 well-formedness (its grammar: private use such as x-pirate, grandfathered tags, no empty or lone
+   * singleton such as en-a), as {@link Locale.Builder#setLanguageTag} checks it; that it is registered is not asked.
+   */
+  private static boolean wellFormedTag(String tag) {
+    try {
+      new Locale.Builder().setLanguageTag(tag);
+      return !tag.isEmpty(); // an empty tag would just clear the builder
+    } catch (IllformedLocaleException e) {
+      return false;
     }
   }
 
@@ -169,7 +223,7 @@ public final class ManifestValidator {
 
   /** The documented path form of a webhook: {@code capabilities.webhooks['<key>']}. */
   static String webhookPath(String key) {
-    return "capabilities.webhooks['" + key.replace("\\", "\\\\").replace("'", "\\'") + "']";
+    return fieldPath("capabilities.webhooks", key);
   }
 
   private static void retry(String path, JsonNode retry, List<Violation> out) {
@@ -212,6 +266,8 @@ public final class ManifestValidator {
       out.add(new Violation(path, "must be at most " + ENDPOINT_MAX + " characters long"));
     } else if (!absoluteWithHost(endpoint.textValue())) {
       out.add(new Violation(path, "must be an absolute URL with a host name, such as https://example.com/hooks"));
+    } else if (!portInRange(endpoint.textValue())) {
+      out.add(new Violation(path, "must have a port from 1 to " + PORT_MAX + ", or none for 443"));
     }
   }
 
@@ -219,6 +275,16 @@ public final class ManifestValidator {
     try {
       URI uri = new URI(url);
       return uri.isAbsolute() && uri.getHost() != null && !uri.getHost().isEmpty();
+    } catch (URISyntaxException e) {
+      return false;
+    }
+  }
+
+  /** java.net.URI takes any number of digits as a port; no connection can be made to one outside 1..65535. */
+  private static boolean portInRange(String url) {
+    try {
+      int port = new URI(url).getPort();
+      return port == -1 || (port >= 1 && port <= PORT_MAX);
     } catch (URISyntaxException e) {
       return false;
     }

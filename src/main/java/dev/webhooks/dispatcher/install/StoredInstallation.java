@@ -27,7 +27,8 @@ public record StoredInstallation(
     String accountId, ObjectNode manifest, List<Secret> secrets, long clientIdIssuedAt, long revision, long updatedAt) {
   /** Bumped only for a change old readers cannot skip safely; readers refuse formats they do not know. */
   static final int FORMAT = 1;
-  private static final ObjectMapper MAPPER = new ObjectMapper();
+  /** The manifests' own mapper: its numbers come back from the topic exactly as they were installed. */
+  private static final ObjectMapper MAPPER = ManifestBodies.MAPPER;
 
   public StoredInstallation {
     Objects.requireNonNull(accountId, "accountId");

@@ -1,18 +1,25 @@
 package dev.webhooks.dispatcher.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.webhooks.dispatcher.config.Config;
+import dev.webhooks.dispatcher.config.ConfigException;
+import dev.webhooks.dispatcher.testing.RunningService;
 import dev.webhooks.dispatcher.testing.TestKafka;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class TopicsIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
@@ -58,11 +65,62 @@ class TopicsIT {
   }
 
   @Test
+  void refusesAnExistingInstallationsTopicThatDoesNotCompact() throws Exception {
+    String deleting = createInstallationsTopic("delete");
+    String compacting = createInstallationsTopic("compact");
+
+    try (Admin admin = TestKafka.admin()) {
+      assertThatThrownBy(() -> Topics.ensure(admin, configWith(deleting), TIMEOUT))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("INSTALLATIONS_TOPIC: topic " + deleting + " has cleanup.policy=delete")
+          .hasMessageContaining("must include compact");
+      assertThat(Topics.ensure(admin, configWith(compacting), TIMEOUT)).doesNotContain(compacting);
+    }
+  }
+
+  /** With an external Kafka the service waits out what may pass; a topic that deletes installations does not. */
+  @Test
+  @Timeout(120)
+  void theServiceRefusesToStartOnAnInstallationsTopicThatDeletesAndStartsOnOneThatCompacts() {
+    String deleting = createInstallationsTopic("delete");
+    assertThatThrownBy(() -> RunningService.start(Map.of("INSTALLATIONS_TOPIC", deleting)).close())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("INSTALLATIONS_TOPIC: topic " + deleting + " has cleanup.policy=delete");
+
+    String compacting = createInstallationsTopic("compact");
+    try (RunningService service = RunningService.start(Map.of("INSTALLATIONS_TOPIC", compacting))) {
+      await().atMost(Duration.ofSeconds(30)).until(service.service()::isReady);
+    }
+  }
+
+  @Test
   void plansOneCompactedInstallationsTopicAndSkipsDuplicateNames() {
     Config config = Config.fromEnv(Map.of("EVENTS_TOPICS", "a,b", "DEAD_LETTER_TOPIC", "a", "RETRY_TOPIC", "r"));
 
     assertThat(Topics.required(config, Optional.empty()))
         .extracting(t -> t.name())
         .containsExactly("a", "b", "r-1", "r-2", "r-3", "r-4", "r-5", "app-installations");
+  }
+
+  /** An installations topic made by an operator, with the given {@code cleanup.policy}. */
+  private static String createInstallationsTopic(String cleanupPolicy) {
+    String topic = TestKafka.uniqueName("installations-" + cleanupPolicy);
+    try (Admin admin = TestKafka.admin()) {
+      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1).configs(Map.of("cleanup.policy", cleanupPolicy))))
+          .all().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot create topic " + topic, e);
+    }
+    return topic;
+  }
+
+  private static Config configWith(String installationsTopic) {
+    String prefix = TestKafka.uniqueName("topics");
+    return Config.fromEnv(Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", TestKafka.bootstrapServers(),
+        "EVENTS_TOPICS", prefix + "-events",
+        "DEAD_LETTER_TOPIC", prefix + "-dead",
+        "RETRY_TOPIC", prefix + "-retries",
+        "INSTALLATIONS_TOPIC", installationsTopic));
   }
 }

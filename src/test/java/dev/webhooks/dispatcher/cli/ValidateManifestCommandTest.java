@@ -52,6 +52,11 @@ class ValidateManifestCommandTest {
     assertThat(run("validate-manifest", write("{\"client_name\": \"a\", \"client_name\": \"b\"}").toString()))
         .hasValue(1);
     assertThat(text(out)).contains("$: is not valid JSON: Duplicate field 'client_name'");
+    assertThat(run("validate-manifest", write("{\"client_name\": \"a\"}{\"client_name\": \"b\"}").toString()))
+        .hasValue(1);
+    assertThat(run("validate-manifest", write("{\"client_name\": \"a\"} garbage").toString())).hasValue(1);
+    assertThat(text(out)).contains("$: is not valid JSON: Trailing token")
+        .contains("$: is not valid JSON: Unrecognized token 'garbage'");
     assertThat(run("validate-manifest", write("").toString())).hasValue(1);
     assertThat(run("validate-manifest", dir.resolve("nope.json").toString())).hasValue(1);
     assertThat(text(err)).contains("nope.json: no such file");

@@ -107,6 +107,13 @@ class AddressGuardTest {
     assertThat(refusal(guard, endpoint)).isPresent();
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"https://public.example:0/hook", "https://public.example:65536/hook",
+      "https://public.example:70000/hook"})
+  void refusesAPortOutsideTheTcpRange(String endpoint) {
+    assertThat(refusal(guard, endpoint)).hasValueSatisfying(m -> assertThat(m).contains("port"));
+  }
+
   private static Optional<String> refusal(AddressGuard guard, String endpoint) {
     Future<Optional<String>> result = guard.refusal(endpoint);
     assertThat(result.isComplete()).as("the fake resolver answers synchronously").isTrue();

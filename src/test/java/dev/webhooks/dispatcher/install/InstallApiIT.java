@@ -6,7 +6,11 @@ import static dev.webhooks.dispatcher.install.Manifests.webhook;
 import static dev.webhooks.dispatcher.install.Manifests.withWebhook;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.webhooks.dispatcher.signing.Signer;
 import io.vertx.core.Vertx;
@@ -16,10 +20,13 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -29,6 +36,11 @@ import org.junit.jupiter.api.Test;
 class InstallApiIT {
   private static final String TOKEN = "test-admin-token";
   private static final Instant NOW = Instant.parse("2026-01-02T03:04:05Z");
+  /** Reads numbers as written, so an assertion sees what the API answered, not a double of it. */
+  private static final ObjectMapper EXACT = JsonMapper.builder()
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+      .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
+      .build();
   private static final SecretCipher CIPHER = SecretCipher.fromBase64(SecretCipher.generateKey());
   private static ApiFixture fixture;
   private static Vertx vertx;
@@ -227,6 +239,54 @@ class InstallApiIT {
     assertThat(json(empty).at("/errors/0/message").asText()).contains("empty");
     assertThat(broken.statusCode()).isEqualTo(400);
     assertThat(json(broken).at("/errors/0/path").asText()).isEqualTo("$");
+  }
+
+  @Test
+  void refusesContentAfterTheManifest() {
+    List<String> bodies = List.of("{\"client_name\":\"a\"}{\"client_name\":\"b\"}", "{\"client_name\":\"a\"} garbage");
+    for (String body : bodies) {
+      HttpResponse<Buffer> response = request(HttpMethod.POST, base()).putHeader("content-type", "application/json")
+          .sendBuffer(Buffer.buffer(body)).await();
+      assertThat(response.statusCode()).as(body).isEqualTo(400);
+      assertThat(json(response).at("/errors/0/path").asText()).isEqualTo("$");
+      assertThat(json(response).at("/errors/0/message").asText()).startsWith("is not valid JSON: ");
+    }
+    assertThat(store.installationsOf(account)).isEmpty();
+  }
+
+  @Test
+  void refusesAManifestNestedTooDeeplyAtThePathWhereItIs() {
+    // 1000 levels, as deep as Jackson parses; the stored record would hold them one level deeper (a 500 once)
+    String tooDeep = "{\"client_name\":\"a\",\"future\":" + "[".repeat(999) + "]".repeat(999) + "}";
+    HttpResponse<Buffer> refused = request(HttpMethod.POST, base()).putHeader("content-type", "application/json")
+        .sendBuffer(Buffer.buffer(tooDeep)).await();
+    assertThat(refused.statusCode()).as(refused.bodyAsString()).isEqualTo(400);
+    assertThat(json(refused).get("errors").findValuesAsText("path"))
+        .containsExactly("future" + "[0]".repeat(ManifestValidator.MAX_DEPTH - 1));
+    assertThat(store.installationsOf(account)).isEmpty();
+
+    int deepest = ManifestValidator.MAX_DEPTH - 1; // the manifest itself is a level
+    String deepEnough = "{\"client_name\":\"a\",\"future\":" + "[".repeat(deepest) + "]".repeat(deepest) + "}";
+    HttpResponse<Buffer> created = request(HttpMethod.POST, base()).putHeader("content-type", "application/json")
+        .sendBuffer(Buffer.buffer(deepEnough)).await();
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+    assertThat(json(created).get("future").toString()).isEqualTo("[".repeat(deepest) + "]".repeat(deepest));
+  }
+
+  @Test
+  void keepsTheNumbersOfUnknownFieldsExactly() throws Exception {
+    String manifest = "{\"client_name\":\"a\",\"huge\":1e400,\"precise\":0.10000000000000000001,"
+        + "\"scaled\":1.10,\"big\":123456789012345678901234567890}";
+    HttpResponse<Buffer> created = request(HttpMethod.POST, base()).putHeader("content-type", "application/json")
+        .sendBuffer(Buffer.buffer(manifest)).await();
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+
+    HttpResponse<Buffer> read = request(HttpMethod.GET, base() + "/" + json(created).get("id").asText()).send().await();
+    JsonNode body = EXACT.readTree(read.bodyAsString());
+    assertThat(body.get("huge").decimalValue()).isEqualTo(new BigDecimal("1e400"));
+    assertThat(body.get("precise").decimalValue()).isEqualTo(new BigDecimal("0.10000000000000000001"));
+    assertThat(body.get("scaled").decimalValue()).isEqualTo(new BigDecimal("1.10"));
+    assertThat(body.get("big").bigIntegerValue()).isEqualTo(new BigInteger("123456789012345678901234567890"));
   }
 
   @Test

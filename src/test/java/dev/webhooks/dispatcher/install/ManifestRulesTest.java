@@ -40,6 +40,14 @@ class ManifestRulesTest {
     rows.add(row("client_name#zh-Hant-TW", m -> m.put("client_name#zh-Hant-TW", "x"), OK));
     rows.add(row("client_name# empty tag", m -> m.put("client_name#", "x"), "client_name#"));
     rows.add(row("client_name#1x", m -> m.put("client_name#1x", "x"), "client_name#1x"));
+    rows.add(row("client_name#x-pirate (private use)", m -> m.put("client_name#x-pirate", "x"), OK));
+    rows.add(row("client_name#i-klingon (grandfathered)", m -> m.put("client_name#i-klingon", "x"), OK));
+    rows.add(row("client_name#en-US-x-twain", m -> m.put("client_name#en-US-x-twain", "x"), OK));
+    rows.add(row("client_name#sr-Latn-RS-u-nu-latn", m -> m.put("client_name#sr-Latn-RS-u-nu-latn", "x"), OK));
+    rows.add(row("client_name#en-a (lone singleton)", m -> m.put("client_name#en-a", "x"), "client_name#en-a"));
+    rows.add(row("client_name#en--US", m -> m.put("client_name#en--US", "x"), "client_name#en--US"));
+    rows.add(row("client_name#en_US", m -> m.put("client_name#en_US", "x"), "client_name#en_US"));
+    rows.add(row("client_name#abcdefghi", m -> m.put("client_name#abcdefghi", "x"), "client_name#abcdefghi"));
     // description: optional, 0..256
     rows.add(row("description 256", m -> m.put("description", "d".repeat(256)), OK));
     rows.add(row("description 257", m -> m.put("description", "d".repeat(257)), "description"));
@@ -93,6 +101,14 @@ class ManifestRulesTest {
     rows.add(row("endpoint HTTPS upper", m -> content(m).put("endpoint", "HTTPS://a.example/h"), CONTENT + ".endpoint"));
     rows.add(row("endpoint missing", m -> content(m).remove("endpoint"), CONTENT + ".endpoint"));
     rows.add(row("endpoint number", m -> content(m).put("endpoint", 443), CONTENT + ".endpoint"));
+    // endpoint port: 1..65535 (java.net.URI takes any digits)
+    rows.add(row("endpoint port 1", m -> content(m).put("endpoint", "https://a.example:1/h"), OK));
+    rows.add(row("endpoint port 65535", m -> content(m).put("endpoint", "https://a.example:65535/h"), OK));
+    rows.add(row("endpoint port 0", m -> content(m).put("endpoint", "https://a.example:0/h"), CONTENT + ".endpoint"));
+    rows.add(row("endpoint port 65536", m -> content(m).put("endpoint", "https://a.example:65536/h"),
+        CONTENT + ".endpoint"));
+    rows.add(row("endpoint port 70000", m -> content(m).put("endpoint", "https://a.example:70000/h"),
+        CONTENT + ".endpoint"));
     // max_retries: integer 0..5
     rows.add(row("max_retries -1", m -> content(m).put("max_retries", -1), CONTENT + ".max_retries"));
     rows.add(row("max_retries 0", m -> content(m).put("max_retries", 0), OK));
@@ -155,6 +171,15 @@ class ManifestRulesTest {
         "gender", "store_zip_code", "store_number", "company_size", "registration_date"), true);
     enumerated(rows, "goal", List.of("url", "purchase_total", "num_of_pages", "lead", "service_activity"), true);
     rows.add(row("engagement array", m -> m.withObject("/capabilities").putArray("engagement"), ENGAGEMENT));
+    // nesting: at most MAX_DEPTH levels of objects and arrays, the manifest being the first
+    int depth = ManifestValidator.MAX_DEPTH;
+    rows.add(row("nested " + depth + " levels", m -> m.set("future", nested(depth - 1)), OK));
+    rows.add(row("nested " + (depth + 1) + " levels", m -> m.set("future", nested(depth)),
+        "future" + "[0]".repeat(depth - 1)));
+    rows.add(row("nested too deep in a webhook", m -> content(m).set("extra", nested(depth)),
+        CONTENT + ".extra" + "[0]".repeat(depth - 4)));
+    rows.add(row("nested too deep under a quoted name", m -> m.putObject("a.b").set("c", nested(depth)),
+        "['a.b'].c" + "[0]".repeat(depth - 2)));
     return rows.stream();
   }
 
@@ -217,6 +242,16 @@ class ManifestRulesTest {
     for (int i = 0; i < count; i++) {
       headers.addObject().put("header_name", "X-H" + i).put("header_value", "v");
     }
+  }
+
+  /** Arrays nested {@code levels} deep: {@code [[...]]}. */
+  private static ArrayNode nested(int levels) {
+    ArrayNode outer = Manifests.MAPPER.createArrayNode();
+    ArrayNode inner = outer;
+    for (int i = 1; i < levels; i++) {
+      inner = inner.addArray();
+    }
+    return outer;
   }
 
   private static Arguments row(String name, Consumer<ObjectNode> change, String path) {
