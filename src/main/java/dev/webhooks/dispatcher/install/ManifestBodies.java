@@ -66,11 +66,19 @@ final class ManifestBodies {
       }
       return Future.succeededFuture(json);
     } catch (JsonProcessingException e) {
-      return Future.failedFuture(ApiException.invalid(List.of(new Violation(ManifestValidator.ROOT,
-          "is not valid JSON: " + e.getOriginalMessage()))));
+      return Future.failedFuture(ApiException.invalid(List.of(notJson(e))));
     } catch (IOException e) {
       return Future.failedFuture(e);
     }
+  }
+
+  /** A body that is not one JSON value, said in words for whoever sent it rather than in Jackson's. */
+  static Violation notJson(IOException e) {
+    String reason = e instanceof JsonProcessingException p ? p.getOriginalMessage() : e.getMessage();
+    if (reason != null && reason.startsWith("Trailing token")) {
+      reason = "more follows the manifest's JSON value; send one JSON object";
+    }
+    return new Violation(ManifestValidator.ROOT, "is not valid JSON: " + reason);
   }
 
   /**

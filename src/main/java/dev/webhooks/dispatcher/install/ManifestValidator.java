@@ -60,9 +60,7 @@ public final class ManifestValidator {
     try {
       manifest = ManifestBodies.MAPPER.readTree(json);
     } catch (java.io.IOException e) {
-      String reason = e instanceof com.fasterxml.jackson.core.JsonProcessingException p ? p.getOriginalMessage()
-          : e.getMessage();
-      return List.of(new Violation(ROOT, "is not valid JSON: " + reason));
+      return List.of(ManifestBodies.notJson(e));
     }
     if (manifest == null || manifest.isMissingNode()) {
       return List.of(new Violation(ROOT, "the document is empty; it must be the app manifest"));

@@ -55,7 +55,7 @@ class ValidateManifestCommandTest {
     assertThat(run("validate-manifest", write("{\"client_name\": \"a\"}{\"client_name\": \"b\"}").toString()))
         .hasValue(1);
     assertThat(run("validate-manifest", write("{\"client_name\": \"a\"} garbage").toString())).hasValue(1);
-    assertThat(text(out)).contains("$: is not valid JSON: Trailing token")
+    assertThat(text(out)).contains("$: is not valid JSON: more follows the manifest's JSON value; send one JSON object")
         .contains("$: is not valid JSON: Unrecognized token 'garbage'");
     assertThat(run("validate-manifest", write("").toString())).hasValue(1);
     assertThat(run("validate-manifest", dir.resolve("nope.json").toString())).hasValue(1);
