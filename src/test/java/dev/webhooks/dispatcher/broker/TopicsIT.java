@@ -47,18 +47,21 @@ class TopicsIT {
           installations);
       assertThat(Topics.ensure(admin, config, TIMEOUT)).isEmpty();
 
-      Map<String, TopicDescription> topics =
-          admin.describeTopics(Set.of(events, existing, deadLetters, retries + "-5", installations))
+      // A topic just created can be listed a moment before the broker describes it (UnknownTopicOrPartition).
+      Map<String, TopicDescription> topics = await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(
+          () -> admin.describeTopics(Set.of(events, existing, deadLetters, retries + "-5", installations))
               .allTopicNames()
-              .get(30, TimeUnit.SECONDS);
+              .get(30, TimeUnit.SECONDS),
+          described -> true);
       assertThat(topics.get(events).partitions()).hasSize(3);
       assertThat(topics.get(deadLetters).partitions()).hasSize(3);
       assertThat(topics.get(retries + "-5").partitions()).hasSize(3);
       assertThat(topics.get(existing).partitions()).hasSize(1);
       assertThat(topics.get(installations).partitions()).hasSize(1);
       ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, installations);
-      org.apache.kafka.clients.admin.Config described =
-          admin.describeConfigs(Set.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
+      org.apache.kafka.clients.admin.Config described = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+          .until(() -> admin.describeConfigs(Set.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource),
+              settings -> true);
       assertThat(described.get("cleanup.policy").value()).isEqualTo("compact");
       assertThat(described.get("segment.ms").value()).isEqualTo("3600000");
     }
