@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -120,37 +121,53 @@ public final class Topics {
   }
 
   /**
-   * The installations topic is the only copy of the installations: one this service did not create must compact, or
-   * every installation older than the topic's retention silently disappears.
+   * The installations topic is the only copy of the installations: one this service did not create must compact, and
+   * may delete only with neither a time nor a size limit, or installations older than the limit silently disappear.
    *
-   * @throws ConfigException naming the topic and its {@code cleanup.policy} when that does not include compact
+   * @throws ConfigException naming the topic and the setting that would delete installations
    */
   private static void requireCompacted(Admin admin, String topic, Duration timeout) {
-    String policy;
+    org.apache.kafka.clients.admin.Config settings;
     try {
-      policy = cleanupPolicy(admin, topic, timeout);
+      settings = settings(admin, topic, timeout);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while reading the settings of topic " + topic, e);
     } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException("cannot read the settings of topic " + topic + ": " + e.getMessage(), e);
     }
-    if (Arrays.stream(policy.split(",")).map(String::trim).noneMatch(TopicConfig.CLEANUP_POLICY_COMPACT::equals)) {
+    String policy = value(settings, TopicConfig.CLEANUP_POLICY_CONFIG);
+    Set<String> policies = Arrays.stream(policy.split(",")).map(String::trim).collect(Collectors.toSet());
+    if (!policies.contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
       throw new ConfigException("INSTALLATIONS_TOPIC: topic " + topic + " has cleanup.policy=" + policy
           + ", so installations would be deleted after its retention; it must include compact (kafka-configs.sh"
           + " --alter --entity-type topics --entity-name " + topic + " --add-config cleanup.policy=compact)");
     }
+    if (policies.contains(TopicConfig.CLEANUP_POLICY_DELETE)) {
+      for (String limit : List.of(TopicConfig.RETENTION_MS_CONFIG, TopicConfig.RETENTION_BYTES_CONFIG)) {
+        String value = value(settings, limit);
+        if (!value.equals("-1")) {
+          throw new ConfigException("INSTALLATIONS_TOPIC: topic " + topic + " has cleanup.policy=" + policy + " and "
+              + limit + "=" + value + ", so installations past that limit would be deleted; set cleanup.policy="
+              + "compact, or " + limit + "=-1");
+        }
+      }
+    }
   }
 
-  private static String cleanupPolicy(Admin admin, String topic, Duration timeout)
+  private static String value(org.apache.kafka.clients.admin.Config settings, String name) {
+    ConfigEntry entry = settings.get(name);
+    return entry == null || entry.value() == null ? "" : entry.value();
+  }
+
+  private static org.apache.kafka.clients.admin.Config settings(Admin admin, String topic, Duration timeout)
       throws InterruptedException, ExecutionException, TimeoutException {
     ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       try {
-        ConfigEntry entry = admin.describeConfigs(Set.of(resource)).all()
-            .get(timeout.toMillis(), TimeUnit.MILLISECONDS).get(resource).get(TopicConfig.CLEANUP_POLICY_CONFIG);
-        return entry == null || entry.value() == null ? "" : entry.value();
+        return admin.describeConfigs(Set.of(resource)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+            .get(resource);
       } catch (ExecutionException e) {
         // A topic created a moment ago (by another instance starting, say) is listed before it can be described.
         if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {

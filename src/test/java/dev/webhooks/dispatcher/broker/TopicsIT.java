@@ -9,6 +9,7 @@ import dev.webhooks.dispatcher.config.ConfigException;
 import dev.webhooks.dispatcher.testing.RunningService;
 import dev.webhooks.dispatcher.testing.TestKafka;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -81,6 +82,23 @@ class TopicsIT {
     }
   }
 
+  @Test
+  void refusesAnInstallationsTopicThatAlsoDeletesPastALimitButNotOneWithoutLimits() throws Exception {
+    String weekLong = createInstallationsTopic("compact,delete", Map.of("retention.ms", "604800000"));
+    String sized = createInstallationsTopic("compact,delete", Map.of("retention.ms", "-1", "retention.bytes", "1000000"));
+    String unlimited = createInstallationsTopic("compact,delete", Map.of("retention.ms", "-1"));
+
+    try (Admin admin = TestKafka.admin()) {
+      assertThatThrownBy(() -> Topics.ensure(admin, configWith(weekLong), TIMEOUT))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("topic " + weekLong + " has cleanup.policy=compact,delete and retention.ms=604800000");
+      assertThatThrownBy(() -> Topics.ensure(admin, configWith(sized), TIMEOUT))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("retention.bytes=1000000");
+      assertThat(Topics.ensure(admin, configWith(unlimited), TIMEOUT)).doesNotContain(unlimited);
+    }
+  }
+
   /** With an external Kafka the service waits out what may pass; a topic that deletes installations does not. */
   @Test
   @Timeout(120)
@@ -107,9 +125,15 @@ class TopicsIT {
 
   /** An installations topic made by an operator, with the given {@code cleanup.policy}. */
   private static String createInstallationsTopic(String cleanupPolicy) {
-    String topic = TestKafka.uniqueName("installations-" + cleanupPolicy);
+    return createInstallationsTopic(cleanupPolicy, Map.of());
+  }
+
+  private static String createInstallationsTopic(String cleanupPolicy, Map<String, String> more) {
+    String topic = TestKafka.uniqueName("installations-" + cleanupPolicy.replace(',', '-'));
+    Map<String, String> settings = new HashMap<>(more);
+    settings.put("cleanup.policy", cleanupPolicy);
     try (Admin admin = TestKafka.admin()) {
-      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1).configs(Map.of("cleanup.policy", cleanupPolicy))))
+      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1).configs(settings)))
           .all().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException("cannot create topic " + topic, e);
