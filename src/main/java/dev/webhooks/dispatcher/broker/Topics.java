@@ -12,7 +12,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -26,8 +25,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Topics {
   private static final Logger LOG = LoggerFactory.getLogger(Topics.class);
-  /** Creating a handful of topics takes well under a second; 30 s covers a broker that is still electing. */
-  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
   /** Installations are few and read whole by every instance; one partition keeps every change in one order. */
   private static final int INSTALLATIONS_PARTITIONS = 1;
   /** Compaction never touches the active segment: rolling hourly lets superseded installations go within hours. */
@@ -71,13 +68,6 @@ public final class Topics {
   public static Set<String> ensure(Admin admin, Config config, Duration timeout) {
     Optional<Short> replication = config.embeddedKafka() ? Optional.of((short) 1) : Optional.empty();
     return ensure(admin, required(config, replication), timeout);
-  }
-
-  /** As {@link #ensure(Admin, Config, Duration)}, with an admin client of its own and a 30 s timeout. */
-  public static Set<String> ensure(String bootstrapServers, Config config) {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-      return ensure(admin, config, DEFAULT_TIMEOUT);
-    }
   }
 
   /** Creates those of {@code topics} that do not exist yet and returns the names it created. */

@@ -1,5 +1,6 @@
 package dev.webhooks.dispatcher.testing;
 
+import dev.webhooks.dispatcher.config.KafkaConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +36,11 @@ public final class TestKafka {
       bootstrapServers = dockerAnswers() ? startContainer() : startInProcess();
     }
     return bootstrapServers;
+  }
+
+  /** The shared broker as the service's clients reach it: plain, with no settings of its own. */
+  public static KafkaConnection connection() {
+    return KafkaConnection.plain(bootstrapServers());
   }
 
   public static String uniqueName(String prefix) {
