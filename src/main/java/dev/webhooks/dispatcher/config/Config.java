@@ -72,6 +72,17 @@ public record Config(
     return fromEnv(System.getenv());
   }
 
+  /**
+   * The {@code KAFKA_CLIENT_*} settings of {@code env} alone, checked as {@link #fromEnv} checks them: for the tools that
+   * reach Kafka as the service does.
+   */
+  public static Map<String, String> kafkaClientSettings(Map<String, String> env) {
+    Reader r = new Reader(env);
+    Map<String, String> settings = r.kafkaClientSettings();
+    r.failIfAnyError();
+    return settings;
+  }
+
   public static Config fromEnv(Map<String, String> env) {
     Reader r = new Reader(env);
     Config config =
