@@ -4,6 +4,7 @@ import dev.webhooks.dispatcher.broker.EmbeddedKafka;
 import dev.webhooks.dispatcher.broker.Topics;
 import dev.webhooks.dispatcher.config.Config;
 import dev.webhooks.dispatcher.config.Credentials;
+import dev.webhooks.dispatcher.config.KafkaConnection;
 import dev.webhooks.dispatcher.delivery.AddressGuard;
 import dev.webhooks.dispatcher.delivery.Courier;
 import dev.webhooks.dispatcher.delivery.DeliveryListener;
@@ -126,7 +127,8 @@ public final class Service {
       b.bootstrapServers = b.embedded.map(EmbeddedKafka::start).orElseGet(() -> config.kafkaBootstrapServers().get());
       // The topics are made on a thread of their own while Vert.x and the management server start: all of it is
       // mostly class loading, which two cores do side by side.
-      FutureTask<Void> topicsMade = new FutureTask<>(() -> awaitKafka(b.bootstrapServers, config), null);
+      KafkaConnection kafka = new KafkaConnection(b.bootstrapServers, config.kafkaClientSettings());
+      FutureTask<Void> topicsMade = new FutureTask<>(() -> awaitKafka(kafka, config), null);
       b.topicsThread = new Thread(topicsMade, "kafka-topics");
       b.topicsThread.start();
       PrometheusMeterRegistry registry = registry();
@@ -140,18 +142,18 @@ public final class Service {
       await(topicsMade);
 
       SecretCipher cipher = SecretCipher.fromBase64(b.credentials.secretsKey());
-      b.store = new InstallationStore(b.vertx, b.bootstrapServers, config.installationsTopic(), cipher);
+      b.store = new InstallationStore(b.vertx, kafka, config.installationsTopic(), cipher);
       metrics.installations(b.store::countsByState);
-      b.probe = new KafkaProbe(b.vertx, Admin.create(Map.of(
+      b.probe = new KafkaProbe(b.vertx, Admin.create(kafka.clientConfig(Map.of(
           AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers,
-          AdminClientConfig.CLIENT_ID_CONFIG, "webhook-probe")));
+          AdminClientConfig.CLIENT_ID_CONFIG, "webhook-probe"))));
       Future<Void> kafkaAnswers = b.probe.start();
       LOG.info("Reading the installations from topic {}", config.installationsTopic());
       Future<Void> viewCaughtUp = b.store.start();
 
       // Built while the probe and the view's reader wait on Kafka on their own threads: start-up is mostly class
       // loading, which overlaps that wait.
-      b.outbox = KafkaOutbox.create(b.vertx, b.bootstrapServers, config.deadLetterTopic(), config.retryTopics());
+      b.outbox = KafkaOutbox.create(b.vertx, kafka, config.deadLetterTopic(), config.retryTopics());
       DeliveryListener listener = Listeners.of(metrics, new DeliveryLog());
       Router router = new Router(b.store);
       HostResolver resolver = HostResolver.system(b.vertx);
@@ -166,8 +168,8 @@ public final class Service {
       await(kafkaAnswers);
       await(viewCaughtUp); // no event is routed, and no API call answered, before the view has every installation
       await(warmedUp); // never fails, and ends within its budget
-      KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(
-          EventConsumer.consumerConfig(b.bootstrapServers, config.consumerGroup(), MAX_POLL_RECORDS));
+      KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.clientConfig(
+          EventConsumer.consumerConfig(b.bootstrapServers, config.consumerGroup(), MAX_POLL_RECORDS)));
       b.consumerMetrics = new KafkaClientMetrics(consumer);
       b.consumerMetrics.bindTo(registry);
       List<String> topics = new ArrayList<>(config.eventsTopics());
@@ -192,11 +194,12 @@ public final class Service {
    * during an outage, stays live and not ready, says why, and carries on once Kafka answers, instead of exiting into a
    * crash loop. An embedded broker has just started, so a failure there is final.
    */
-  private static void awaitKafka(String bootstrapServers, Config config) {
+  private static void awaitKafka(KafkaConnection kafka, Config config) {
+    String bootstrapServers = kafka.bootstrapServers();
     for (int attempt = 1; ; attempt++) {
       Admin admin = null;
       try {
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+        admin = Admin.create(kafka.clientConfig(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers)));
         Topics.ensure(admin, config, KAFKA_ATTEMPT_TIMEOUT);
         return;
       } catch (IllegalStateException | KafkaException e) {

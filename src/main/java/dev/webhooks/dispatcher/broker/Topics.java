@@ -15,7 +15,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.KafkaFuture;
@@ -34,8 +33,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Topics {
   private static final Logger LOG = LoggerFactory.getLogger(Topics.class);
-  /** Creating a handful of topics takes well under a second; 30 s covers a broker that is still electing. */
-  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
   /** Between descriptions of a topic that is listed but not yet known to the broker asked: a metadata update away. */
   private static final Duration DESCRIBE_RETRY_PAUSE = Duration.ofMillis(100);
   /** Installations are few and read whole by every instance; one partition keeps every change in one order. */
@@ -86,13 +83,6 @@ public final class Topics {
       requireCompacted(admin, config.installationsTopic(), timeout);
     }
     return created;
-  }
-
-  /** As {@link #ensure(Admin, Config, Duration)}, with an admin client of its own and a 30 s timeout. */
-  public static Set<String> ensure(String bootstrapServers, Config config) {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-      return ensure(admin, config, DEFAULT_TIMEOUT);
-    }
   }
 
   /** Creates those of {@code topics} that do not exist yet and returns the names it created. */

@@ -2,6 +2,9 @@ package dev.webhooks.dispatcher.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.webhooks.dispatcher.config.Config;
+import dev.webhooks.dispatcher.config.ConfigException;
+import dev.webhooks.dispatcher.config.KafkaConnection;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -30,8 +33,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * {@code publish --account ID [--key K] [--topic T] [--bootstrap HOST:PORT] FILE...}: sends each file's bytes, unchanged,
- * as one event record with the {@code account-id} header, keyed by the conversation it is about. Exit 0 when every
- * record was acknowledged, 1 when a file or the broker failed, 2 on a bad command line.
+ * as one event record with the {@code account-id} header, keyed by the conversation it is about. It connects as the
+ * service does, with the {@code KAFKA_CLIENT_*} settings of the environment (TLS, SASL). Exit 0 when every record was
+ * acknowledged, 1 when a file or the broker failed, 2 on a bad command line or {@code KAFKA_CLIENT_*} setting.
  */
 public final class PublishCommand {
   public static final String USAGE =
@@ -44,7 +48,10 @@ public final class PublishCommand {
 
   private PublishCommand() {}
 
-  /** Runs the command; {@code env} supplies {@code KAFKA_BOOTSTRAP_SERVERS} and {@code EVENTS_TOPICS} defaults. */
+  /**
+   * Runs the command; {@code env} supplies {@code KAFKA_BOOTSTRAP_SERVERS} and {@code EVENTS_TOPICS} defaults and the
+   * {@code KAFKA_CLIENT_*} settings.
+   */
   public static int run(List<String> args, Map<String, String> env, PrintStream out, PrintStream err) {
     Flags flags = Flags.parse(args, OPTIONS);
     String account =
@@ -54,6 +61,13 @@ public final class PublishCommand {
     }
     String bootstrap = flags.option("bootstrap").or(() -> nonBlank(env.get("KAFKA_BOOTSTRAP_SERVERS"))).orElse("localhost:9092");
     String topic = flags.option("topic").or(() -> firstTopic(env.get("EVENTS_TOPICS"))).orElse("messaging-events");
+    KafkaConnection kafka;
+    try {
+      kafka = new KafkaConnection(bootstrap, Config.kafkaClientSettings(env));
+    } catch (ConfigException e) {
+      err.println(e.getMessage());
+      return Commands.USAGE_ERROR;
+    }
 
     List<Event> events = new ArrayList<>();
     for (String file : flags.positional()) {
@@ -65,8 +79,8 @@ public final class PublishCommand {
       }
     }
     try {
-      requireTopic(bootstrap, topic);
-      send(bootstrap, topic, account, flags.option("key"), events, out);
+      requireTopic(kafka, topic);
+      send(kafka, topic, account, flags.option("key"), events, out);
       return 0;
     } catch (PublishException e) {
       err.println(e.getMessage());
@@ -85,12 +99,13 @@ public final class PublishCommand {
     }
   }
 
-  private static void requireTopic(String bootstrap, String topic) {
-    Map<String, Object> settings =
+  private static void requireTopic(KafkaConnection kafka, String topic) {
+    String bootstrap = kafka.bootstrapServers();
+    Map<String, Object> settings = kafka.clientConfig(
         Map.of(
             AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
             AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis(),
-            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis());
+            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis()));
     try (Admin admin = Admin.create(settings)) {
       admin.describeTopics(Set.of(topic)).allTopicNames().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
@@ -108,8 +123,9 @@ public final class PublishCommand {
   }
 
   private static void send(
-      String bootstrap, String topic, String account, Optional<String> key, List<Event> events, PrintStream out) {
-    Map<String, Object> settings =
+      KafkaConnection kafka, String topic, String account, Optional<String> key, List<Event> events, PrintStream out) {
+    String bootstrap = kafka.bootstrapServers();
+    Map<String, Object> settings = kafka.clientConfig(
         Map.of(
             ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
             ProducerConfig.CLIENT_ID_CONFIG, "webhook-dispatcher-publish",
@@ -118,7 +134,7 @@ public final class PublishCommand {
             ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis() / 2,
             ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis(),
             ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-            ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+            ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
     try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(settings)) {
       for (Event event : events) {
         String recordKey = key.or(() -> conversationKey(event.bytes())).orElse(null);

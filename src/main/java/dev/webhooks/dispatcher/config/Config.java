@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,6 +15,7 @@ import java.util.Optional;
  */
 public record Config(
     Optional<String> kafkaBootstrapServers,
+    Map<String, String> kafkaClientSettings,
     List<String> eventsTopics,
     String consumerGroup,
     String deadLetterTopic,
@@ -59,15 +61,26 @@ public record Config(
 
   /** These settings with deliveries trusting {@code trustedCaPem} and, or not, allowed to private networks. */
   public Config withDeliveryTrust(Optional<Path> trustedCaPem, boolean allowPrivateNetworks) {
-    return new Config(kafkaBootstrapServers, eventsTopics, consumerGroup, deadLetterTopic, retryTopic,
-        installationsTopic, maxEventBytes, httpPort, managementPort, adminToken, secretsKey, dataDir, embeddedKafkaPort,
-        topicPartitions, connectTimeout, responseTimeout, trustedCaPem, allowPrivateNetworks, maxConnectionsPerEndpoint,
-        nativeTls, retryBaseDelay, retryMultiplier, retryMaxDelay, maxInFlightPerPartition, shutdownGrace,
-        secretRotationGrace, warmUp);
+    return new Config(kafkaBootstrapServers, kafkaClientSettings, eventsTopics, consumerGroup, deadLetterTopic,
+        retryTopic, installationsTopic, maxEventBytes, httpPort, managementPort, adminToken, secretsKey, dataDir,
+        embeddedKafkaPort, topicPartitions, connectTimeout, responseTimeout, trustedCaPem, allowPrivateNetworks,
+        maxConnectionsPerEndpoint, nativeTls, retryBaseDelay, retryMultiplier, retryMaxDelay, maxInFlightPerPartition,
+        shutdownGrace, secretRotationGrace, warmUp);
   }
 
   public static Config fromEnv() {
     return fromEnv(System.getenv());
+  }
+
+  /**
+   * The {@code KAFKA_CLIENT_*} settings of {@code env} alone, checked as {@link #fromEnv} checks them: for the tools that
+   * reach Kafka as the service does.
+   */
+  public static Map<String, String> kafkaClientSettings(Map<String, String> env) {
+    Reader r = new Reader(env);
+    Map<String, String> settings = r.kafkaClientSettings();
+    r.failIfAnyError();
+    return settings;
   }
 
   public static Config fromEnv(Map<String, String> env) {
@@ -75,6 +88,7 @@ public record Config(
     Config config =
         new Config(
             r.optional("KAFKA_BOOTSTRAP_SERVERS"),
+            r.kafkaClientSettings(),
             r.list("EVENTS_TOPICS", "messaging-events"),
             r.string("CONSUMER_GROUP", "webhook-dispatcher"),
             r.string("DEAD_LETTER_TOPIC", "webhook-dead-letters"),
@@ -104,6 +118,10 @@ public record Config(
     if (config.httpPort() == config.managementPort() && config.httpPort() != 0) {
       // Vert.x would share the port between both servers and hand each connection to either in turn
       r.error("HTTP_PORT and MANAGEMENT_PORT must differ, both were " + config.httpPort());
+    }
+    if (config.embeddedKafka() && !config.kafkaClientSettings().isEmpty()) {
+      r.error(KafkaConnection.VARIABLE_PREFIX + "* settings need KAFKA_BOOTSTRAP_SERVERS: the embedded broker takes"
+          + " plain connections only");
     }
     r.failIfAnyError();
     return config;
@@ -171,6 +189,22 @@ public record Config(
 
     Duration millis(String name, int fallback) {
       return Duration.ofMillis(integer(name, fallback, 0, 24 * 3600 * 1000));
+    }
+
+    /**
+     * The Kafka client settings given as {@code KAFKA_CLIENT_<NAME>}, by setting name: {@code NAME} lowercased with
+     * {@code _} read as {@code .} ({@code KAFKA_CLIENT_SECURITY_PROTOCOL=SSL} is {@code security.protocol=SSL}). An
+     * error names the variable, never its value: some values are secrets.
+     */
+    Map<String, String> kafkaClientSettings() {
+      Map<String, String> settings = new HashMap<>();
+      env.keySet().stream().filter(name -> name.startsWith(KafkaConnection.VARIABLE_PREFIX)).sorted().forEach(name -> {
+        String setting = KafkaConnection.settingOf(name);
+        KafkaConnection.refusal(setting).ifPresentOrElse(
+            refusal -> errors.add(name + ": " + refusal),
+            () -> optional(name).ifPresent(value -> settings.put(setting, value)));
+      });
+      return Map.copyOf(settings);
     }
 
     boolean bool(String name, boolean fallback) {

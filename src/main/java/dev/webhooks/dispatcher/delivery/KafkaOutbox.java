@@ -1,5 +1,6 @@
 package dev.webhooks.dispatcher.delivery;
 
+import dev.webhooks.dispatcher.config.KafkaConnection;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -55,9 +56,10 @@ public final class KafkaOutbox implements Outbox {
   }
 
   /** An outbox with its own producer; construct it off the event loop (the producer starts threads). */
-  public static KafkaOutbox create(Vertx vertx, String bootstrapServers, String deadLetterTopic,
+  public static KafkaOutbox create(Vertx vertx, KafkaConnection kafka, String deadLetterTopic,
       List<String> retryTopics) {
-    return new KafkaOutbox(vertx, new KafkaProducer<>(producerConfig(bootstrapServers)), deadLetterTopic, retryTopics);
+    return new KafkaOutbox(vertx, new KafkaProducer<>(kafka.clientConfig(producerConfig(kafka.bootstrapServers()))),
+        deadLetterTopic, retryTopics);
   }
 
   /** Durable, ordered and free of duplicates from producer retries. */

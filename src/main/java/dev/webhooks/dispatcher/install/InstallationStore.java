@@ -1,5 +1,6 @@
 package dev.webhooks.dispatcher.install;
 
+import dev.webhooks.dispatcher.config.KafkaConnection;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -64,19 +65,19 @@ public final class InstallationStore implements InstallationView {
   private final InstallationIndex index = new InstallationIndex();
   private final AppliedOffsets applied = new AppliedOffsets();
 
-  public InstallationStore(Vertx vertx, String bootstrapServers, String topic, SecretCipher cipher) {
-    this(vertx, bootstrapServers, topic, cipher, Clock.systemUTC());
+  public InstallationStore(Vertx vertx, KafkaConnection kafka, String topic, SecretCipher cipher) {
+    this(vertx, kafka, topic, cipher, Clock.systemUTC());
   }
 
-  public InstallationStore(Vertx vertx, String bootstrapServers, String topic, SecretCipher cipher, Clock clock) {
+  public InstallationStore(Vertx vertx, KafkaConnection kafka, String topic, SecretCipher cipher, Clock clock) {
     this.vertx = vertx;
     this.topic = topic;
     this.cipher = cipher;
     this.clock = clock;
     String suffix = "-" + CLIENT_SEQUENCE.incrementAndGet();
-    this.producer = new KafkaProducer<>(producerConfig(bootstrapServers, "installations-writer" + suffix),
+    this.producer = new KafkaProducer<>(producerConfig(kafka, "installations-writer" + suffix),
         new StringSerializer(), new ByteArraySerializer());
-    this.consumer = new KafkaConsumer<>(consumerConfig(bootstrapServers, "installations-reader" + suffix),
+    this.consumer = new KafkaConsumer<>(consumerConfig(kafka, "installations-reader" + suffix),
         new StringDeserializer(), new ByteArrayDeserializer());
     this.reader = new Thread(this::read, "installations-reader" + suffix);
     this.reader.setDaemon(true);
@@ -291,26 +292,26 @@ public final class InstallationStore implements InstallationView {
     }
   }
 
-  private static Map<String, Object> producerConfig(String bootstrapServers, String clientId) {
-    return Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+  private static Map<String, Object> producerConfig(KafkaConnection kafka, String clientId) {
+    return kafka.clientConfig(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
         ProducerConfig.CLIENT_ID_CONFIG, clientId,
         ProducerConfig.ACKS_CONFIG, "all",
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
         ProducerConfig.LINGER_MS_CONFIG, 0,
         ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000,
         ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000,
-        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000));
   }
 
-  private static Map<String, Object> consumerConfig(String bootstrapServers, String clientId) {
-    return Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+  private static Map<String, Object> consumerConfig(KafkaConnection kafka, String clientId) {
+    return kafka.clientConfig(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
         ConsumerConfig.CLIENT_ID_CONFIG, clientId,
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
         // Never create the topic by looking for it: it must be created compacted, by whoever owns it.
         ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+        ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000));
   }
 }

@@ -39,13 +39,24 @@ class CommandsTest {
   }
 
   @Test
+  void publishRefusesTheKafkaClientSettingsTheServiceWouldRefuse() {
+    Map<String, String> env = Map.of("KAFKA_BOOTSTRAP_SERVERS", "localhost:1", "KAFKA_CLIENT_ACKS", "0");
+    assertThat(run(env, "publish", "--account", "1", "examples/content-event.json")).hasValue(Commands.USAGE_ERROR);
+    assertThat(text(err)).contains("KAFKA_CLIENT_ACKS: acks is set by the service itself");
+  }
+
+  @Test
   void commandHelpPrintsItsUsage() {
     assertThat(run("publish", "--help")).hasValue(0);
     assertThat(text(out)).contains("publish --account ACCOUNT_ID");
   }
 
   private OptionalInt run(String... args) {
-    return Commands.run(List.of(args), Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
+    return run(Map.of(), args);
+  }
+
+  private OptionalInt run(Map<String, String> env, String... args) {
+    return Commands.run(List.of(args), env, new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 

@@ -4,10 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ConfigTest {
+  private static final String JAAS =
+      "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"dispatcher\" password=\"secret\";";
+
   @Test
   void documentedDefaultsApplyWhenNothingIsSet() {
     Config config = Config.fromEnv(Map.of());
@@ -50,6 +55,73 @@ class ConfigTest {
     Config ephemeral = Config.fromEnv(Map.of("HTTP_PORT", "0", "MANAGEMENT_PORT", "0"));
     assertThat(ephemeral.httpPort()).isZero();
     assertThat(ephemeral.managementPort()).isZero();
+  }
+
+  @Test
+  void kafkaClientVariablesBecomeClientSettingsByName() {
+    Config config = Config.fromEnv(Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", "kafka:9093",
+        "KAFKA_CLIENT_SECURITY_PROTOCOL", "SASL_SSL",
+        "KAFKA_CLIENT_SSL_TRUSTSTORE_TYPE", "PEM",
+        "KAFKA_CLIENT_SSL_TRUSTSTORE_LOCATION", "/etc/kafka-ca/ca.crt",
+        "KAFKA_CLIENT_SASL_MECHANISM", "SCRAM-SHA-512",
+        "KAFKA_CLIENT_SASL_JAAS_CONFIG", JAAS));
+    assertThat(config.kafkaClientSettings()).containsExactlyInAnyOrderEntriesOf(Map.of(
+        "security.protocol", "SASL_SSL",
+        "ssl.truststore.type", "PEM",
+        "ssl.truststore.location", "/etc/kafka-ca/ca.crt",
+        "sasl.mechanism", "SCRAM-SHA-512",
+        "sasl.jaas.config", JAAS));
+    assertThat(Config.fromEnv(Map.of("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")).kafkaClientSettings()).isEmpty();
+  }
+
+  @Test
+  void settingsTheServiceMakesItselfAreRefusedNotOverridden() {
+    List<String> variables = List.of("KAFKA_CLIENT_BOOTSTRAP_SERVERS", "KAFKA_CLIENT_GROUP_ID",
+        "KAFKA_CLIENT_CLIENT_ID", "KAFKA_CLIENT_KEY_DESERIALIZER", "KAFKA_CLIENT_VALUE_SERIALIZER",
+        "KAFKA_CLIENT_ENABLE_AUTO_COMMIT", "KAFKA_CLIENT_AUTO_OFFSET_RESET", "KAFKA_CLIENT_ACKS",
+        "KAFKA_CLIENT_ENABLE_IDEMPOTENCE", "KAFKA_CLIENT_REQUEST_TIMEOUT_MS", "KAFKA_CLIENT_DEFAULT_API_TIMEOUT_MS");
+    Map<String, String> env = new HashMap<>(Map.of("KAFKA_BOOTSTRAP_SERVERS", "kafka:9093"));
+    variables.forEach(variable -> env.put(variable, "x"));
+
+    assertThatThrownBy(() -> Config.fromEnv(env))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("KAFKA_CLIENT_BOOTSTRAP_SERVERS: the bootstrap servers are KAFKA_BOOTSTRAP_SERVERS")
+        .hasMessageContaining("KAFKA_CLIENT_GROUP_ID: group.id is set by the service itself and cannot be overridden")
+        .hasMessageContaining("KAFKA_CLIENT_ACKS: acks is set by the service itself")
+        .satisfies(e -> assertThat(variables).allSatisfy(variable -> assertThat(e.getMessage()).contains(variable)));
+  }
+
+  @Test
+  void kafkaClientVariablesMustNameASettingOfEveryKafkaClient() {
+    assertThatThrownBy(() -> Config.fromEnv(Map.of(
+            "KAFKA_BOOTSTRAP_SERVERS", "kafka:9093",
+            "KAFKA_CLIENT_SSL_TRUSTSTORE_LOCATON", "/etc/kafka-ca/ca.crt",
+            "KAFKA_CLIENT_ISOLATION_LEVEL", "read_committed",
+            "KAFKA_CLIENT_COMPRESSION_TYPE", "zstd")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(
+            "KAFKA_CLIENT_SSL_TRUSTSTORE_LOCATON: 'ssl.truststore.locaton' is not a Kafka client setting")
+        .hasMessageContaining("KAFKA_CLIENT_ISOLATION_LEVEL: isolation.level is not a setting of every Kafka client")
+        .hasMessageContaining("KAFKA_CLIENT_COMPRESSION_TYPE: compression.type is not a setting of every Kafka client");
+  }
+
+  @Test
+  void theEmbeddedBrokerTakesNoKafkaClientSettings() {
+    assertThatThrownBy(() -> Config.fromEnv(Map.of("KAFKA_CLIENT_SECURITY_PROTOCOL", "SSL")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("KAFKA_CLIENT_* settings need KAFKA_BOOTSTRAP_SERVERS");
+  }
+
+  @Test
+  void aRefusedKafkaClientSettingIsNamedWithoutItsValue() {
+    String secret = "s3cr3t-in-the-value";
+    assertThatThrownBy(() -> Config.fromEnv(Map.of(
+            "KAFKA_CLIENT_SASL_JAAS_CONFIG", JAAS.replace("secret", secret),
+            "KAFKA_CLIENT_SASL_JAAS_CONFIGS", secret)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("KAFKA_CLIENT_SASL_JAAS_CONFIGS")
+        .hasMessageNotContaining(secret);
   }
 
   @Test

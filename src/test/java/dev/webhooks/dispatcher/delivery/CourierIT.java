@@ -45,7 +45,7 @@ class CourierIT {
   void aFailedDeliveryWithoutRetriesBecomesADeadLetterWithEveryHeader() throws Exception {
     String topic = TestKafka.uniqueName("dead-letters");
     TestKafka.createTopic(topic, 1);
-    KafkaOutbox writer = KafkaOutbox.create(vertx, TestKafka.bootstrapServers(), topic, List.of("unused-retries"));
+    KafkaOutbox writer = KafkaOutbox.create(vertx, TestKafka.connection(), topic, List.of("unused-retries"));
     RecordingListener listener = new RecordingListener();
     Courier courier =
         Courier.create(vertx, Deliveries.config("DEAD_LETTER_TOPIC", topic), writer, listener);
@@ -88,7 +88,7 @@ class CourierIT {
   void aDeadLetterWithoutAClientIdHasNoKeyAndAnEmptyLastStatus() throws Exception {
     String topic = TestKafka.uniqueName("dead-letters");
     TestKafka.createTopic(topic, 1);
-    KafkaOutbox writer = KafkaOutbox.create(vertx, TestKafka.bootstrapServers(), topic, List.of("unused-retries"));
+    KafkaOutbox writer = KafkaOutbox.create(vertx, TestKafka.connection(), topic, List.of("unused-retries"));
     DeadLetter intakeFailure =
         new DeadLetter(
             "le1", "", "", "", "", 0, java.util.OptionalInt.empty(), "invalid-json", "not JSON:\nline two",
@@ -108,7 +108,7 @@ class CourierIT {
   void aFailedAttemptWithRetriesLeftIsWrittenToTheRetryTopicAndReadsBackWhole() throws Exception {
     String tier1 = TestKafka.uniqueName("retries-1");
     TestKafka.createTopic(tier1, 1);
-    KafkaOutbox outbox = KafkaOutbox.create(vertx, TestKafka.bootstrapServers(), "unused-dead-letters",
+    KafkaOutbox outbox = KafkaOutbox.create(vertx, TestKafka.connection(), "unused-dead-letters",
         List.of(tier1, "unused-tier-2"));
     RecordingListener listener = new RecordingListener();
     Courier courier = Courier.create(vertx, Deliveries.config(), outbox, listener);

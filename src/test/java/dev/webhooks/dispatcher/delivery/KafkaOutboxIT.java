@@ -41,7 +41,7 @@ class KafkaOutboxIT {
   void writesCompleteOnTheCallersContextOnceTheBrokerHasThemInOrder() throws Exception {
     String retries = TestKafka.uniqueName("retries");
     TestKafka.createTopic(retries, 1);
-    KafkaOutbox outbox = KafkaOutbox.create(vertx, TestKafka.bootstrapServers(), "unused-dead-letters", List.of(retries));
+    KafkaOutbox outbox = KafkaOutbox.create(vertx, TestKafka.connection(), "unused-dead-letters", List.of(retries));
     Context context = vertx.getOrCreateContext();
     CompletableFuture<Boolean> onCaller = new CompletableFuture<>();
 
@@ -65,7 +65,7 @@ class KafkaOutboxIT {
   void aWriteTheBrokerCannotTakeAndAWriteAfterCloseFailOnTheCallersContext() throws Exception {
     String deadLetters = TestKafka.uniqueName("dead-letters");
     TestKafka.createTopic(deadLetters, 1);
-    KafkaOutbox outbox = KafkaOutbox.create(vertx, TestKafka.bootstrapServers(), deadLetters, List.of("unused"));
+    KafkaOutbox outbox = KafkaOutbox.create(vertx, TestKafka.connection(), deadLetters, List.of("unused"));
     Context context = vertx.getOrCreateContext();
     String tooLarge = "x".repeat(2 * 1024 * 1024); // the producer's max.request.size is 1 MiB
 

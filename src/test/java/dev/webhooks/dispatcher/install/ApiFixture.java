@@ -22,7 +22,7 @@ record ApiFixture(Vertx vertx, String topic, InstallationStore store, HttpServer
   static ApiFixture start(SecretCipher cipher, Api api) throws Exception {
     Vertx vertx = Vertx.vertx();
     String topic = InstallationTopics.create();
-    InstallationStore store = new InstallationStore(vertx, TestKafka.bootstrapServers(), topic, cipher);
+    InstallationStore store = new InstallationStore(vertx, TestKafka.connection(), topic, cipher);
     store.start().await(30, TimeUnit.SECONDS);
     HttpServer server = vertx.createHttpServer().requestHandler(api.create(vertx, store).router()).listen(0).await();
     return new ApiFixture(vertx, topic, store, server, WebClient.create(vertx));

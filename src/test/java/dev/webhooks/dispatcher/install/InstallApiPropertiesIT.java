@@ -31,7 +31,7 @@ class InstallApiPropertiesIT {
   @BeforeContainer
   static void start() throws Exception {
     vertx = Vertx.vertx();
-    store = new InstallationStore(vertx, TestKafka.bootstrapServers(), InstallationTopics.create(), CIPHER);
+    store = new InstallationStore(vertx, TestKafka.connection(), InstallationTopics.create(), CIPHER);
     store.start().await(30, TimeUnit.SECONDS);
     server = vertx.createHttpServer().requestHandler(new InstallApi(vertx, store, new FakeEndpointCheck(),
         LogoCheck.NONE, CIPHER, "token", Clock.systemUTC(), Duration.ZERO,

@@ -109,7 +109,7 @@ class InstallationStoreIT {
   @Test
   void waitsForTheTopicWithoutCreatingIt() throws Exception {
     String topic = TestKafka.uniqueName("app-installations");
-    InstallationStore store = new InstallationStore(vertx, TestKafka.bootstrapServers(), topic, CIPHER);
+    InstallationStore store = new InstallationStore(vertx, TestKafka.connection(), topic, CIPHER);
     stores.add(store);
     Future<Void> caughtUp = store.start();
     try (Admin admin = TestKafka.admin()) {
@@ -125,7 +125,7 @@ class InstallationStoreIT {
 
   @Test
   void closesCleanlyAndRefusesWritesAfterwards() throws Exception {
-    InstallationStore store = new InstallationStore(vertx, TestKafka.bootstrapServers(), InstallationTopics.create(),
+    InstallationStore store = new InstallationStore(vertx, TestKafka.connection(), InstallationTopics.create(),
         CIPHER);
     store.start().await(30, TimeUnit.SECONDS);
 
@@ -137,7 +137,7 @@ class InstallationStoreIT {
   }
 
   private InstallationStore started(String topic) throws Exception {
-    InstallationStore store = new InstallationStore(vertx, TestKafka.bootstrapServers(), topic, CIPHER);
+    InstallationStore store = new InstallationStore(vertx, TestKafka.connection(), topic, CIPHER);
     stores.add(store);
     store.start().await(30, TimeUnit.SECONDS);
     return store;

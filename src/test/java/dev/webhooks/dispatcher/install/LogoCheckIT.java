@@ -67,7 +67,7 @@ class LogoCheckIT {
     HostResolver resolver = HostResolver.system(vertx);
     fetcher = new LogoFetcher(vertx, resolver, new AddressGuard(true, resolver),
         Trust.withExtraCas(Optional.of(TestCertificates.shared().caPem())));
-    store = new InstallationStore(vertx, TestKafka.bootstrapServers(), InstallationTopics.create(), CIPHER);
+    store = new InstallationStore(vertx, TestKafka.connection(), InstallationTopics.create(), CIPHER);
     store.start().await(30, TimeUnit.SECONDS);
     api = vertx.createHttpServer().requestHandler(new InstallApi(vertx, store, new FakeEndpointCheck(), fetcher,
         CIPHER, "token", Clock.systemUTC(), Duration.ZERO,

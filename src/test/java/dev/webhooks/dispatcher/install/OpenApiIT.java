@@ -38,7 +38,7 @@ class OpenApiIT {
   @BeforeAll
   static void start() throws Exception {
     vertx = Vertx.vertx();
-    store = new InstallationStore(vertx, TestKafka.bootstrapServers(), InstallationTopics.create(), CIPHER);
+    store = new InstallationStore(vertx, TestKafka.connection(), InstallationTopics.create(), CIPHER);
     store.start().await(30, TimeUnit.SECONDS);
     router = new InstallApi(vertx, store, new FakeEndpointCheck(), LogoCheck.NONE, CIPHER, "token", Clock.systemUTC(),
         Duration.ZERO, AccessTokens.fromSecretsKey(SecretCipher.generateKey(), Clock.systemUTC())).router();

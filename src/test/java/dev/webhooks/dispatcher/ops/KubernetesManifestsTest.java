@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.webhooks.dispatcher.config.Config;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -16,7 +17,9 @@ import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.SecretVolumeSource;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.networking.v1.IPBlock;
@@ -50,6 +53,8 @@ class KubernetesManifestsTest {
   private static final ObjectMapper MODEL =
       new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
   private static final String NAMESPACE = "webhooks";
+  /** The production Kafka's CA: a Secret the operator creates, read by the dispatcher and by KEDA. */
+  private static final String KAFKA_CA_SECRET = "webhook-dispatcher-kafka-ca";
 
   private static List<JsonNode> production;
   private static List<JsonNode> keda;
@@ -124,6 +129,28 @@ class KubernetesManifestsTest {
     assertThat(container.getEnvFrom()).extracting(e -> e.getConfigMapRef().getName()).containsExactly(configMap);
     assertThat(config(production)).doesNotContainKeys("ADMIN_TOKEN", "SECRETS_KEY")
         .containsEntry("LOG_FORMAT", "json");
+  }
+
+  /**
+   * Production's Kafka listens with TLS on 9093: the rendered configuration must pass the service's own checks, make
+   * every client speak TLS and point the truststore at a CA mounted from a Secret, which the operator provides.
+   */
+  @Test
+  void everyKafkaClientSpeaksTlsTrustingACaMountedFromASecret() {
+    Config config = Config.fromEnv(config(production));
+    assertThat(config.kafkaClientSettings()).containsEntry("security.protocol", "SSL")
+        .containsEntry("ssl.truststore.type", "PEM");
+    Path truststore = Path.of(config.kafkaClientSettings().get("ssl.truststore.location"));
+
+    PodSpec pod = one(production, Deployment.class).getSpec().getTemplate().getSpec();
+    VolumeMount mount = pod.getContainers().get(0).getVolumeMounts().stream()
+        .filter(m -> truststore.startsWith(m.getMountPath())).findFirst().orElseThrow();
+    assertThat(mount.getReadOnly()).isTrue();
+    SecretVolumeSource secret = pod.getVolumes().stream().filter(v -> v.getName().equals(mount.getName()))
+        .findFirst().orElseThrow().getSecret();
+    assertThat(secret.getSecretName()).isEqualTo(KAFKA_CA_SECRET);
+    assertThat(secret.getItems()).anySatisfy(item -> assertThat(Path.of(mount.getMountPath(), item.getPath()))
+        .isEqualTo(truststore));
   }
 
   @Test
@@ -218,6 +245,24 @@ class KubernetesManifestsTest {
     assertThat(trigger.get("metadata").get("consumerGroup").asText()).isEqualTo(config.get("CONSUMER_GROUP"));
     assertThat(trigger.get("metadata").get("topic").asText()).isEqualTo(config.get("EVENTS_TOPICS"));
     assertThat(trigger.get("metadata").get("bootstrapServers").asText()).isEqualTo(config.get("KAFKA_BOOTSTRAP_SERVERS"));
+  }
+
+  @Test
+  void kedaReadsTheLagOverTlsTrustingTheDispatchersKafkaCa() {
+    JsonNode trigger = MODEL.valueToTree(generic(keda, "ScaledObject").getAdditionalProperties().get("spec"))
+        .get("triggers").get(0);
+    assertThat(config(keda)).containsEntry("KAFKA_CLIENT_SECURITY_PROTOCOL", "SSL");
+    assertThat(trigger.get("metadata").get("tls").asText()).isEqualTo("enable");
+
+    GenericKubernetesResource authentication = generic(keda, "TriggerAuthentication");
+    assertThat(authentication.getMetadata().getName()).isEqualTo(trigger.get("authenticationRef").get("name").asText());
+    assertThat(authentication.getMetadata().getNamespace()).isEqualTo(NAMESPACE);
+    JsonNode secrets = MODEL.valueToTree(authentication.getAdditionalProperties().get("spec")).get("secretTargetRef");
+    assertThat(secrets).anySatisfy(secret -> {
+      assertThat(secret.get("parameter").asText()).isEqualTo("ca");
+      assertThat(secret.get("name").asText()).isEqualTo(KAFKA_CA_SECRET);
+      assertThat(secret.get("key").asText()).isEqualTo("ca.crt");
+    });
   }
 
   private static List<JsonNode> kustomize(Path kubectl, String dir) throws Exception {

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.webhooks.dispatcher.Service;
 import dev.webhooks.dispatcher.config.Config;
+import dev.webhooks.dispatcher.config.KafkaConnection;
 import dev.webhooks.dispatcher.install.SecretCipher;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -29,8 +31,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * The whole service, in this JVM, on the shared test broker with topics and a group of its own, trusting the test CA
- * and allowing local endpoints. Gives tests the operations of its users: install an app, publish a record, read dead
+ * The whole service, in this JVM, on the shared test broker (or the one its environment names) with topics and a group
+ * of its own, trusting the test CA and allowing local endpoints. Gives tests the operations of its users: install an app, publish a record, read dead
  * letters, scrape metrics, and wait until everything published is committed.
  */
 public final class RunningService implements AutoCloseable {
@@ -41,6 +43,8 @@ public final class RunningService implements AutoCloseable {
   private final String deadLetterTopic;
   private final List<String> retryTopics;
   private final String group;
+  /** The service's own way to Kafka, so its users publish and look where it reads and writes. */
+  private final KafkaConnection kafka;
   private final KafkaProducer<byte[], byte[]> producer;
 
   private RunningService(Service service, Config config) {
@@ -49,10 +53,11 @@ public final class RunningService implements AutoCloseable {
     this.deadLetterTopic = config.deadLetterTopic();
     this.retryTopics = config.retryTopics();
     this.group = config.consumerGroup();
-    this.producer = new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers(),
+    this.kafka = new KafkaConnection(service.bootstrapServers(), config.kafkaClientSettings());
+    this.producer = new KafkaProducer<>(kafka.clientConfig(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
         ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
-        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
+        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class)));
   }
 
   /** Starts a service; {@code overrides} are environment variables on top of the test defaults. */
@@ -153,7 +158,7 @@ public final class RunningService implements AutoCloseable {
    * the retry topic, so a retry that is not final yet always shows as a record not committed.
    */
   private boolean allCommitted(List<String> topics) throws Exception {
-    try (Admin admin = TestKafka.admin()) {
+    try (Admin admin = admin()) {
       Map<TopicPartition, OffsetAndMetadata> committed =
           admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
       Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
@@ -173,7 +178,7 @@ public final class RunningService implements AutoCloseable {
 
   /** How many members of the service's consumer group hold partitions right now. */
   public long membersWithPartitions() throws Exception {
-    try (Admin admin = TestKafka.admin()) {
+    try (Admin admin = admin()) {
       return admin.describeConsumerGroups(List.of(group)).all().get(10, TimeUnit.SECONDS).get(group).members().stream()
           .filter(member -> !member.assignment().topicPartitions().isEmpty())
           .count();
@@ -192,7 +197,11 @@ public final class RunningService implements AutoCloseable {
    * committed only once its dead letters are durable.
    */
   public List<ConsumerRecord<byte[], byte[]>> deadLettersSoFar() {
-    return TestKafka.readAll(deadLetterTopic);
+    return TestKafka.readAll(kafka, deadLetterTopic);
+  }
+
+  private Admin admin() {
+    return Admin.create(kafka.clientConfig(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers())));
   }
 
   /** The one dead letter of {@code account}, once it is there. */

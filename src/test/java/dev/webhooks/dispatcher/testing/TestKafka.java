@@ -1,5 +1,6 @@
 package dev.webhooks.dispatcher.testing;
 
+import dev.webhooks.dispatcher.config.KafkaConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,6 +38,11 @@ public final class TestKafka {
     return bootstrapServers;
   }
 
+  /** The shared broker as the service's clients reach it: plain, with no settings of its own. */
+  public static KafkaConnection connection() {
+    return KafkaConnection.plain(bootstrapServers());
+  }
+
   public static String uniqueName(String prefix) {
     return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
@@ -55,10 +61,15 @@ public final class TestKafka {
 
   /** Every record in {@code topic} right now, read from the beginning up to the end offsets of this moment. */
   public static List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
+    return readAll(connection(), topic);
+  }
+
+  /** As {@link #readAll(String)}, from the Kafka at the end of {@code kafka}. */
+  public static List<ConsumerRecord<byte[], byte[]>> readAll(KafkaConnection kafka, String topic) {
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.clientConfig(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
         ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
-        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class))) {
+        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class)))) {
       List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
           .map(p -> new TopicPartition(topic, p.partition())).toList();
       consumer.assign(partitions);
@@ -88,6 +99,28 @@ public final class TestKafka {
   }
 
   private static String startInProcess() {
+    KafkaClusterTestKit cluster = inProcess(Map.of());
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> close(cluster), "test-kafka-stop"));
+    return cluster.bootstrapServers();
+  }
+
+  /**
+   * A broker of its own, in this process, that takes TLS connections only, with a certificate for localhost signed by
+   * {@code ca}; a client must trust {@code ca.caPem()}. The caller closes it.
+   */
+  public static KafkaClusterTestKit startTls(TestCertificates ca) {
+    TestCertificates.Leaf localhost = ca.localhost();
+    return inProcess(Map.of(
+        "listener.security.protocol.map", "EXTERNAL:SSL,CONTROLLER:PLAINTEXT",
+        "ssl.keystore.type", "PEM",
+        "ssl.keystore.certificate.chain", TestCertificates.read(localhost.certPem()).toString(),
+        "ssl.keystore.key", TestCertificates.read(localhost.keyPem()).toString(),
+        "ssl.truststore.type", "PEM",
+        "ssl.truststore.certificates", TestCertificates.read(ca.caPem()).toString()));
+  }
+
+  /** One combined broker and controller, started and ready; {@code brokerSettings} override the test kit's. */
+  private static KafkaClusterTestKit inProcess(Map<String, String> brokerSettings) {
     try {
       KafkaClusterTestKit cluster =
           new KafkaClusterTestKit.Builder(
@@ -96,6 +129,7 @@ public final class TestKafka {
                       .setNumBrokerNodes(1)
                       .setNumControllerNodes(1)
                       .setBootstrapMetadataVersion(MetadataVersion.latestProduction())
+                      .setPerServerProperties(Map.of(0, brokerSettings))
                       .build())
               .setConfigProp("offsets.topic.replication.factor", "1")
               .setConfigProp("transaction.state.log.replication.factor", "1")
@@ -106,8 +140,7 @@ public final class TestKafka {
       cluster.format();
       cluster.startup();
       cluster.waitForReadyBrokers();
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> close(cluster), "test-kafka-stop"));
-      return cluster.bootstrapServers();
+      return cluster;
     } catch (Exception e) {
       throw new IllegalStateException("cannot start the test Kafka broker", e);
     }
