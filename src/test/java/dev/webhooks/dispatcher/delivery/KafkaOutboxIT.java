@@ -85,7 +85,7 @@ class KafkaOutboxIT {
       admin.createTopics(List.of(new NewTopic(deadLetters, 1, (short) 1).configs(Map.of("max.message.bytes", "2048"))))
           .all().get(30, TimeUnit.SECONDS);
     }
-    KafkaOutbox outbox = KafkaOutbox.create(vertx, TestKafka.bootstrapServers(), deadLetters, List.of("unused"));
+    KafkaOutbox outbox = KafkaOutbox.create(vertx, TestKafka.connection(), deadLetters, List.of("unused"));
 
     Throwable refused = failureOnCaller(vertx.getOrCreateContext(),
         () -> outbox.deadLetter(retry(0, "x".repeat(4096)).abandoned("exhausted", "")));
