@@ -153,7 +153,8 @@ public final class Service {
 
       // Built while the probe and the view's reader wait on Kafka on their own threads: start-up is mostly class
       // loading, which overlaps that wait.
-      b.outbox = KafkaOutbox.create(b.vertx, kafka, config.deadLetterTopic(), config.retryTopics());
+      b.outbox = KafkaOutbox.create(b.vertx, kafka, config.deadLetterTopic(), config.retryTopics(),
+          config.maxRecordBytes());
       DeliveryListener listener = Listeners.of(metrics, new DeliveryLog());
       Router router = new Router(b.store);
       HostResolver resolver = HostResolver.system(b.vertx);

@@ -56,11 +56,17 @@ public final class Topics {
     for (String events : config.eventsTopics()) {
       topics.put(events, new NewTopic(events, Optional.of(config.topicPartitions()), replicationFactor));
     }
+    // Retries and dead letters carry an event's body: past Kafka's default size the topics must take them.
+    Map<String, String> written = config.maxRecordBytes() > Config.KAFKA_DEFAULT_RECORD_BYTES
+        ? Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(config.maxRecordBytes()))
+        : Map.of();
     topics.putIfAbsent(
         config.deadLetterTopic(),
-        new NewTopic(config.deadLetterTopic(), Optional.of(config.topicPartitions()), replicationFactor));
+        new NewTopic(config.deadLetterTopic(), Optional.of(config.topicPartitions()), replicationFactor)
+            .configs(written));
     for (String retries : config.retryTopics()) {
-      topics.putIfAbsent(retries, new NewTopic(retries, Optional.of(config.topicPartitions()), replicationFactor));
+      topics.putIfAbsent(
+          retries, new NewTopic(retries, Optional.of(config.topicPartitions()), replicationFactor).configs(written));
     }
     topics.putIfAbsent(
         config.installationsTopic(),

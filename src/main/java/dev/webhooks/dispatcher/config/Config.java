@@ -54,6 +54,19 @@ public record Config(
     return java.util.stream.IntStream.rangeClosed(1, RETRY_TIERS).mapToObj(tier -> retryTopic + "-" + tier).toList();
   }
 
+  /** Kafka's default limit on a record: the producer's {@code max.request.size}, about a topic's {@code max.message.bytes}. */
+  public static final int KAFKA_DEFAULT_RECORD_BYTES = 1024 * 1024;
+  /** Room for a retry's or a dead letter's headers (ids, endpoint, error line) beside its body. */
+  private static final int RECORD_HEADERS_BYTES = 64 * 1024;
+
+  /**
+   * The largest record the service writes as a retry or dead letter: a body of up to {@code MAX_EVENT_BYTES} with its
+   * headers, and never less than Kafka's default. Its producer and the topics it creates take records this large.
+   */
+  public int maxRecordBytes() {
+    return Math.max(KAFKA_DEFAULT_RECORD_BYTES, maxEventBytes + RECORD_HEADERS_BYTES);
+  }
+
   /** Whether the service runs its own single-node broker: the default, when no bootstrap servers are given. */
   public boolean embeddedKafka() {
     return kafkaBootstrapServers.isEmpty();

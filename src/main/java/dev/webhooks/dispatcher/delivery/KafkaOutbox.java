@@ -55,21 +55,27 @@ public final class KafkaOutbox implements Outbox {
     this.retryTopics = List.copyOf(retryTopics);
   }
 
-  /** An outbox with its own producer; construct it off the event loop (the producer starts threads). */
+  /**
+   * An outbox with its own producer, which sends records of up to {@code maxRecordBytes} ({@code
+   * Config.maxRecordBytes}); construct it off the event loop (the producer starts threads).
+   */
   public static KafkaOutbox create(Vertx vertx, KafkaConnection kafka, String deadLetterTopic,
-      List<String> retryTopics) {
-    return new KafkaOutbox(vertx, new KafkaProducer<>(kafka.clientConfig(producerConfig(kafka.bootstrapServers()))),
+      List<String> retryTopics, int maxRecordBytes) {
+    return new KafkaOutbox(vertx,
+        new KafkaProducer<>(kafka.clientConfig(producerConfig(kafka.bootstrapServers(), maxRecordBytes))),
         deadLetterTopic, retryTopics);
   }
 
-  /** Durable, ordered and free of duplicates from producer retries. */
-  public static Map<String, Object> producerConfig(String bootstrapServers) {
+  /** Durable, ordered and free of duplicates from producer retries; a buffer that holds two of its largest records. */
+  public static Map<String, Object> producerConfig(String bootstrapServers, int maxRecordBytes) {
     return Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
         ProducerConfig.ACKS_CONFIG, "all",
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
         ProducerConfig.CLIENT_ID_CONFIG, "webhook-outbox",
         ProducerConfig.LINGER_MS_CONFIG, 5,
+        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, maxRecordBytes,
+        ProducerConfig.BUFFER_MEMORY_CONFIG, Math.max(32L * 1024 * 1024, 2L * maxRecordBytes),
         ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
         ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
   }

@@ -123,6 +123,22 @@ class TopicsIT {
         .containsExactly("a", "b", "r-1", "r-2", "r-3", "r-4", "r-5", "app-installations");
   }
 
+  @Test
+  void plansRetryAndDeadLetterTopicsThatTakeTheLargestRecordWhenItIsOverKafkasDefault() {
+    Map<String, String> small = Map.of("DEAD_LETTER_TOPIC", "d", "RETRY_TOPIC", "r");
+    Map<String, String> large = new HashMap<>(small);
+    large.put("MAX_EVENT_BYTES", String.valueOf(3 * 1024 * 1024));
+
+    assertThat(Topics.required(Config.fromEnv(small), Optional.empty()))
+        .filteredOn(topic -> topic.name().equals("d") || topic.name().startsWith("r-"))
+        .hasSize(6)
+        .allSatisfy(topic -> assertThat(topic.configs()).isEmpty());
+    assertThat(Topics.required(Config.fromEnv(large), Optional.empty()))
+        .filteredOn(topic -> topic.name().equals("d") || topic.name().startsWith("r-"))
+        .hasSize(6)
+        .allSatisfy(topic -> assertThat(topic.configs()).containsEntry("max.message.bytes", "3211264"));
+  }
+
   /** An installations topic made by an operator, with the given {@code cleanup.policy}. */
   private static String createInstallationsTopic(String cleanupPolicy) {
     return createInstallationsTopic(cleanupPolicy, Map.of());

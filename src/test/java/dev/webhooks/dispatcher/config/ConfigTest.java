@@ -14,6 +14,13 @@ class ConfigTest {
       "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"dispatcher\" password=\"secret\";";
 
   @Test
+  void retriesAndDeadLettersMayBeAsLargeAsAnEventWithItsHeadersAndNeverUnderKafkasDefault() {
+    assertThat(Config.fromEnv(Map.of()).maxRecordBytes()).isEqualTo(1024 * 1024);
+    assertThat(Config.fromEnv(Map.of("MAX_EVENT_BYTES", String.valueOf(3 * 1024 * 1024))).maxRecordBytes())
+        .isEqualTo(3 * 1024 * 1024 + 64 * 1024);
+  }
+
+  @Test
   void documentedDefaultsApplyWhenNothingIsSet() {
     Config config = Config.fromEnv(Map.of());
     assertThat(config.embeddedKafka()).isTrue();

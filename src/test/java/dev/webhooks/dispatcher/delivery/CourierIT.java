@@ -2,6 +2,7 @@ package dev.webhooks.dispatcher.delivery;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.webhooks.dispatcher.config.Config;
 import dev.webhooks.dispatcher.testing.TestCertificates;
 import dev.webhooks.dispatcher.testing.TestKafka;
 import dev.webhooks.dispatcher.testing.TestReceiver;
@@ -45,7 +46,8 @@ class CourierIT {
   void aFailedDeliveryWithoutRetriesBecomesADeadLetterWithEveryHeader() throws Exception {
     String topic = TestKafka.uniqueName("dead-letters");
     TestKafka.createTopic(topic, 1);
-    KafkaOutbox writer = KafkaOutbox.create(vertx, TestKafka.connection(), topic, List.of("unused-retries"));
+    KafkaOutbox writer = KafkaOutbox.create(vertx, TestKafka.connection(), topic, List.of("unused-retries"),
+        Config.KAFKA_DEFAULT_RECORD_BYTES);
     RecordingListener listener = new RecordingListener();
     Courier courier =
         Courier.create(vertx, Deliveries.config("DEAD_LETTER_TOPIC", topic), writer, listener);
@@ -88,7 +90,8 @@ class CourierIT {
   void aDeadLetterWithoutAClientIdHasNoKeyAndAnEmptyLastStatus() throws Exception {
     String topic = TestKafka.uniqueName("dead-letters");
     TestKafka.createTopic(topic, 1);
-    KafkaOutbox writer = KafkaOutbox.create(vertx, TestKafka.connection(), topic, List.of("unused-retries"));
+    KafkaOutbox writer = KafkaOutbox.create(vertx, TestKafka.connection(), topic, List.of("unused-retries"),
+        Config.KAFKA_DEFAULT_RECORD_BYTES);
     DeadLetter intakeFailure =
         new DeadLetter(
             "le1", "", "", "", "", 0, java.util.OptionalInt.empty(), "invalid-json", "not JSON:\nline two",
@@ -109,7 +112,7 @@ class CourierIT {
     String tier1 = TestKafka.uniqueName("retries-1");
     TestKafka.createTopic(tier1, 1);
     KafkaOutbox outbox = KafkaOutbox.create(vertx, TestKafka.connection(), "unused-dead-letters",
-        List.of(tier1, "unused-tier-2"));
+        List.of(tier1, "unused-tier-2"), Config.KAFKA_DEFAULT_RECORD_BYTES);
     RecordingListener listener = new RecordingListener();
     Courier courier = Courier.create(vertx, Deliveries.config(), outbox, listener);
     receiver.enqueue(503);

@@ -3,6 +3,7 @@ package dev.webhooks.dispatcher.delivery;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.webhooks.dispatcher.config.Config;
 import dev.webhooks.dispatcher.testing.TestKafka;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -41,7 +42,8 @@ class KafkaOutboxIT {
   void writesCompleteOnTheCallersContextOnceTheBrokerHasThemInOrder() throws Exception {
     String retries = TestKafka.uniqueName("retries");
     TestKafka.createTopic(retries, 1);
-    KafkaOutbox outbox = KafkaOutbox.create(vertx, TestKafka.connection(), "unused-dead-letters", List.of(retries));
+    KafkaOutbox outbox = KafkaOutbox.create(vertx, TestKafka.connection(), "unused-dead-letters", List.of(retries),
+        Config.KAFKA_DEFAULT_RECORD_BYTES);
     Context context = vertx.getOrCreateContext();
     CompletableFuture<Boolean> onCaller = new CompletableFuture<>();
 
@@ -65,7 +67,8 @@ class KafkaOutboxIT {
   void aWriteTheBrokerCannotTakeAndAWriteAfterCloseFailOnTheCallersContext() throws Exception {
     String deadLetters = TestKafka.uniqueName("dead-letters");
     TestKafka.createTopic(deadLetters, 1);
-    KafkaOutbox outbox = KafkaOutbox.create(vertx, TestKafka.connection(), deadLetters, List.of("unused"));
+    KafkaOutbox outbox = KafkaOutbox.create(vertx, TestKafka.connection(), deadLetters, List.of("unused"),
+        Config.KAFKA_DEFAULT_RECORD_BYTES);
     Context context = vertx.getOrCreateContext();
     String tooLarge = "x".repeat(2 * 1024 * 1024); // the producer's max.request.size is 1 MiB
 
@@ -85,7 +88,8 @@ class KafkaOutboxIT {
       admin.createTopics(List.of(new NewTopic(deadLetters, 1, (short) 1).configs(Map.of("max.message.bytes", "2048"))))
           .all().get(30, TimeUnit.SECONDS);
     }
-    KafkaOutbox outbox = KafkaOutbox.create(vertx, TestKafka.connection(), deadLetters, List.of("unused"));
+    KafkaOutbox outbox = KafkaOutbox.create(vertx, TestKafka.connection(), deadLetters, List.of("unused"),
+        Config.KAFKA_DEFAULT_RECORD_BYTES);
 
     Throwable refused = failureOnCaller(vertx.getOrCreateContext(),
         () -> outbox.deadLetter(retry(0, "x".repeat(4096)).abandoned("exhausted", "")));
