@@ -123,7 +123,7 @@ public final class Courier {
     }
     notify(() -> listener.started(delivery));
     Promise<Void> done = Promise.promise();
-    attempt(delivery, 1, done);
+    attempt(delivery, 1, 0, done);
     return done.future();
   }
 
@@ -147,7 +147,7 @@ public final class Courier {
       return done.future();
     }
     Duration wait = Duration.ofMillis(retry.dueAtMillis() - clock.millis());
-    Runnable next = () -> attempt(delivery.get(), retry.attempts() + 1, done);
+    Runnable next = () -> attempt(delivery.get(), retry.attempts() + 1, retry.deferrals(), done);
     if (wait.isNegative() || wait.isZero()) {
       next.run();
     } else {
@@ -186,15 +186,18 @@ public final class Courier {
     return ownsSender ? sender.close() : Future.succeededFuture();
   }
 
-  private void attempt(Delivery delivery, int attempt, Promise<Void> done) {
+  /** Makes attempt number {@code attempt} of a delivery deferred {@code deferrals} times so far. */
+  private void attempt(Delivery delivery, int attempt, int deferrals, Promise<Void> done) {
     long started = System.nanoTime();
     gates
         .submit(delivery.webhook().endpoint(), () -> sender.send(delivery))
         .onFailure(done::tryFail) // the courier closed while the attempt waited for a connection: not final
-        .onSuccess(outcome -> settle(delivery, attempt, outcome, Duration.ofNanos(System.nanoTime() - started), done));
+        .onSuccess(outcome ->
+            settle(delivery, attempt, deferrals, outcome, Duration.ofNanos(System.nanoTime() - started), done));
   }
 
-  private void settle(Delivery delivery, int attempt, DeliveryOutcome outcome, Duration took, Promise<Void> done) {
+  private void settle(Delivery delivery, int attempt, int deferrals, DeliveryOutcome outcome, Duration took,
+      Promise<Void> done) {
     notify(() -> listener.attempted(delivery, attempt, outcome, took));
     if (outcome instanceof DeliveryOutcome.Delivered) {
       notify(() -> listener.delivered(delivery, attempt));
@@ -207,7 +210,7 @@ public final class Courier {
     } else if (closed) {
       done.fail(closedBeforeFinal(delivery.webhookId()));
     } else {
-      Retry retry = Retry.of(delivery, attempt, clock.millis() + delay.get().toMillis(), outcome);
+      Retry retry = Retry.of(delivery, attempt, deferrals, clock.millis() + delay.get().toMillis(), outcome);
       int tier = policy.tier(attempt, delay.get());
       writeDurably(() -> outbox.retry(retry, tier), "retry", retry.source(), 1, done,
           () -> notify(() -> listener.retryScheduled(delivery, attempt + 1, delay.get())),
