@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A burst to a healthy receiver that is slower than the connections it gets: two at a time per lane, answering in 300
- * ms, while an attempt waits at most 1.5 s for a free one. Most of the burst waits in vain at first. Those attempts were
- * never sent, so they are deferred, not failed: a webhook without retries still gets every event once, and nothing
+ * ms, while an attempt waits at most 1.5 s for a free one. Most of the burst waits in vain at first. Those attempts
+ * were never sent, so they are deferred, not failed: a webhook without retries still gets every event once, and nothing
  * becomes a dead letter.
  */
 class BusyEndpointIT {
@@ -33,8 +33,8 @@ class BusyEndpointIT {
         RunningService service = RunningService.start(Map.of(
             "TOPIC_PARTITIONS", "1", // one lane takes the whole burst
             "DELIVERY_MAX_CONNECTIONS_PER_ENDPOINT", "2",
-            // short, but long enough for a TLS handshake on a busy machine; each wait lets about 10 of the burst through,
-            // so the last of it is deferred about 4 times, well within the bound
+            // short, but long enough for a TLS handshake on a busy machine; each wait lets about 10 of the burst
+            // through, so the last of it is deferred about 4 times, well within the bound
             "DELIVERY_CONNECT_TIMEOUT_MS", "1500",
             "RETRY_BASE_DELAY_MS", "100",
             "RETRY_MAX_DELAY_MS", "2000"))) {

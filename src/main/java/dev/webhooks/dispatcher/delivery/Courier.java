@@ -23,10 +23,10 @@ import org.slf4j.LoggerFactory;
  * by {@link EndpointGates} (a cap, a bounded wait, a circuit breaker), so a bad endpoint holds little. After a failed
  * attempt the {@link RetryPolicy} says whether and when to try again, and the delivery goes to the retry topic with its
  * due time, so its source record can be committed while it waits; it comes back through {@link #resume}. An attempt
- * that waited in vain for a free connection to its endpoint was never sent: it is deferred the same way, with no attempt
- * spent, up to {@link RetryPolicy#MAX_DEFERRALS} times. A failed write to Kafka is retried until it succeeds, because the source record may only be committed once it is durable;
- * only a record Kafka will never take, being too large, gives way to a smaller one: a retry to its dead letter, a dead
- * letter to one without its value.
+ * that waited in vain for a free connection to its endpoint was never sent: it is deferred the same way, with no
+ * attempt spent, up to {@link RetryPolicy#MAX_DEFERRALS} times. A failed write to Kafka is retried until it succeeds,
+ * because the source record may only be committed once it is durable; only a record Kafka will never take, being too
+ * large, gives way to a smaller one: a retry to its dead letter, a dead letter to one without its value.
  */
 public final class Courier {
   private static final Logger log = LoggerFactory.getLogger(Courier.class);
@@ -241,8 +241,8 @@ public final class Courier {
   }
 
   /**
-   * Hands {@code retry} to the retry topic of {@code tier}, for attempt number {@code next} after {@code delay}; one that
-   * Kafka will not take becomes a dead letter.
+   * Hands {@code retry} to the retry topic of {@code tier}, for attempt number {@code next} after {@code delay}; one
+   * that Kafka will not take becomes a dead letter.
    */
   private void writeRetry(Delivery delivery, Retry retry, int tier, int next, Duration delay, DeliveryOutcome last,
       Promise<Void> done) {

@@ -20,10 +20,11 @@ import org.slf4j.LoggerFactory;
  * and none run while the origin's circuit is open after {@code failuresToOpen} attempts in a row ended without an HTTP
  * answer. After {@code openFor} the circuit is half-open: one attempt probes, and up to {@code maxInFlight} others wait
  * for its answer (as long as for a slot, then {@code circuit-open}; more are refused), which closes the circuit and
- * starts them; a probe without an answer opens the circuit again and fails them at once. (Holding all of them, then failing them together, made the other endpoints' deliveries late every 10 s
- * in the {@code isolation} load test: load-tests/README.md, "Round 7".) This isolates endpoints: a blackholed or very
- * slow one gets retryable outcomes quickly, which the courier schedules like any other, instead of piling requests into
- * the pool without bound and holding the offsets of every record behind them.
+ * starts them; a probe without an answer opens the circuit again and fails them at once. (Holding all of them, then
+ * failing them together, made the other endpoints' deliveries late every 10 s in the {@code isolation} load test:
+ * load-tests/README.md, "Round 7".) This isolates endpoints: a blackholed or very slow one gets retryable outcomes
+ * quickly, which the courier schedules like any other, instead of piling requests into the pool without bound and
+ * holding the offsets of every record behind them.
  *
  * <p>Confined to one event-loop context, like everything a lane owns: no locks, and every callback runs there.
  */
@@ -341,9 +342,10 @@ final class EndpointGates {
     }
 
     /**
-     * The outcome of a waiter whose time ran out: while the circuit is closed, the endpoint is answering and only had no
-     * free connection, which the courier defers; while it is half-open (it never holds waiters while open), the endpoint
-     * is failing and its probe has not answered yet, which counts as a refused attempt, like one the open circuit refuses.
+     * The outcome of a waiter whose time ran out: while the circuit is closed, the endpoint is answering and only had
+     * no free connection, which the courier defers; while it is half-open (it never holds waiters while open), the
+     * endpoint is failing and its probe has not answered yet, which counts as a refused attempt, like one the open
+     * circuit refuses.
      */
     private DeliveryOutcome outOfTime(int waiting) {
       if (failures >= failuresToOpen) {

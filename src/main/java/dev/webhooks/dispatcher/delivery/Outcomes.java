@@ -44,8 +44,8 @@ final class Outcomes {
   }
 
   /**
-   * No connection to {@code host} came free within {@code maxWait}: the attempt was never sent. A reason of its own, not
-   * {@code connect-timeout}: that one is a connection that did not open, and counts as a failed attempt.
+   * No connection to {@code host} came free within {@code maxWait}: the attempt was never sent. A reason of its own,
+   * not {@code connect-timeout}: that one is a connection that did not open, and counts as a failed attempt.
    */
   static DeliveryOutcome noFreeConnection(String host, Duration maxWait, int inFlight, int waiting) {
     return retryable(DeliveryOutcome.NO_FREE_CONNECTION, "no free connection to " + host + " within "
@@ -59,7 +59,7 @@ final class Outcomes {
         + " attempts failed without an answer (last: " + lastError + "); next try in about " + seconds + " s");
   }
 
-  /** Not tried: {@code host}'s circuit is half-open, and the probe it let through has not answered within {@code maxWait}. */
+  /** Not tried: {@code host}'s circuit is half-open, and its probe has not answered within {@code maxWait}. */
   static DeliveryOutcome probeUnanswered(String host, int failures, String lastError, Duration maxWait) {
     return retryable(DeliveryOutcome.CIRCUIT_OPEN, host + " not tried: its last " + failures
         + " attempts failed without an answer (last: " + lastError + "), and the probe sent since has not answered"

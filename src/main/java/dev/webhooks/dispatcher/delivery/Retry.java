@@ -45,8 +45,8 @@ public record Retry(
   }
 
   /**
-   * The retry of {@code delivery} after its attempt number {@code attempts} ended in {@code last}, or, when {@code last}
-   * held the attempt back, with {@code attempts} made before it; {@code deferrals} counts that one.
+   * The retry of {@code delivery} after its attempt number {@code attempts} ended in {@code last}, or, when {@code
+   * last} held the attempt back, with {@code attempts} made before it; {@code deferrals} counts that one.
    */
   static Retry of(Delivery delivery, int attempts, int deferrals, long dueAtMillis, DeliveryOutcome last) {
     return new Retry(delivery.app().accountId(), delivery.app().clientId(), delivery.webhookKey(), delivery.webhookId(),

@@ -18,9 +18,9 @@ public record RetryPolicy(Duration base, double multiplier, Duration max, double
   /**
    * Times a delivery may be deferred. A deferral spends none of the webhook's {@code max_retries}, so without a bound
    * an endpoint that never has a connection free would keep its deliveries circling through the retry topics for good.
-   * With the default backoff, 8 deferrals wait 2+4+8+16+32+60+60+60 = 242 s (with the legacy fixed 30 s, 240 s), plus up
-   * to {@code DELIVERY_CONNECT_TIMEOUT_MS} each for a connection: an endpoint that had none free for about 5 minutes is
-   * not catching up, and a dead letter saying so is more use than a delivery that comes hours late.
+   * With the default backoff, 8 deferrals wait 2+4+8+16+32+60+60+60 = 242 s (with the legacy fixed 30 s, 240 s), plus
+   * up to {@code DELIVERY_CONNECT_TIMEOUT_MS} each for a connection: an endpoint that had none free for about 5 minutes
+   * is not catching up, and a dead letter saying so is more use than a delivery that comes hours late.
    */
   public static final int MAX_DEFERRALS = 8;
 

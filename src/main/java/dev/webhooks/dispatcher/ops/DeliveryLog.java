@@ -12,13 +12,13 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
 
 /**
- * One structured line per failed attempt and per dead letter, so an operator can answer "why did this account's
- * webhook fail" from the logs alone. Attempts refused by an open circuit are logged at DEBUG only: a dead endpoint
- * would otherwise log one line per event and retry, and the circuit logs its opening once. An attempt deferred for want
- * of a free connection is no failure: it is one INFO line of its own ({@code delivery attempt deferred}). Fields:
- * {@code account}, {@code client_id}, {@code webhook_key}, {@code endpoint_host}, {@code status}, {@code attempt},
- * {@code webhook_id} (plus {@code reason}, and {@code deferral} on a deferral). They are carried as key-value pairs (fields of their own with {@code LOG_FORMAT=json}) and
- * repeated in the message text.
+ * One structured line per failed attempt and per dead letter, so an operator can answer "why did this account's webhook
+ * fail" from the logs alone. Attempts refused by an open circuit are logged at DEBUG only: a dead endpoint would
+ * otherwise log one line per event and retry, and the circuit logs its opening once. An attempt deferred for want of a
+ * free connection is no failure: it is one INFO line of its own ({@code delivery attempt deferred}). Fields: {@code
+ * account}, {@code client_id}, {@code webhook_key}, {@code endpoint_host}, {@code status}, {@code attempt}, {@code
+ * webhook_id} (plus {@code reason}, and {@code deferral} on a deferral). They are carried as key-value pairs (fields of
+ * their own with {@code LOG_FORMAT=json}) and repeated in the message text.
  *
  * <p>Never logged: the endpoint's path and query (they may carry tokens), the body, any header value, a secret or a
  * signature. Only the host of the endpoint leaves this class.

@@ -26,12 +26,12 @@ import org.junit.jupiter.api.Test;
 class CourierTest {
   /** Base 1 s so that attempts land in different Unix seconds; no jitter so the gaps are exact minimums. */
   private static final RetryPolicy ONE_SECOND_DOUBLING = new RetryPolicy(Duration.ofSeconds(1), 2.0, Duration.ofSeconds(30), 0);
-  /** An endpoint gets one attempt at a time per lane; the next waits at most 1 s for it (long enough for a handshake). */
+  /** One attempt at a time per endpoint; the next waits at most 1 s for it (long enough for a TLS handshake). */
   private static final Config ONE_CONNECTION_WAITED_FOR_ONE_SECOND =
       Deliveries.config("DELIVERY_MAX_CONNECTIONS_PER_ENDPOINT", "1", "DELIVERY_CONNECT_TIMEOUT_MS", "1000");
   private static Vertx vertx;
   private TestReceiver receiver;
-  /** The one event-loop context a test's courier is used from, as a lane's is (its endpoint gates are confined to it). */
+  /** The one context a test's courier is used from, as a lane's is: its endpoint gates are confined to it. */
   private Context lane;
   private final RecordingListener listener = new RecordingListener();
 

@@ -335,7 +335,8 @@ class EndpointGatesTest {
 
   @Test
   void anAttemptWaitingForTheProbeLongerThanMaxWaitIsRefusedByTheCircuitNotForWantOfAConnection() {
-    gates = new EndpointGates(vertx, 2, Duration.ofMillis(200), 1, Duration.ZERO, System::nanoTime); // half-open at once
+    // open for no time: half-open at once
+    gates = new EndpointGates(vertx, 2, Duration.ofMillis(200), 1, Duration.ZERO, System::nanoTime);
     runAndEnd(URL, "timeout", TIMED_OUT);
     FakeAttempt probe = new FakeAttempt("probe");
     Future<DeliveryOutcome> probed = submit(URL, probe);

@@ -60,7 +60,8 @@ class RetryTest {
     Retry neverDeferred = new Retry("le1", "c", "k", "id", "", 1, 0, 5, OptionalInt.empty(), "", RETRY.source(),
         Buffer.buffer());
     assertThatThrownBy(() -> Retry.fromRecord(consumed(neverDeferred.toRecord("retries"), "attempts", "0")))
-        .as("0 attempts in a record that was never deferred").isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0 attempts and 0 deferrals");
+        .as("0 attempts in a record that was never deferred")
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0 attempts and 0 deferrals");
   }
 
   @Test
