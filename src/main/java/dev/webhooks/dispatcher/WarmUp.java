@@ -248,6 +248,11 @@ final class WarmUp {
       }
 
       @Override
+      public void deferred(Delivery delivery, int attempt, int deferral, DeliveryOutcome heldBack) {
+        attempted(delivery, attempt, heldBack, Duration.ZERO); // no warm-up attempt should wait in vain
+      }
+
+      @Override
       public void delivered(Delivery delivery, int attempts) {
         delivered.incrementAndGet();
       }

@@ -124,7 +124,7 @@ class LaneTest {
   private static Incoming retry(int partition, long offset) {
     Source event = new Source(EVENTS, 2, 40, 0);
     Retry retry = new Retry("acc", "client", "ms.MessagingEventNotification.ContentEvent", "msg_retry",
-        "https://example.com/", 1, 0, OptionalInt.of(500), "HTTP 500", event, Buffer.buffer("{}"));
+        "https://example.com/", 1, 0, 0, OptionalInt.of(500), "HTTP 500", event, Buffer.buffer("{}"));
     return incoming(new Source(RETRIES, partition, offset, 0), new Decoded.Retrying(retry));
   }
 

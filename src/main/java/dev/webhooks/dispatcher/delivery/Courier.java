@@ -22,10 +22,11 @@ import org.slf4j.LoggerFactory;
  * the broker has acknowledged in the retry topic. Attempts are made by the {@link WebhookSender}, admitted per endpoint
  * by {@link EndpointGates} (a cap, a bounded wait, a circuit breaker), so a bad endpoint holds little. After a failed
  * attempt the {@link RetryPolicy} says whether and when to try again, and the delivery goes to the retry topic with its
- * due time, so its source record can be committed while it waits; it comes back through {@link #resume}. A failed
- * write to Kafka is retried until it succeeds, because the source record may only be committed once it is durable;
- * only a record Kafka will never take, being too large, gives way to a smaller one: a retry to its dead letter, a dead
- * letter to one without its value.
+ * due time, so its source record can be committed while it waits; it comes back through {@link #resume}. An attempt
+ * that waited in vain for a free connection to its endpoint was never sent: it is deferred the same way, with no
+ * attempt spent, up to {@link RetryPolicy#MAX_DEFERRALS} times. A failed write to Kafka is retried until it succeeds,
+ * because the source record may only be committed once it is durable; only a record Kafka will never take, being too
+ * large, gives way to a smaller one: a retry to its dead letter, a dead letter to one without its value.
  */
 public final class Courier {
   private static final Logger log = LoggerFactory.getLogger(Courier.class);
@@ -123,7 +124,7 @@ public final class Courier {
     }
     notify(() -> listener.started(delivery));
     Promise<Void> done = Promise.promise();
-    attempt(delivery, 1, done);
+    attempt(delivery, 1, 0, done);
     return done.future();
   }
 
@@ -141,13 +142,13 @@ public final class Courier {
     Promise<Void> done = Promise.promise();
     if (delivery.isEmpty()) {
       String error = "app " + retry.clientId() + " of account " + retry.accountId() + " no longer has an enabled "
-          + retry.webhookKey() + " webhook; " + attemptsText(retry.attempts()) + " made, the last: "
+          + retry.webhookKey() + " webhook; " + attemptsText(retry.attempts()) + " made, the last try: "
           + retry.lastError();
       writeDeadLetter(retry.abandoned("uninstalled", error), 1, done);
       return done.future();
     }
     Duration wait = Duration.ofMillis(retry.dueAtMillis() - clock.millis());
-    Runnable next = () -> attempt(delivery.get(), retry.attempts() + 1, done);
+    Runnable next = () -> attempt(delivery.get(), retry.attempts() + 1, retry.deferrals(), done);
     if (wait.isNegative() || wait.isZero()) {
       next.run();
     } else {
@@ -186,15 +187,22 @@ public final class Courier {
     return ownsSender ? sender.close() : Future.succeededFuture();
   }
 
-  private void attempt(Delivery delivery, int attempt, Promise<Void> done) {
+  /** Makes attempt number {@code attempt} of a delivery deferred {@code deferrals} times so far. */
+  private void attempt(Delivery delivery, int attempt, int deferrals, Promise<Void> done) {
     long started = System.nanoTime();
     gates
         .submit(delivery.webhook().endpoint(), () -> sender.send(delivery))
         .onFailure(done::tryFail) // the courier closed while the attempt waited for a connection: not final
-        .onSuccess(outcome -> settle(delivery, attempt, outcome, Duration.ofNanos(System.nanoTime() - started), done));
+        .onSuccess(outcome ->
+            settle(delivery, attempt, deferrals, outcome, Duration.ofNanos(System.nanoTime() - started), done));
   }
 
-  private void settle(Delivery delivery, int attempt, DeliveryOutcome outcome, Duration took, Promise<Void> done) {
+  private void settle(Delivery delivery, int attempt, int deferrals, DeliveryOutcome outcome, Duration took,
+      Promise<Void> done) {
+    if (RetryPolicy.defers(outcome)) {
+      defer(delivery, attempt, deferrals, outcome, done);
+      return;
+    }
     notify(() -> listener.attempted(delivery, attempt, outcome, took));
     if (outcome instanceof DeliveryOutcome.Delivered) {
       notify(() -> listener.delivered(delivery, attempt));
@@ -207,12 +215,40 @@ public final class Courier {
     } else if (closed) {
       done.fail(closedBeforeFinal(delivery.webhookId()));
     } else {
-      Retry retry = Retry.of(delivery, attempt, clock.millis() + delay.get().toMillis(), outcome);
-      int tier = policy.tier(attempt, delay.get());
-      writeDurably(() -> outbox.retry(retry, tier), "retry", retry.source(), 1, done,
-          () -> notify(() -> listener.retryScheduled(delivery, attempt + 1, delay.get())),
-          tooLarge -> writeDeadLetter(tooLargeToRetry(delivery, attempt, outcome, tooLarge), 1, done));
+      Retry retry = Retry.of(delivery, attempt, deferrals, clock.millis() + delay.get().toMillis(), outcome);
+      writeRetry(delivery, retry, policy.tier(attempt, delay.get()), attempt + 1, delay.get(), outcome, done);
     }
+  }
+
+  /**
+   * Attempt number {@code attempt} was held back, never sent: it spends none of the webhook's {@code max_retries}. The
+   * delivery goes to the retry topic with the attempts made before it, to make this attempt after the backoff of its
+   * deferral number; held back once more after {@link RetryPolicy#MAX_DEFERRALS} deferrals, it becomes a dead letter.
+   */
+  private void defer(Delivery delivery, int attempt, int deferrals, DeliveryOutcome heldBack, Promise<Void> done) {
+    int made = attempt - 1;
+    int deferral = deferrals + 1;
+    Optional<Duration> delay = policy.nextDeferral(deferrals, jitter);
+    if (delay.isEmpty()) {
+      writeDeadLetter(neverConnected(delivery, made, deferral, heldBack), 1, done);
+    } else if (closed) {
+      done.fail(closedBeforeFinal(delivery.webhookId()));
+    } else {
+      notify(() -> listener.deferred(delivery, attempt, deferral, heldBack));
+      Retry retry = Retry.of(delivery, made, deferral, clock.millis() + delay.get().toMillis(), heldBack);
+      writeRetry(delivery, retry, policy.tier(deferral, delay.get()), attempt, delay.get(), heldBack, done);
+    }
+  }
+
+  /**
+   * Hands {@code retry} to the retry topic of {@code tier}, for attempt number {@code next} after {@code delay}; one
+   * that Kafka will not take becomes a dead letter.
+   */
+  private void writeRetry(Delivery delivery, Retry retry, int tier, int next, Duration delay, DeliveryOutcome last,
+      Promise<Void> done) {
+    writeDurably(() -> outbox.retry(retry, tier), "retry", retry.source(), 1, done,
+        () -> notify(() -> listener.retryScheduled(delivery, next, delay)),
+        tooLarge -> writeDeadLetter(tooLargeToRetry(delivery, retry.attempts(), last, tooLarge), 1, done));
   }
 
   /** A letter Kafka never takes is written again without its value, which leaves headers of a few hundred bytes. */
@@ -280,6 +316,16 @@ public final class Courier {
     return new DeadLetter(
         app.accountId(), app.clientId(), delivery.webhookKey(), delivery.webhookId(), delivery.webhook().endpoint(),
         attempts, last.status(), reason, error, delivery.source(), delivery.body());
+  }
+
+  /** The dead letter of a delivery held back once more than it may be deferred: it never got a connection. */
+  static DeadLetter neverConnected(Delivery delivery, int attempts, int heldBackTimes, DeliveryOutcome last) {
+    Installation app = delivery.app();
+    String error = "never got a free connection in " + heldBackTimes + " turns (deferred " + (heldBackTimes - 1)
+        + " times), " + attemptsText(attempts) + " made; the last turn: " + Outcomes.errorOf(last);
+    return new DeadLetter(
+        app.accountId(), app.clientId(), delivery.webhookKey(), delivery.webhookId(), delivery.webhook().endpoint(),
+        attempts, last.status(), DeliveryOutcome.NO_FREE_CONNECTION, error, delivery.source(), delivery.body());
   }
 
   /** The dead letter of a delivery whose retry Kafka does not take: it cannot wait for its next attempt anywhere. */

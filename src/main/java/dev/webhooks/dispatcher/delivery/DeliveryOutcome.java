@@ -13,6 +13,11 @@ import java.util.OptionalInt;
 public sealed interface DeliveryOutcome {
   /** The reason of an attempt not made because its endpoint's circuit is open (see {@code EndpointGates}). */
   String CIRCUIT_OPEN = "circuit-open";
+  /**
+   * The reason of an attempt not made because no connection to its endpoint came free in time while the endpoint was
+   * answering (see {@code EndpointGates}): the dispatcher held it back, so it is deferred, not a failed attempt.
+   */
+  String NO_FREE_CONNECTION = "no-free-connection";
 
   /** The {@code status_class} metric label: {@code 2xx}..{@code 5xx}, or the kind of failure without a status. */
   String statusClass();

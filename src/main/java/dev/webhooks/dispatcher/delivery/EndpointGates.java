@@ -16,14 +16,15 @@ import org.slf4j.LoggerFactory;
  * Admits a lane's attempts per endpoint origin (host and port, as the connection pool is kept): at most {@code
  * maxInFlight} run at once ({@link #STARTING_LIMIT} until the origin answers, then one more per answer; at most {@link
  * #FAST_ORIGIN_LIMIT} while it answers fast; and at most {@link #MAX_OPENING} of them beyond the connections the origin
- * has answered on), the rest wait in order for at most {@code maxWait}, and none run while the origin's circuit is open
- * after {@code failuresToOpen} attempts in a row ended without an HTTP answer. After {@code openFor} the circuit is
- * half-open: one attempt probes, and up to {@code maxInFlight} others wait for its answer (as long as for a slot; more
- * are refused), which closes the circuit and starts them; a probe without an answer opens the circuit again and fails
- * them at once. (Holding all of them, then failing them together, made the other endpoints' deliveries late every 10 s
- * in the {@code isolation} load test: load-tests/README.md, "Round 7".) This isolates endpoints: a blackholed or very
- * slow one gets retryable outcomes quickly, which the courier schedules like any other, instead of piling requests into
- * the pool without bound and holding the offsets of every record behind them.
+ * has answered on), the rest wait in order for at most {@code maxWait} (then {@code no-free-connection}: never sent),
+ * and none run while the origin's circuit is open after {@code failuresToOpen} attempts in a row ended without an HTTP
+ * answer. After {@code openFor} the circuit is half-open: one attempt probes, and up to {@code maxInFlight} others wait
+ * for its answer (as long as for a slot, then {@code circuit-open}; more are refused), which closes the circuit and
+ * starts them; a probe without an answer opens the circuit again and fails them at once. (Holding all of them, then
+ * failing them together, made the other endpoints' deliveries late every 10 s in the {@code isolation} load test:
+ * load-tests/README.md, "Round 7".) This isolates endpoints: a blackholed or very slow one gets retryable outcomes
+ * quickly, which the courier schedules like any other, instead of piling requests into the pool without bound and
+ * holding the offsets of every record behind them.
  *
  * <p>Confined to one event-loop context, like everything a lane owns: no locks, and every callback runs there.
  */
@@ -333,11 +334,24 @@ final class EndpointGates {
       }
       while (!waiters.isEmpty() && waiters.peek().deadline() - now <= 0) {
         int waiting = waiters.size();
-        waiters.poll().promise().complete(Outcomes.noFreeConnection(host, maxWait, inFlight, waiting));
+        waiters.poll().promise().complete(outOfTime(waiting));
       }
       if (!waiters.isEmpty()) {
         armTimer(now);
       }
+    }
+
+    /**
+     * The outcome of a waiter whose time ran out: while the circuit is closed, the endpoint is answering and only had
+     * no free connection, which the courier defers; while it is half-open (it never holds waiters while open), the
+     * endpoint is failing and its probe has not answered yet, which counts as a refused attempt, like one the open
+     * circuit refuses.
+     */
+    private DeliveryOutcome outOfTime(int waiting) {
+      if (failures >= failuresToOpen) {
+        return Outcomes.probeUnanswered(host, failures, lastError, maxWait);
+      }
+      return Outcomes.noFreeConnection(host, maxWait, inFlight, waiting);
     }
 
     private void cancelTimer() {

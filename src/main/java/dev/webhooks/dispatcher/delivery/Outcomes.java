@@ -43,10 +43,13 @@ final class Outcomes {
     return retryable(TIMEOUT, host + " did not answer within " + timeout.toMillis() + " ms");
   }
 
-  /** No connection to {@code host} came free within {@code maxWait}: the attempt was never sent. */
+  /**
+   * No connection to {@code host} came free within {@code maxWait}: the attempt was never sent. A reason of its own,
+   * not {@code connect-timeout}: that one is a connection that did not open, and counts as a failed attempt.
+   */
   static DeliveryOutcome noFreeConnection(String host, Duration maxWait, int inFlight, int waiting) {
-    return retryable("connect-timeout", "no free connection to " + host + " within " + maxWait.toMillis() + " ms ("
-        + inFlight + " attempts in flight, " + waiting + " waiting)");
+    return retryable(DeliveryOutcome.NO_FREE_CONNECTION, "no free connection to " + host + " within "
+        + maxWait.toMillis() + " ms (" + inFlight + " attempts in flight, " + waiting + " waiting)");
   }
 
   /** Not tried: {@code host}'s last {@code failures} attempts ended without an answer, so its circuit is open. */
@@ -54,6 +57,13 @@ final class Outcomes {
     long seconds = Math.max(1, (retryIn.toMillis() + 999) / 1000);
     return retryable(DeliveryOutcome.CIRCUIT_OPEN, host + " not tried: its last " + failures
         + " attempts failed without an answer (last: " + lastError + "); next try in about " + seconds + " s");
+  }
+
+  /** Not tried: {@code host}'s circuit is half-open, and its probe has not answered within {@code maxWait}. */
+  static DeliveryOutcome probeUnanswered(String host, int failures, String lastError, Duration maxWait) {
+    return retryable(DeliveryOutcome.CIRCUIT_OPEN, host + " not tried: its last " + failures
+        + " attempts failed without an answer (last: " + lastError + "), and the probe sent since has not answered"
+        + " within " + maxWait.toMillis() + " ms");
   }
 
   /** The one human line a failed attempt leaves in its retry or dead letter. */

@@ -17,7 +17,9 @@ import org.apache.kafka.common.header.internals.RecordHeader;
  * schedule. The record carries what identifies the delivery and the exact body; the app's secrets, headers and
  * endpoint are looked up again when the retry is due, so an update or uninstall in between is honoured.
  *
- * @param attempts attempts made so far (at least 1)
+ * @param attempts attempts made so far: 0 only for a delivery deferred before its first attempt
+ * @param deferrals times the delivery was deferred so far, its attempt held back for want of a free connection (see
+ *     {@link RetryPolicy#defers}); a record written before deferrals existed has none
  * @param dueAtMillis epoch millis before which the next attempt must not start
  * @param source the events record the delivery comes from (its webhook id and dead letter name it)
  */
@@ -28,17 +30,28 @@ public record Retry(
     String webhookId,
     String endpoint,
     int attempts,
+    int deferrals,
     long dueAtMillis,
     OptionalInt lastStatus,
     String lastError,
     Source source,
     Buffer body) {
 
-  /** The retry of {@code delivery} after its attempt number {@code attempts} ended in {@code last}. */
-  static Retry of(Delivery delivery, int attempts, long dueAtMillis, DeliveryOutcome last) {
+  public Retry {
+    if (attempts < 0 || deferrals < 0 || attempts + deferrals == 0) {
+      throw new IllegalArgumentException("a retry follows an attempt or a deferral, not " + attempts + " attempts and "
+          + deferrals + " deferrals");
+    }
+  }
+
+  /**
+   * The retry of {@code delivery} after its attempt number {@code attempts} ended in {@code last}, or, when {@code
+   * last} held the attempt back, with {@code attempts} made before it; {@code deferrals} counts that one.
+   */
+  static Retry of(Delivery delivery, int attempts, int deferrals, long dueAtMillis, DeliveryOutcome last) {
     return new Retry(delivery.app().accountId(), delivery.app().clientId(), delivery.webhookKey(), delivery.webhookId(),
-        delivery.webhook().endpoint(), attempts, dueAtMillis, last.status(), Outcomes.errorOf(last), delivery.source(),
-        delivery.body());
+        delivery.webhook().endpoint(), attempts, deferrals, dueAtMillis, last.status(), Outcomes.errorOf(last),
+        delivery.source(), delivery.body());
   }
 
   /** The dead letter of a retry that can no longer be made (the app was uninstalled, disabled or changed). */
@@ -56,6 +69,7 @@ public record Retry(
         header("webhook-id", webhookId),
         header("endpoint", endpoint),
         header("attempts", Integer.toString(attempts)),
+        header("deferrals", Integer.toString(deferrals)),
         header("due-at", Long.toString(dueAtMillis)),
         header("last-status", lastStatus.isPresent() ? Integer.toString(lastStatus.getAsInt()) : ""),
         header("error", lastError.replaceAll("[\\r\\n]+", " ")),
@@ -65,7 +79,8 @@ public record Retry(
   }
 
   /**
-   * Reads a record of the retry topic.
+   * Reads a record of the retry topic. A record without a {@code deferrals} header (written before deferrals existed)
+   * was never deferred.
    *
    * @throws IllegalArgumentException naming the header that is missing or malformed
    */
@@ -74,7 +89,8 @@ public record Retry(
     for (Header header : record.headers()) {
       h.put(header.key(), header.value() == null ? "" : new String(header.value(), StandardCharsets.UTF_8));
     }
-    int attempts = (int) number(h, "attempts", 1, 1_000);
+    int attempts = (int) number(h, "attempts", 0, 1_000);
+    int deferrals = h.containsKey("deferrals") ? (int) number(h, "deferrals", 0, 1_000) : 0;
     String lastStatus = h.getOrDefault("last-status", "");
     return new Retry(
         required(h, "account-id"),
@@ -83,6 +99,7 @@ public record Retry(
         required(h, "webhook-id"),
         h.getOrDefault("endpoint", ""),
         attempts,
+        deferrals,
         number(h, "due-at", 0, Long.MAX_VALUE),
         lastStatus.isEmpty() ? OptionalInt.empty() : OptionalInt.of((int) number(h, "last-status", 100, 999)),
         h.getOrDefault("error", ""),

@@ -9,11 +9,20 @@ import java.util.function.DoubleSupplier;
  * When to try a failed delivery again: a pure function of the retries done, the webhook's {@code max_retries} and the
  * last outcome. The delay before retry n is {@code min(max, base * multiplier^(n-1))}, raised to a receiver's
  * {@code Retry-After} (never above {@code max}), plus jitter that only ever adds (up to {@code jitterFraction} of the
- * delay), so a retry never fires early.
+ * delay), so a retry never fires early. An attempt the dispatcher held back is no failed attempt: it {@link #defers}
+ * the delivery, which tries again after the same backoff by deferral number, up to {@link #MAX_DEFERRALS} times.
  */
 public record RetryPolicy(Duration base, double multiplier, Duration max, double jitterFraction) {
   /** Enough spread to break up a herd of retries to one endpoint, small enough to keep the schedule recognisable. */
   public static final double DEFAULT_JITTER = 0.2;
+  /**
+   * Times a delivery may be deferred. A deferral spends none of the webhook's {@code max_retries}, so without a bound
+   * an endpoint that never has a connection free would keep its deliveries circling through the retry topics for good.
+   * With the default backoff, 8 deferrals wait 2+4+8+16+32+60+60+60 = 242 s (with the legacy fixed 30 s, 240 s), plus
+   * up to {@code DELIVERY_CONNECT_TIMEOUT_MS} each for a connection: an endpoint that had none free for about 5 minutes
+   * is not catching up, and a dead letter saying so is more use than a delivery that comes hours late.
+   */
+  public static final int MAX_DEFERRALS = 8;
 
   public RetryPolicy {
     if (base.isNegative() || max.isNegative() || multiplier < 1.0 || jitterFraction < 0 || jitterFraction > 1) {
@@ -41,12 +50,37 @@ public record RetryPolicy(Duration base, double multiplier, Duration max, double
       long wanted = Math.min(max.toMillis(), failure.retryAfter().get().toMillis());
       delayMillis = Math.max(delayMillis, wanted);
     }
-    double spread = Math.min(Math.max(jitter.getAsDouble(), 0.0), 1.0);
-    return Optional.of(Duration.ofMillis(delayMillis + (long) (delayMillis * jitterFraction * spread)));
+    return Optional.of(withJitter(delayMillis, jitter));
   }
 
   /**
-   * The retry topic tier (1 to {@link Config#RETRY_TIERS}) of retry {@code n} waiting {@code delay}: tier {@code n}, so
+   * Whether {@code outcome} is an attempt the dispatcher held back rather than a failed one: it waited its turn for a
+   * free connection to an endpoint that is answering, and was never sent. DESIGN 1.2 counts a non-200/201 answer, a
+   * connect failure or a timeout as a failed attempt; this is none of them, so it defers the delivery instead of
+   * spending one of its attempts. An attempt refused by an open circuit does spend one: that endpoint is failing.
+   */
+  public static boolean defers(DeliveryOutcome outcome) {
+    return outcome instanceof DeliveryOutcome.RetryableFailure failure
+        && DeliveryOutcome.NO_FREE_CONNECTION.equals(failure.reason());
+  }
+
+  /**
+   * The delay before a deferred delivery tries again, or empty when it has been deferred {@link #MAX_DEFERRALS} times
+   * and becomes a dead letter instead: deferral n waits as retry n would, {@code backoff(n)} plus jitter.
+   *
+   * @param deferralsDone deferrals already made (0 when the delivery is held back for the first time)
+   * @param jitter a source of numbers in {@code [0, 1)}
+   */
+  public Optional<Duration> nextDeferral(int deferralsDone, DoubleSupplier jitter) {
+    if (deferralsDone >= MAX_DEFERRALS) {
+      return Optional.empty();
+    }
+    return Optional.of(withJitter(backoff(deferralsDone + 1).toMillis(), jitter));
+  }
+
+  /**
+   * The retry topic tier (1 to {@link Config#RETRY_TIERS}) of retry {@code n} (or deferral {@code n}) waiting {@code
+   * delay}: tier {@code n}, so
    * that the records of a tier wait about as long as each other, or a later tier when a receiver's {@code Retry-After}
    * asked for longer than tier {@code n}'s backoff (with jitter) would wait.
    */
@@ -56,6 +90,11 @@ public record RetryPolicy(Duration base, double multiplier, Duration max, double
       tier++;
     }
     return tier;
+  }
+
+  private Duration withJitter(long delayMillis, DoubleSupplier jitter) {
+    double spread = Math.min(Math.max(jitter.getAsDouble(), 0.0), 1.0);
+    return Duration.ofMillis(delayMillis + (long) (delayMillis * jitterFraction * spread));
   }
 
   /** The delay before retry {@code n} (counting from 1) without jitter: {@code min(max, base * multiplier^(n-1))}. */

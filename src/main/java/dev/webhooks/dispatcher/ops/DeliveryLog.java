@@ -12,12 +12,13 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
 
 /**
- * One structured line per failed attempt and per dead letter, so an operator can answer "why did this account's
- * webhook fail" from the logs alone. Attempts refused by an open circuit are logged at DEBUG only: a dead endpoint
- * would otherwise log one line per event and retry, and the circuit logs its opening once. Fields: {@code account},
- * {@code client_id}, {@code webhook_key}, {@code endpoint_host}, {@code status}, {@code attempt}, {@code webhook_id}
- * (plus {@code reason}). They are carried as key-value pairs (fields of their own with {@code LOG_FORMAT=json}) and
- * repeated in the message text.
+ * One structured line per failed attempt and per dead letter, so an operator can answer "why did this account's webhook
+ * fail" from the logs alone. Attempts refused by an open circuit are logged at DEBUG only: a dead endpoint would
+ * otherwise log one line per event and retry, and the circuit logs its opening once. An attempt deferred for want of a
+ * free connection is no failure: it is one INFO line of its own ({@code delivery attempt deferred}). Fields: {@code
+ * account}, {@code client_id}, {@code webhook_key}, {@code endpoint_host}, {@code status}, {@code attempt}, {@code
+ * webhook_id} (plus {@code reason}, and {@code deferral} on a deferral). They are carried as key-value pairs (fields of
+ * their own with {@code LOG_FORMAT=json}) and repeated in the message text.
  *
  * <p>Never logged: the endpoint's path and query (they may carry tokens), the body, any header value, a secret or a
  * signature. Only the host of the endpoint leaves this class.
@@ -44,6 +45,19 @@ public final class DeliveryLog implements DeliveryListener {
             delivery.app().accountId(), delivery.app().clientId(), delivery.webhookKey(),
             hostOf(delivery.webhook().endpoint()), statusText(outcome.status()), attempt, delivery.webhookId(),
             reasonOf(outcome));
+  }
+
+  @Override
+  public void deferred(Delivery delivery, int attempt, int deferral, DeliveryOutcome heldBack) {
+    LoggingEventBuilder line = LOG.atInfo();
+    fields(line, delivery.app().accountId(), delivery.app().clientId(), delivery.webhookKey(),
+        delivery.webhook().endpoint(), heldBack.status(), attempt, delivery.webhookId());
+    line.addKeyValue("reason", reasonOf(heldBack))
+        .addKeyValue("deferral", String.valueOf(deferral))
+        .log("delivery attempt deferred: account={} client_id={} webhook_key={} endpoint_host={} attempt={}"
+                + " deferral={} webhook_id={} reason={}",
+            delivery.app().accountId(), delivery.app().clientId(), delivery.webhookKey(),
+            hostOf(delivery.webhook().endpoint()), attempt, deferral, delivery.webhookId(), reasonOf(heldBack));
   }
 
   @Override

@@ -34,6 +34,11 @@ public final class Listeners implements DeliveryListener {
   }
 
   @Override
+  public void deferred(Delivery delivery, int attempt, int deferral, DeliveryOutcome heldBack) {
+    each(l -> l.deferred(delivery, attempt, deferral, heldBack));
+  }
+
+  @Override
   public void resumed(Retry retry) {
     each(l -> l.resumed(retry));
   }

@@ -88,7 +88,12 @@ public final class Metrics implements DeliveryListener {
     inFlight.incrementAndGet();
   }
 
-  /** Counts every attempt; its duration only when a request was made (an open circuit refuses without one). */
+  /**
+   * Counts every attempt; its duration only when a request was made (an open circuit refuses without one). An attempt
+   * held back for want of a free connection is not one: it is {@link DeliveryListener#deferred deferred}, not counted
+   * here (it spends none of {@code max_retries}, and would raise the failure ratio of an endpoint that is only busy),
+   * and shows as a retry scheduled.
+   */
   @Override
   public void attempted(Delivery delivery, int attempt, DeliveryOutcome outcome, Duration took) {
     counter("webhook.delivery.attempts", "event_type", delivery.eventType(), "status_class", outcome.statusClass())

@@ -7,6 +7,8 @@ import dev.webhooks.dispatcher.config.Config;
 import dev.webhooks.dispatcher.testing.TestCertificates;
 import dev.webhooks.dispatcher.testing.TestReceiver;
 import dev.webhooks.dispatcher.testing.TestReceiver.ReceivedRequest;
+import dev.webhooks.dispatcher.testing.TestReceiver.Response;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -24,8 +26,13 @@ import org.junit.jupiter.api.Test;
 class CourierTest {
   /** Base 1 s so that attempts land in different Unix seconds; no jitter so the gaps are exact minimums. */
   private static final RetryPolicy ONE_SECOND_DOUBLING = new RetryPolicy(Duration.ofSeconds(1), 2.0, Duration.ofSeconds(30), 0);
+  /** One attempt at a time per endpoint; the next waits at most 1 s for it (long enough for a TLS handshake). */
+  private static final Config ONE_CONNECTION_WAITED_FOR_ONE_SECOND =
+      Deliveries.config("DELIVERY_MAX_CONNECTIONS_PER_ENDPOINT", "1", "DELIVERY_CONNECT_TIMEOUT_MS", "1000");
   private static Vertx vertx;
   private TestReceiver receiver;
+  /** The one context a test's courier is used from, as a lane's is: its endpoint gates are confined to it. */
+  private Context lane;
   private final RecordingListener listener = new RecordingListener();
 
   @BeforeAll
@@ -41,6 +48,7 @@ class CourierTest {
   @BeforeEach
   void startReceiver() {
     receiver = TestReceiver.start(vertx, TestCertificates.shared().localhost());
+    lane = vertx.getOrCreateContext();
   }
 
   @AfterEach
@@ -131,6 +139,69 @@ class CourierTest {
       assertThat(letter.error()).contains(Deliveries.CLIENT_ID).contains("1 attempt made").contains("HTTP 500");
     });
     assertThat(listener.events).endsWith("resumed 1", "deadLettered uninstalled");
+  }
+
+  @Test
+  void anAttemptThatFindsNoFreeConnectionIsDeferredWithoutSpendingAnAttemptAndDeliveredWhenResumed() throws Exception {
+    receiver.enqueue(Response.delayed(Duration.ofSeconds(2), 200)); // holds the one connection for 2 s
+    RecordingOutbox outbox = new RecordingOutbox();
+    Courier courier = courier(ONE_CONNECTION_WAITED_FOR_ONE_SECOND, ONE_SECOND_DOUBLING, outbox);
+    Delivery busy = Deliveries.to(receiver.url("/busy"), 0);
+    Delivery waiting = another(Deliveries.to(receiver.url("/waiting"), 0));
+
+    long before = System.currentTimeMillis();
+    Future<Void> first = deliver(courier, busy);
+    deliver(courier, waiting).await(10, TimeUnit.SECONDS);
+
+    assertThat(first.isComplete()).as("the first still holds the connection").isFalse();
+    assertThat(receiver.requests()).extracting(ReceivedRequest::uri).containsExactly("/busy");
+    assertThat(outbox.written).as("max_retries 0, and yet no dead letter").isEmpty();
+    Retry deferred = outbox.retries.get(0);
+    assertThat(deferred.webhookId()).isEqualTo(waiting.webhookId());
+    assertThat(deferred.attempts()).as("attempts made").isZero();
+    assertThat(deferred.deferrals()).isEqualTo(1);
+    assertThat(deferred.dueAtMillis()).isBetween(before + 2000, System.currentTimeMillis() + 1000);
+    assertThat(deferred.lastStatus()).isEmpty();
+    assertThat(deferred.lastError()).startsWith("no free connection to localhost within 1000 ms");
+    assertThat(outbox.tiers).containsExactly(1);
+    assertThat(listener.events).containsExactly("started", "started", "deferred 1 1", "retryScheduled 1");
+
+    first.await(10, TimeUnit.SECONDS);
+    resume(courier, deferred, waiting).await(10, TimeUnit.SECONDS);
+
+    assertThat(receiver.requests()).extracting(ReceivedRequest::uri).containsExactly("/busy", "/waiting");
+    assertThat(listener.events).containsExactly("started", "started", "deferred 1 1", "retryScheduled 1",
+        "attempted 1 2xx", "delivered 1", "resumed 0", "attempted 1 2xx", "delivered 1");
+    assertThat(outbox.retries).hasSize(1);
+    assertThat(outbox.written).isEmpty();
+  }
+
+  @Test
+  void heldBackOnceMoreAfterItsLastDeferralADeliveryBecomesADeadLetterWithItsAttemptsUnspent() throws Exception {
+    receiver.enqueue(Response.delayed(Duration.ofSeconds(2), 200));
+    RecordingOutbox outbox = new RecordingOutbox();
+    Courier courier = courier(ONE_CONNECTION_WAITED_FOR_ONE_SECOND, ONE_SECOND_DOUBLING, outbox);
+    Delivery busy = Deliveries.to(receiver.url("/busy"), 0);
+    Delivery waiting = another(Deliveries.to(receiver.url("/waiting"), 3));
+    Retry deferredToTheBound = Retry.of(waiting, 1, RetryPolicy.MAX_DEFERRALS, 0,
+        Outcomes.noFreeConnection("localhost", Duration.ofSeconds(1), 1, 1));
+
+    Future<Void> first = deliver(courier, busy);
+    resume(courier, deferredToTheBound, waiting).await(10, TimeUnit.SECONDS);
+    first.await(10, TimeUnit.SECONDS);
+
+    assertThat(receiver.requests()).extracting(ReceivedRequest::uri).containsExactly("/busy");
+    assertThat(outbox.retries).isEmpty();
+    assertThat(outbox.written).singleElement().satisfies(letter -> {
+      assertThat(letter.webhookId()).isEqualTo(waiting.webhookId());
+      assertThat(letter.reason()).isEqualTo("no-free-connection");
+      assertThat(letter.attempts()).as("attempts made, as before").isEqualTo(1);
+      assertThat(letter.lastStatus()).isEmpty();
+      assertThat(letter.error()).startsWith("never got a free connection in 9 turns (deferred 8 times), 1 attempt made;"
+          + " the last turn: no free connection to localhost within 1000 ms");
+    });
+    assertThat(listener.events).containsExactly("started", "resumed 1", "deadLettered no-free-connection",
+        "attempted 1 2xx", "delivered 1");
   }
 
   @Test
@@ -236,22 +307,28 @@ class CourierTest {
     assertThat(courier.deliver(Deliveries.to(receiver.url("/"), 0)).failed()).as("no deliveries after close").isTrue();
   }
 
+  /** The same delivery under another webhook id, as another record's would be. */
+  private static Delivery another(Delivery delivery) {
+    return new Delivery(delivery.webhookId() + "_another", delivery.app(), delivery.webhookKey(), delivery.webhook(),
+        delivery.body(), delivery.source());
+  }
+
   private Courier courier(Config config, RetryPolicy policy, Outbox outbox) {
     WebhookSender sender = new WebhookSender(vertx, config, HostResolver.system(vertx), Clock.systemUTC());
     return new Courier(vertx, sender, Courier.gates(vertx, config), policy, outbox, listener, () -> 0.0, Clock.systemUTC());
   }
 
-  /** Resumes a retry from an event-loop context, as a lane does; a null delivery stands for an app that is gone. */
-  private static Future<Void> resume(Courier courier, Retry retry, Delivery delivery) {
+  /** Resumes a retry from the lane's context, as a lane does; a null delivery stands for an app that is gone. */
+  private Future<Void> resume(Courier courier, Retry retry, Delivery delivery) {
     Promise<Void> done = Promise.promise();
-    vertx.getOrCreateContext().runOnContext(v -> courier.resume(retry, Optional.ofNullable(delivery)).onComplete(done));
+    lane.runOnContext(v -> courier.resume(retry, Optional.ofNullable(delivery)).onComplete(done));
     return done.future();
   }
 
-  /** Delivers from an event-loop context, as intake does. */
-  private static Future<Void> deliver(Courier courier, Delivery delivery) {
+  /** Delivers from the lane's context, as intake does. */
+  private Future<Void> deliver(Courier courier, Delivery delivery) {
     Promise<Void> done = Promise.promise();
-    vertx.getOrCreateContext().runOnContext(v -> courier.deliver(delivery).onComplete(done));
+    lane.runOnContext(v -> courier.deliver(delivery).onComplete(done));
     return done.future();
   }
 }

@@ -197,9 +197,9 @@ class EndpointGatesTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> isComplete(first) && isComplete(second));
 
     assertThat(Duration.ofNanos(System.nanoTime() - before)).isGreaterThanOrEqualTo(Duration.ofMillis(200));
-    assertThat(outcome(first)).isEqualTo(retryable("connect-timeout",
+    assertThat(outcome(first)).isEqualTo(retryable("no-free-connection",
         "no free connection to hooks.example.com within 200 ms (1 attempts in flight, 2 waiting)"));
-    assertThat(outcome(second)).isEqualTo(retryable("connect-timeout",
+    assertThat(outcome(second)).isEqualTo(retryable("no-free-connection",
         "no free connection to hooks.example.com within 200 ms (1 attempts in flight, 1 waiting)"));
     // queue timeouts never count toward opening, even with failuresToOpen 1: the next submission waits for a slot
     FakeAttempt next = new FakeAttempt("next");
@@ -229,7 +229,7 @@ class EndpointGatesTest {
 
     // the old timer fired at the first deadline, found nothing due and armed one for the later waiter's own
     assertThat(Duration.ofNanos(System.nanoTime() - laterQueued)).isGreaterThanOrEqualTo(maxWait);
-    assertThat(outcome(later)).isEqualTo(retryable("connect-timeout",
+    assertThat(outcome(later)).isEqualTo(retryable("no-free-connection",
         "no free connection to hooks.example.com within 300 ms (1 attempts in flight, 1 waiting)"));
     early.end(DELIVERED);
     assertThat(outcome(first)).isEqualTo(DELIVERED);
@@ -331,6 +331,25 @@ class EndpointGatesTest {
     clock.addAndGet(Duration.ofSeconds(1).toNanos());
     submit(URL, new FakeAttempt("probe-2"));
     assertThat(started).containsExactly("timeout-1", "timeout-2", "probe-1", "probe-2");
+  }
+
+  @Test
+  void anAttemptWaitingForTheProbeLongerThanMaxWaitIsRefusedByTheCircuitNotForWantOfAConnection() {
+    // open for no time: half-open at once
+    gates = new EndpointGates(vertx, 2, Duration.ofMillis(200), 1, Duration.ZERO, System::nanoTime);
+    runAndEnd(URL, "timeout", TIMED_OUT);
+    FakeAttempt probe = new FakeAttempt("probe");
+    Future<DeliveryOutcome> probed = submit(URL, probe);
+    Future<DeliveryOutcome> held = submit(URL, new FakeAttempt("during-probe"));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> isComplete(held));
+
+    assertThat(outcome(held)).isEqualTo(retryable("circuit-open", "hooks.example.com not tried: its last 1 attempts"
+        + " failed without an answer (last: hooks.example.com did not answer within 5000 ms), and the probe sent since"
+        + " has not answered within 200 ms"));
+    assertThat(started).containsExactly("timeout", "probe");
+    probe.end(DELIVERED);
+    assertThat(outcome(probed)).isEqualTo(DELIVERED);
   }
 
   @Test

@@ -115,7 +115,7 @@ class KafkaOutboxIT {
 
   private static Retry retry(int i, String body) {
     return new Retry("acct", "client", "ms.MessagingEventNotification.ContentEvent", "wh-" + i,
-        "https://example.com/hook", 1, 0, OptionalInt.of(503), "HTTP 503", new Source("events", 0, i, 0),
+        "https://example.com/hook", 1, 0, 0, OptionalInt.of(503), "HTTP 503", new Source("events", 0, i, 0),
         Bodies.of(body.getBytes(StandardCharsets.UTF_8)));
   }
 }

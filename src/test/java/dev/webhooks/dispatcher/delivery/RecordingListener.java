@@ -21,6 +21,11 @@ final class RecordingListener implements DeliveryListener {
   }
 
   @Override
+  public void deferred(Delivery delivery, int attempt, int deferral, DeliveryOutcome heldBack) {
+    events.add("deferred " + attempt + " " + deferral);
+  }
+
+  @Override
   public void resumed(Retry retry) {
     events.add("resumed " + retry.attempts());
   }

@@ -20,6 +20,10 @@ class RetryPolicyTest {
     return new DeliveryOutcome.RetryableFailure(OptionalInt.of(500), "http-status", "HTTP 500", Optional.empty());
   }
 
+  private static DeliveryOutcome.RetryableFailure failure(String reason) {
+    return new DeliveryOutcome.RetryableFailure(OptionalInt.empty(), reason, "h: " + reason, Optional.empty());
+  }
+
   private static DeliveryOutcome.RetryableFailure retryAfter(int status, Duration after) {
     return new DeliveryOutcome.RetryableFailure(OptionalInt.of(status), "http-status", "HTTP " + status, Optional.of(after));
   }
@@ -40,6 +44,31 @@ class RetryPolicyTest {
     assertThat(DEFAULTS.tier(1, Duration.ofSeconds(10))).as("Retry-After: 10 s, past tier 3's 8 s").isEqualTo(4);
     assertThat(DEFAULTS.tier(1, Duration.ofSeconds(60))).as("past every tier: the last").isEqualTo(5);
     assertThat(DEFAULTS.tier(7, Duration.ofSeconds(2))).as("never past the last tier").isEqualTo(5);
+  }
+
+  @Test
+  void onlyAnAttemptThatWaitedInVainForAFreeConnectionDefers() {
+    assertThat(RetryPolicy.defers(Outcomes.noFreeConnection("h", Duration.ofSeconds(5), 32, 1))).isTrue();
+    assertThat(RetryPolicy.defers(failure("connect-timeout"))).as("a connection that did not open").isFalse();
+    assertThat(RetryPolicy.defers(failure(DeliveryOutcome.CIRCUIT_OPEN))).as("a failing endpoint").isFalse();
+    assertThat(RetryPolicy.defers(Outcomes.probeUnanswered("h", 5, "timeout", Duration.ofSeconds(5)))).isFalse();
+    assertThat(RetryPolicy.defers(serverError())).isFalse();
+    assertThat(RetryPolicy.defers(new DeliveryOutcome.Delivered(200))).isFalse();
+  }
+
+  @ParameterizedTest(name = "deferral {0} waits {1} ms")
+  @CsvSource({"1, 2000", "2, 4000", "3, 8000", "6, 60000", "8, 60000"})
+  void deferralNWaitsAsRetryNWouldWhateverTheWebhooksMaxRetries(int deferral, long millis) {
+    assertThat(DEFAULTS.nextDeferral(deferral - 1, NO_JITTER)).contains(Duration.ofMillis(millis));
+    Duration withMostJitter = DEFAULTS.nextDeferral(deferral - 1, MOST_JITTER).orElseThrow();
+    assertThat(withMostJitter).isBetween(Duration.ofMillis(millis), Duration.ofMillis(millis * 12 / 10));
+    assertThat(DEFAULTS.tier(deferral, withMostJitter)).isEqualTo(Math.min(deferral, 5));
+  }
+
+  @Test
+  void aDeliveryIsDeferredAtMostMaxDeferralsTimes() {
+    assertThat(DEFAULTS.nextDeferral(RetryPolicy.MAX_DEFERRALS - 1, NO_JITTER)).isPresent();
+    assertThat(DEFAULTS.nextDeferral(RetryPolicy.MAX_DEFERRALS, NO_JITTER)).isEmpty();
   }
 
   @Test

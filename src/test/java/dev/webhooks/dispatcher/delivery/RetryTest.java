@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 class RetryTest {
   private static final Retry RETRY = new Retry("le1", "client-1", "ms.MessagingEventNotification.ContentEvent",
-      "wh_events_2_77_x", "https://example.com/a?b=1", 3, 1_700_000_123_456L, OptionalInt.of(503),
+      "wh_events_2_77_x", "https://example.com/a?b=1", 3, 2, 1_700_000_123_456L, OptionalInt.of(503),
       "example.com answered HTTP 503\nsecond line", new Source("my.events-topic", 2, 77, 1_700_000_000_000L),
       Buffer.buffer("{\"kind\":\"notification\"}"));
 
@@ -29,10 +29,39 @@ class RetryTest {
 
   @Test
   void anEmptyLastStatusMeansNoAnswer() {
-    Retry timedOut = new Retry("le1", "c", "k", "id", "", 1, 5, OptionalInt.empty(), "timeout", RETRY.source(),
+    Retry timedOut = new Retry("le1", "c", "k", "id", "", 1, 0, 5, OptionalInt.empty(), "timeout", RETRY.source(),
         Buffer.buffer());
 
     assertThat(Retry.fromRecord(consumed(timedOut.toRecord("retries"))).lastStatus()).isEmpty();
+  }
+
+  @Test
+  void aDeliveryDeferredBeforeItsFirstAttemptHasNoAttemptsButOneDeferral() {
+    Retry heldBack = new Retry("le1", "c", "k", "id", "", 0, 1, 5, OptionalInt.empty(),
+        "no free connection to example.com within 5000 ms (32 attempts in flight, 1 waiting)", RETRY.source(),
+        Buffer.buffer());
+
+    Retry read = Retry.fromRecord(consumed(heldBack.toRecord("retries")));
+
+    assertThat(read.attempts()).isZero();
+    assertThat(read.deferrals()).isEqualTo(1);
+  }
+
+  @Test
+  void aRecordWrittenBeforeDeferralsExistedWasNeverDeferred() {
+    Retry read = Retry.fromRecord(consumed(RETRY.toRecord("retries"), "deferrals", null));
+
+    assertThat(read.deferrals()).isZero();
+    assertThat(read.attempts()).isEqualTo(3);
+  }
+
+  @Test
+  void aRetryFollowsAnAttemptOrADeferral() {
+    Retry neverDeferred = new Retry("le1", "c", "k", "id", "", 1, 0, 5, OptionalInt.empty(), "", RETRY.source(),
+        Buffer.buffer());
+    assertThatThrownBy(() -> Retry.fromRecord(consumed(neverDeferred.toRecord("retries"), "attempts", "0")))
+        .as("0 attempts in a record that was never deferred")
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0 attempts and 0 deferrals");
   }
 
   @Test
@@ -43,8 +72,10 @@ class RetryTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'client-id'");
     assertThatThrownBy(() -> Retry.fromRecord(consumed(written, "attempts", "three")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'attempts'").hasMessageContaining("three");
-    assertThatThrownBy(() -> Retry.fromRecord(consumed(written, "attempts", "0")))
+    assertThatThrownBy(() -> Retry.fromRecord(consumed(written, "attempts", "-1")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("out of range");
+    assertThatThrownBy(() -> Retry.fromRecord(consumed(written, "deferrals", "2x")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'deferrals'").hasMessageContaining("2x");
     assertThatThrownBy(() -> Retry.fromRecord(consumed(written, "source", "no-slashes")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'source'");
     assertThatThrownBy(() -> Retry.fromRecord(consumed(written, "due-at", "")))

@@ -71,8 +71,8 @@ class EventConsumerIT {
   }
 
   private static Retry retry(int i, long dueAtMillis) {
-    return new Retry("acct", "client", "messaging.ContentEvent", "wh-" + i, "https://example.com/hook", 1, dueAtMillis,
-        OptionalInt.of(503), "HTTP 503", new Source("events", 0, i, 0),
+    return new Retry("acct", "client", "messaging.ContentEvent", "wh-" + i, "https://example.com/hook", 1, 0,
+        dueAtMillis, OptionalInt.of(503), "HTTP 503", new Source("events", 0, i, 0),
         Bodies.of(("{\"n\":" + i + "}").getBytes(StandardCharsets.UTF_8)));
   }
 

@@ -172,8 +172,8 @@ class EventDecoderTest {
   @Test
   void readsRecordsOfTheRetryTopicAsRetriesAndRejectsBrokenOnesWithTheReason() {
     EventDecoder both = new EventDecoder(1024, List.of("retries-1", "retries-2"));
-    Retry retry = new Retry("acc", "client", WebhookKeys.CONTENT, "msg_1", "https://example.com/", 1, 5, OptionalInt.empty(),
-        "timeout", new Source("events", 0, 7, 1000L), Buffer.buffer("{}"));
+    Retry retry = new Retry("acc", "client", WebhookKeys.CONTENT, "msg_1", "https://example.com/", 1, 0, 5,
+        OptionalInt.empty(), "timeout", new Source("events", 0, 7, 1000L), Buffer.buffer("{}"));
     ProducerRecord<byte[], byte[]> written = retry.toRecord("retries-2");
     ConsumerRecord<byte[], byte[]> consumed = new ConsumerRecord<>("retries-2", 0, 3, written.key(), written.value());
     written.headers().forEach(consumed.headers()::add);

@@ -70,6 +70,30 @@ class ListenersTest {
     }
   }
 
+  @Test
+  void aDeferredAttemptIsOneInfoLineOfItsOwnNotAFailedAttempt() {
+    Webhook webhook = new Webhook("https://hooks.example.com/x?token=t", 0, List.of());
+    Installation app = new Installation("client", "acc", true, Map.of(WebhookKeys.CONTENT, webhook), List.of("s"),
+        JsonNodeFactory.instance.objectNode(), 0, "1");
+    Delivery delivery = new Delivery("msg_1", app, WebhookKeys.CONTENT, webhook, Buffer.buffer("{}"), LETTER.source());
+    RecordingAppender logs = RecordingAppender.attach();
+    try {
+      Listeners.of(new DeliveryLog()).deferred(delivery, 1, 2, failure(DeliveryOutcome.NO_FREE_CONNECTION));
+
+      assertThat(logs.events()).filteredOn(e -> e.getLoggerName().equals(DeliveryLog.class.getName()))
+          .singleElement().satisfies(e -> {
+            assertThat(e.getLevel()).isEqualTo(Level.INFO);
+            assertThat(e.getMessage().getFormattedMessage()).startsWith("delivery attempt deferred:")
+                .contains("endpoint_host=hooks.example.com ").contains("attempt=1 deferral=2")
+                .contains("reason=no-free-connection").doesNotContain("token");
+            assertThat(e.getContextData().toMap()).containsEntry("deferral", "2").containsEntry("attempt", "1")
+                .containsEntry("webhook_id", "msg_1");
+          });
+    } finally {
+      logs.detach();
+    }
+  }
+
   private static DeliveryOutcome failure(String reason) {
     return new DeliveryOutcome.RetryableFailure(OptionalInt.empty(), reason, "hooks.example.com: " + reason,
         Optional.empty());

@@ -46,7 +46,7 @@ class MetricsTest {
     metrics.retryScheduled(DELIVERY, 2, Duration.ofSeconds(2));
     assertThat(inFlight()).isZero();
 
-    metrics.resumed(new Retry("acc", "client", WebhookKeys.CONTENT, "msg_1", WEBHOOK.endpoint(), 1, 0,
+    metrics.resumed(new Retry("acc", "client", WebhookKeys.CONTENT, "msg_1", WEBHOOK.endpoint(), 1, 0, 0,
         OptionalInt.empty(), "timeout", DELIVERY.source(), DELIVERY.body()));
     assertThat(inFlight()).isEqualTo(1);
     metrics.delivered(DELIVERY, 2);

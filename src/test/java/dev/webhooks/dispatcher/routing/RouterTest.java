@@ -63,8 +63,8 @@ class RouterTest {
   void resumesARetryWithTheAppAsInstalledNowOrNotAtAll() {
     Webhook moved = new Webhook("https://example.com/moved", 4, List.of());
     Installation now = app("a", "acc", true, Map.of(WebhookKeys.CONTENT, moved));
-    Retry retry = new Retry("acc", "a", WebhookKeys.CONTENT, "msg_1", HOOK.endpoint(), 2, 0, OptionalInt.of(500), "HTTP 500",
-        new Source("events", 1, 7, 0), Buffer.buffer("{}"));
+    Retry retry = new Retry("acc", "a", WebhookKeys.CONTENT, "msg_1", HOOK.endpoint(), 2, 0, 0, OptionalInt.of(500),
+        "HTTP 500", new Source("events", 1, 7, 0), Buffer.buffer("{}"));
 
     Delivery resumed = new Router(view(now)).resume(retry).orElseThrow();
 
