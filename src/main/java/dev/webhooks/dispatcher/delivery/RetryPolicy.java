@@ -80,9 +80,9 @@ public record RetryPolicy(Duration base, double multiplier, Duration max, double
 
   /**
    * The retry topic tier (1 to {@link Config#RETRY_TIERS}) of retry {@code n} (or deferral {@code n}) waiting {@code
-   * delay}: tier {@code n}, so
-   * that the records of a tier wait about as long as each other, or a later tier when a receiver's {@code Retry-After}
-   * asked for longer than tier {@code n}'s backoff (with jitter) would wait.
+   * delay}: tier {@code n} (at most the last), so that the records of a tier wait about as long as each other, or a
+   * later tier when a receiver's {@code Retry-After} asked for longer than tier {@code n}'s backoff (with jitter) would
+   * wait.
    */
   public int tier(int n, Duration delay) {
     int tier = Math.max(1, Math.min(n, Config.RETRY_TIERS));
