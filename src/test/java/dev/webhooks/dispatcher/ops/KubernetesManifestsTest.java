@@ -102,6 +102,7 @@ class KubernetesManifestsTest {
     assertThat(container.getResources().getRequests()).containsKeys("cpu", "memory");
     assertThat(container.getResources().getLimits()).containsKeys("cpu", "memory");
 
+    assertThat(pod.getEnableServiceLinks()).as("no KAFKA_CLIENT_* from a Service named kafka-client").isFalse();
     assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
     assertThat(pod.getSecurityContext().getRunAsUser()).isPositive();
     assertThat(container.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
