@@ -111,6 +111,26 @@ class WritesAcrossInstancesIT {
     }
   }
 
+  /** Without If-Match a change is made on whatever came first, so neither is lost: not the new secret, not the update. */
+  @Test
+  void aRotationAndAnUpdateWithoutRevisionBothTakeEffect() {
+    for (int round = 0; round < ROUNDS; round++) {
+      String id = installedOnBoth();
+
+      List<HttpResponse<Buffer>> answers = together(
+          request(first, HttpMethod.POST, base(account) + "/" + id + "/secret").send(),
+          put(second, id, null, specExample().put("description", "updated")));
+
+      assertThat(statuses(answers)).containsExactly(200, 200);
+      String rotated = json(answers.get(0)).get("client_secret").asText();
+      awaitAgreement(id, stored -> assertThat(stored).hasValueSatisfying(s -> {
+        assertThat(s.revision()).isEqualTo(3);
+        assertThat(s.open(id, CIPHER, 0).currentSecret()).isEqualTo(rotated);
+        assertThat(s.manifest().get("description").asText()).isEqualTo("updated");
+      }));
+    }
+  }
+
   @Test
   void ofTwoImportsOfOneClientIdExactlyOneWins() {
     for (int round = 0; round < ROUNDS; round++) {
@@ -180,7 +200,10 @@ class WritesAcrossInstancesIT {
 
   private Future<HttpResponse<Buffer>> put(ApiFixture instance, String id, String ifMatch, ObjectNode body) {
     HttpRequest<Buffer> request = request(instance, HttpMethod.PUT, base(account) + "/" + id)
-        .putHeader("If-Match", ifMatch).putHeader("content-type", "application/json");
+        .putHeader("content-type", "application/json");
+    if (ifMatch != null) {
+      request.putHeader("If-Match", ifMatch);
+    }
     return request.sendBuffer(Buffer.buffer(body.toString()));
   }
 
