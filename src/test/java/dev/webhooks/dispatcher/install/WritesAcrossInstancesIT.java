@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.client.HttpRequest;
@@ -17,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -111,7 +113,7 @@ class WritesAcrossInstancesIT {
     }
   }
 
-  /** Without If-Match a change is made on whatever came first, so neither is lost: not the new secret, not the update. */
+  /** Without If-Match the later change is made on the earlier one, so neither the new secret nor the update is lost. */
   @Test
   void aRotationAndAnUpdateWithoutRevisionBothTakeEffect() {
     for (int round = 0; round < ROUNDS; round++) {
@@ -153,7 +155,7 @@ class WritesAcrossInstancesIT {
     }
   }
 
-  private static InstallApi api(io.vertx.core.Vertx vertx, InstallationStore store) {
+  private static InstallApi api(Vertx vertx, InstallationStore store) {
     return new InstallApi(vertx, store, new FakeEndpointCheck(), LogoCheck.NONE, CIPHER, TOKEN, Clock.systemUTC(),
         Duration.ofSeconds(60), AccessTokens.fromSecretsKey(SecretCipher.generateKey(), Clock.systemUTC()));
   }
@@ -171,7 +173,7 @@ class WritesAcrossInstancesIT {
    * Both views, and the installation's last record in the topic (as a reader that starts after compaction sees it),
    * satisfy {@code expectation} and are the same.
    */
-  private static void awaitAgreement(String id, java.util.function.Consumer<Optional<StoredInstallation>> expectation) {
+  private static void awaitAgreement(String id, Consumer<Optional<StoredInstallation>> expectation) {
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
       Optional<StoredInstallation> view = first.store().stored(id);
       expectation.accept(view);
