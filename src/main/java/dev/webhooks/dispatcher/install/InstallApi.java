@@ -22,6 +22,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -45,6 +48,13 @@ public final class InstallApi {
   /** The OpenAPI 3 document of this API, served without a token: it describes the API and holds no data. */
   public static final String OPENAPI_PATH = "/openapi.yaml";
   private static final ObjectMapper MAPPER = ManifestBodies.MAPPER;
+  /**
+   * How many times a change is made again after another write came first. Each time another write won, so only a
+   * change without {@code If-Match} on an installation under constant change runs out (503).
+   */
+  private static final int WRITE_ATTEMPTS = 5;
+  /** The longest pause before the next attempt, random so that two instances that fenced each other part. */
+  private static final long RETRY_JITTER_MS = 100;
 
   private final Vertx vertx;
   private final InstallationStore store;
@@ -144,8 +154,8 @@ public final class InstallApi {
         .compose(body -> bodies.checked(body, Credentials.violations(body)))
         .compose(checked -> {
           Draft draft = draft(accountId, checked.body());
-          return writes.run(draft.id(), () -> claimClientId(draft)
-              .compose(claimed -> store.write(claimed.id(), claimed.record())))
+          return writes.run(draft.id(), () -> untilWritten(() -> claimClientId(draft)
+                  .compose(claimed -> store.write(claimed.id(), Optional.empty(), claimed.record()))))
               .onSuccess(installation -> respond(ctx, 201, installation, checked.warnings()));
         })
         .onFailure(ctx::fail);
@@ -170,12 +180,14 @@ public final class InstallApi {
   private void update(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     writes.run(id, () -> storedOfAccount(ctx)
-            .compose(current -> ManifestBodies.json(ctx)
+            .compose(found -> ManifestBodies.json(ctx)
                 .compose(body -> bodies.checked(body, ManifestBodies.sameIdentity(body, id,
-                    store.find(id).map(Installation::signingSecrets).orElse(List.of()))))
-                .compose(checked -> Revisions.expected(ctx, current.revision())
-                    .compose(ok -> store.write(id, current.revise(Manifest.canonical(checked.body()), now())))
-                    .onSuccess(installation -> respond(ctx, 200, installation, checked.warnings())))))
+                    store.find(id).map(Installation::signingSecrets).orElse(List.of())))))
+            .compose(checked -> untilWritten(() -> storedOfAccount(ctx)
+                    .compose(current -> Revisions.expected(ctx, current.revision())
+                        .compose(ok -> store.write(id, Optional.of(current),
+                            current.revise(Manifest.canonical(checked.body()), now())))))
+                .onSuccess(installation -> respond(ctx, 200, installation, checked.warnings()))))
         .onFailure(ctx::fail);
   }
 
@@ -192,9 +204,10 @@ public final class InstallApi {
 
   private void delete(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    writes.run(id, () -> storedOfAccount(ctx)
-            .compose(current -> Revisions.expected(ctx, current.revision()))
-            .compose(ok -> store.delete(id)))
+    writes.run(id, () -> untilWritten(() -> storedOfAccount(ctx)
+            .compose(current -> Revisions.expected(ctx, current.revision())
+                .compose(ok -> store.delete(id, current))
+                .map(deleted -> deleted ? Optional.of(current) : Optional.<StoredInstallation>empty()))))
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }
@@ -205,10 +218,9 @@ public final class InstallApi {
    */
   private void rotate(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    writes.run(id, () -> storedOfAccount(ctx)
-            .map(current -> current.rotate(cipher.encrypt(Credentials.newSecret(), id), now(),
-                rotationGrace.toSeconds()))
-            .compose(next -> store.write(id, next)))
+    writes.run(id, () -> untilWritten(() -> storedOfAccount(ctx)
+            .compose(current -> store.write(id, Optional.of(current), current.rotate(
+                cipher.encrypt(Credentials.newSecret(), id), now(), rotationGrace.toSeconds())))))
         .onSuccess(installation -> respond(ctx, 200, installation))
         .onFailure(ctx::fail);
   }
@@ -221,6 +233,29 @@ public final class InstallApi {
     return clock.instant().getEpochSecond();
   }
 
+  /**
+   * Runs {@code attempt} (read the installation, check the request against it, write what follows from it) until it
+   * writes or refuses. A write comes back empty when another write of the installation came first, through any
+   * instance; the next attempt reads what that wrote, and so answers 412, 404 or 409, or builds on it.
+   */
+  private <T> Future<T> untilWritten(Supplier<Future<Optional<T>>> attempt) {
+    return untilWritten(attempt, WRITE_ATTEMPTS);
+  }
+
+  private <T> Future<T> untilWritten(Supplier<Future<Optional<T>>> attempt, int attemptsLeft) {
+    return attempt.get().compose(written -> {
+      if (written.isPresent()) {
+        return Future.succeededFuture(written.get());
+      }
+      if (attemptsLeft == 1) {
+        return Future.failedFuture(new ApiException(503, "busy",
+            "the installation changed during each of " + WRITE_ATTEMPTS + " attempts to change it; try again"));
+      }
+      return vertx.timer(1 + ThreadLocalRandom.current().nextLong(RETRY_JITTER_MS), TimeUnit.MILLISECONDS)
+          .compose(paused -> untilWritten(attempt, attemptsLeft - 1));
+    });
+  }
+
   /** What to write: imported credentials, or a new random client id and secret. */
   private Draft draft(String accountId, ObjectNode body) {
     Credentials credentials = Credentials.of(body);
@@ -229,7 +264,7 @@ public final class InstallApi {
         cipher, now()));
   }
 
-  /** 409 when the client id is installed already. Two instances importing one id at the same moment both win. */
+  /** 409 when the client id is installed already (through any instance: the write is made only if it is not). */
   private Future<Draft> claimClientId(Draft draft) {
     return store.find(draft.id()).isPresent()
         ? Future.failedFuture(new ApiException(409, "conflict", "client id " + draft.id() + " is already installed"))

@@ -16,7 +16,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -25,9 +24,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +32,10 @@ import org.slf4j.LoggerFactory;
  * The installations, kept in the compacted installations topic and in memory. Every instance reads the whole topic
  * (no consumer group) on a dedicated thread and follows it live; a write completes once this instance's view has
  * applied it, so the writer can serve it at once. Reads never block.
+ *
+ * <p>A write names the state it was made from, and is written only if that is still the installation's state, whichever
+ * instance wrote in between ({@link #writeIf}). So the last record of an installation is always its state, which is
+ * what compaction keeps.
  */
 public final class InstallationStore implements InstallationView {
   private static final Logger LOG = LoggerFactory.getLogger(InstallationStore.class);
@@ -53,7 +54,8 @@ public final class InstallationStore implements InstallationView {
   private final String topic;
   private final SecretCipher cipher;
   private final Clock clock;
-  private final KafkaProducer<String, byte[]> producer;
+  /** The settings of the producers that write, one per write ({@link WriteTransaction}). */
+  private final Map<String, Object> writerConfig;
   private final KafkaConsumer<String, byte[]> consumer;
   private final Thread reader;
   private final Promise<Void> caughtUp = Promise.promise();
@@ -75,9 +77,9 @@ public final class InstallationStore implements InstallationView {
     this.cipher = cipher;
     this.clock = clock;
     String suffix = "-" + CLIENT_SEQUENCE.incrementAndGet();
-    this.producer = new KafkaProducer<>(producerConfig(kafka, "installations-writer" + suffix),
-        new StringSerializer(), new ByteArraySerializer());
-    this.consumer = new KafkaConsumer<>(consumerConfig(kafka, "installations-reader" + suffix),
+    this.writerConfig = producerConfig(kafka, "installations-writer" + suffix);
+    this.consumer = new KafkaConsumer<>(
+        committedOnly(consumerConfig(kafka, "installations-reader" + suffix)),
         new StringDeserializer(), new ByteArrayDeserializer());
     this.reader = new Thread(this::read, "installations-reader" + suffix);
     this.reader.setDaemon(true);
@@ -120,16 +122,24 @@ public final class InstallationStore implements InstallationView {
     return index.countsByState();
   }
 
-  /** Writes an installation's new state; completes with it once this instance serves it. */
-  public Future<Installation> write(String id, StoredInstallation record) {
-    return produce(id, record.toJson())
-        .map(ignored -> find(id).orElseThrow(() -> new IllegalStateException(
-            "installation " + id + " was written but this view could not load it; see the reader's log")));
+  /**
+   * Writes an installation's new state if it is still {@code base} (empty: not installed); completes with the
+   * installation as written once this instance serves it, or empty when another write came first and nothing was
+   * written: read it again and decide anew.
+   */
+  public Future<Optional<Installation>> write(String id, Optional<StoredInstallation> base, StoredInstallation record) {
+    return writeIf(id, base, record.toJson())
+        .map(written -> written
+            ? Optional.of(record.open(id, cipher, clock.instant().getEpochSecond()))
+            : Optional.empty());
   }
 
-  /** Deletes an installation (a tombstone); completes once this instance no longer serves it. */
-  public Future<Void> delete(String id) {
-    return produce(id, null);
+  /**
+   * Deletes an installation (a tombstone) if it is still {@code base}; completes with true once this instance no longer
+   * serves it, or false when another write came first and nothing was deleted.
+   */
+  public Future<Boolean> delete(String id, StoredInstallation base) {
+    return writeIf(id, Optional.of(base), null);
   }
 
   /** Stops the reader and closes the Kafka clients; pending writes fail. Never blocks the caller. */
@@ -146,25 +156,38 @@ public final class InstallationStore implements InstallationView {
     return stopped.future();
   }
 
-  private Future<Void> produce(String id, byte[] value) {
+  /**
+   * Appends {@code value} under {@code id} if the installation is still {@code base} once no other instance can write
+   * it; completes with whether it did, once this view has applied it. The record is sent in a transaction that fences
+   * every other instance's write of this installation ({@link WriteTransaction}); once this view has applied every
+   * record before it, the state it was made from is compared with the current one: the transaction commits when they
+   * are the same and aborts when another write came first, or when another instance fenced it meanwhile. Readers read
+   * committed records only, so the log holds no write that lost.
+   */
+  private Future<Boolean> writeIf(String id, Optional<StoredInstallation> base, byte[] value) {
     if (closing) {
       return Future.failedFuture(new IllegalStateException("the installation store is closed"));
     }
     Context context = vertx.getOrCreateContext();
-    Promise<RecordMetadata> sent = Promise.promise();
-    ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, id, value);
-    // send() can block on metadata or a full buffer, so it runs on a worker; the callback runs on the producer's thread.
-    return vertx.executeBlocking(() -> producer.send(record, (metadata, error) -> context.runOnContext(v -> {
-          if (error != null) {
-            sent.fail(error);
-          } else {
-            sent.complete(metadata);
-          }
-        })), false)
-        .compose(ignored -> sent.future())
-        .compose(metadata -> applied.applied(new TopicPartition(metadata.topic(), metadata.partition()),
-            metadata.offset(), context))
+    return WriteTransaction.open(vertx, writerConfig, topic, id)
+        .compose(transaction -> transaction.send(new ProducerRecord<>(topic, id, value), context)
+            .compose(sent -> commitIf(transaction, id, base, sent, context))
+            .recover(e -> WriteTransaction.fenced(e)
+                ? Future.succeededFuture(false)
+                // never leave it open: it would hold every reader at its record until it times out
+                : transaction.abort().transform(aborted -> Future.<Boolean>failedFuture(e)))
+            .eventually(transaction::close))
         .timeout(WRITE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+  }
+
+  private Future<Boolean> commitIf(WriteTransaction transaction, String id, Optional<StoredInstallation> base,
+      RecordMetadata sent, Context context) {
+    TopicPartition partition = new TopicPartition(sent.topic(), sent.partition());
+    // Every write of this installation committed before this transaction opened lies before this record.
+    return applied.applied(partition, sent.offset() - 1, context)
+        .compose(before -> index.stored(id).equals(base)
+            ? transaction.commit().compose(committed -> applied.applied(partition, sent.offset(), context)).map(true)
+            : transaction.abort().map(false));
   }
 
   private void read() {
@@ -287,9 +310,15 @@ public final class InstallationStore implements InstallationView {
     try {
       consumer.close(Duration.ofSeconds(5));
     } finally {
-      producer.close(Duration.ofSeconds(5));
       stopped.tryComplete();
     }
+  }
+
+  /** Records of open and aborted transactions are never read: an aborted one is a write that lost. */
+  private static Map<String, Object> committedOnly(Map<String, Object> config) {
+    Map<String, Object> committed = new HashMap<>(config);
+    committed.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    return committed;
   }
 
   private static Map<String, Object> producerConfig(KafkaConnection kafka, String clientId) {

@@ -7,8 +7,9 @@ import java.util.function.Supplier;
 
 /**
  * Runs the changes of one installation one after another, so that a change reads the state the previous one wrote:
- * of two updates with the same {@code If-Match}, the second sees the new revision and gets 412. This serializes the
- * writes of one instance; two instances writing the same installation at the same moment are not coordinated.
+ * of two updates with the same {@code If-Match}, the second sees the new revision and gets 412 without a round trip to
+ * Kafka. This orders the writes of one instance; between instances, the store writes a change only if the state it was
+ * made from is still current ({@link InstallationStore#write}).
  */
 final class WriteQueue {
   /** Per installation, the future that completes when its latest queued change has finished. */

@@ -20,8 +20,12 @@ record ApiFixture(Vertx vertx, String topic, InstallationStore store, HttpServer
   }
 
   static ApiFixture start(SecretCipher cipher, Api api) throws Exception {
+    return start(cipher, InstallationTopics.create(), api);
+  }
+
+  /** An instance on {@code topic}, which other fixtures may share, as the pods of one deployment do. */
+  static ApiFixture start(SecretCipher cipher, String topic, Api api) throws Exception {
     Vertx vertx = Vertx.vertx();
-    String topic = InstallationTopics.create();
     InstallationStore store = new InstallationStore(vertx, TestKafka.connection(), topic, cipher);
     store.start().await(30, TimeUnit.SECONDS);
     HttpServer server = vertx.createHttpServer().requestHandler(api.create(vertx, store).router()).listen(0).await();

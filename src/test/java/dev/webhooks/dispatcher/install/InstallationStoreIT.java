@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -57,14 +58,14 @@ class InstallationStoreIT {
   @Test
   void servesAWriteAsSoonAsItCompletes() throws Exception {
     InstallationStore store = started(InstallationTopics.create());
-    Installation written = store.write("app-1", record("app-1", "acc", "secret-1", true)).await(30, TimeUnit.SECONDS);
+    Installation written = installed(store, "app-1", record("app-1", "acc", "secret-1", true));
     assertThat(written.signingSecrets()).containsExactly("secret-1");
     assertThat(store.find("app-1")).contains(written);
     assertThat(store.installationsOf("acc")).containsExactly(written);
     assertThat(written.webhooks()).containsKey(WebhookKeys.CONTENT);
     assertThat(written.revision()).isEqualTo("1");
 
-    store.delete("app-1").await(30, TimeUnit.SECONDS);
+    assertThat(store.delete("app-1", store.stored("app-1").orElseThrow()).await(30, TimeUnit.SECONDS)).isTrue();
     assertThat(store.find("app-1")).isEmpty();
     assertThat(store.installationsOf("acc")).isEmpty();
   }
@@ -73,16 +74,16 @@ class InstallationStoreIT {
   void aSecondInstanceReadsTheTopicAndFollowsItLive() throws Exception {
     String topic = InstallationTopics.create();
     InstallationStore first = started(topic);
-    first.write("app-1", record("app-1", "acc", "secret-1", true)).await(30, TimeUnit.SECONDS);
-    first.write("app-2", record("app-2", "acc", "secret-2", false)).await(30, TimeUnit.SECONDS);
+    installed(first, "app-1", record("app-1", "acc", "secret-1", true));
+    installed(first, "app-2", record("app-2", "acc", "secret-2", false));
 
     InstallationStore second = started(topic);
     assertThat(second.installationsOf("acc")).extracting(Installation::id).containsExactlyInAnyOrder("app-1", "app-2");
     assertThat(second.find("app-1").orElseThrow().currentSecret()).isEqualTo("secret-1");
     assertThat(second.countsByState()).containsEntry("enabled", 1L).containsEntry("disabled", 1L);
 
-    first.write("app-3", record("app-3", "other", "secret-3", true)).await(30, TimeUnit.SECONDS);
-    first.delete("app-1").await(30, TimeUnit.SECONDS);
+    installed(first, "app-3", record("app-3", "other", "secret-3", true));
+    first.delete("app-1", first.stored("app-1").orElseThrow()).await(30, TimeUnit.SECONDS);
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
       assertThat(second.installationsOf("other")).extracting(Installation::id).containsExactly("app-3");
       assertThat(second.find("app-1")).isEmpty();
@@ -102,7 +103,7 @@ class InstallationStoreIT {
     assertThat(store.find("garbage")).isEmpty();
     assertThat(store.find("other-key")).as("a secret sealed for another id does not open").isEmpty();
 
-    store.write("app-1", record("app-1", "acc", "secret-1", true)).await(30, TimeUnit.SECONDS);
+    installed(store, "app-1", record("app-1", "acc", "secret-1", true));
     assertThat(store.installationsOf("acc")).extracting(Installation::id).containsExactly("app-1");
   }
 
@@ -132,8 +133,43 @@ class InstallationStoreIT {
     store.close().await(10, TimeUnit.SECONDS);
 
     assertThat(store.isCaughtUp()).isFalse();
-    Future<Installation> write = store.write("app-1", record("app-1", "acc", "s", true));
+    Future<Optional<Installation>> write = store.write("app-1", Optional.empty(), record("app-1", "acc", "s", true));
     assertThat(write.failed()).isTrue();
+  }
+
+  @Test
+  void writesOnlyOverTheStateAChangeWasMadeFrom() throws Exception {
+    String topic = InstallationTopics.create(1);
+    InstallationStore first = started(topic);
+    InstallationStore second = started(topic);
+    StoredInstallation created = record("app-1", "acc", "secret-1", true);
+    installed(first, "app-1", created);
+    await().atMost(Duration.ofSeconds(10)).until(() -> second.stored("app-1").isPresent());
+
+    Optional<Installation> imported = second.write("app-1", Optional.empty(), record("app-1", "other", "s-2", true))
+        .await(30, TimeUnit.SECONDS);
+    StoredInstallation revised = created.revise(created.manifest().deepCopy().put("description", "first"), NOW);
+    Optional<Installation> firstUpdate =
+        first.write("app-1", Optional.of(created), revised).await(30, TimeUnit.SECONDS);
+    Optional<Installation> staleUpdate = second.write("app-1", Optional.of(created),
+        created.revise(created.manifest().deepCopy().put("description", "second"), NOW)).await(30, TimeUnit.SECONDS);
+    boolean staleDelete = second.delete("app-1", created).await(30, TimeUnit.SECONDS);
+
+    assertThat(imported).as("the client id was taken").isEmpty();
+    assertThat(firstUpdate).isPresent();
+    assertThat(staleUpdate).as("made from revision 1, which is no longer current").isEmpty();
+    assertThat(staleDelete).isFalse();
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      assertThat(first.stored("app-1")).contains(revised);
+      assertThat(second.stored("app-1")).contains(revised);
+    });
+    assertThat(InstallationTopics.records(topic)).as("the writes that lost left nothing to read")
+        .extracting(r -> StoredInstallation.fromJson(r.value())).containsExactly(created, revised);
+  }
+
+  private static Installation installed(InstallationStore store, String id, StoredInstallation record)
+      throws Exception {
+    return store.write(id, Optional.empty(), record).await(30, TimeUnit.SECONDS).orElseThrow();
   }
 
   private InstallationStore started(String topic) throws Exception {

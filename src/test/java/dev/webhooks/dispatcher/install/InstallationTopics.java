@@ -20,21 +20,30 @@ final class InstallationTopics {
   private InstallationTopics() {}
 
   static String create() {
+    return create(3);
+  }
+
+  /** With {@code partitions} partitions; the service creates its own with one. */
+  static String create(int partitions) {
     String topic = TestKafka.uniqueName("app-installations");
     try (Admin admin = TestKafka.admin()) {
-      admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1).configs(Map.of("cleanup.policy", "compact"))))
-          .all().get(30, TimeUnit.SECONDS);
+      NewTopic compacted = new NewTopic(topic, partitions, (short) 1).configs(Map.of("cleanup.policy", "compact"));
+      admin.createTopics(List.of(compacted)).all().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException("cannot create topic " + topic, e);
     }
     return topic;
   }
 
-  /** Every record in the topic now, read from the beginning without a group. */
+  /**
+   * Every record in the topic now, read from the beginning without a group, as the service's readers see them:
+   * records of aborted transactions left out (the log cleaner removes them too).
+   */
   static List<ConsumerRecord<String, byte[]>> records(String topic) {
     Map<String, Object> config = Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers(),
-        ConsumerConfig.CLIENT_ID_CONFIG, "raw-" + UUID.randomUUID());
+        ConsumerConfig.CLIENT_ID_CONFIG, "raw-" + UUID.randomUUID(),
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     try (KafkaConsumer<String, byte[]> consumer =
         new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
