@@ -5,7 +5,7 @@ import dev.webhooks.dispatcher.delivery.Courier;
 import dev.webhooks.dispatcher.delivery.DeadLetter;
 import dev.webhooks.dispatcher.delivery.Delivery;
 import dev.webhooks.dispatcher.intake.Decoded;
-import dev.webhooks.dispatcher.intake.EventConsumer;
+import dev.webhooks.dispatcher.intake.Committer;
 import dev.webhooks.dispatcher.intake.Incoming;
 import dev.webhooks.dispatcher.intake.OffsetTracker;
 import dev.webhooks.dispatcher.ops.Metrics;
@@ -45,7 +45,7 @@ final class Lane extends VerticleBase {
   private final Metrics metrics;
   private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
   private final Set<TopicPartition> dirty = new HashSet<>();
-  private volatile EventConsumer consumer;
+  private volatile Committer committer;
   private long commitTimer = -1;
   private int inFlight;
 
@@ -62,8 +62,8 @@ final class Lane extends VerticleBase {
   }
 
   /** The consumer that commits for this lane; set before any record arrives. */
-  void attach(EventConsumer consumer) {
-    this.consumer = consumer;
+  void attach(Committer committer) {
+    this.committer = committer;
   }
 
   /** Takes records of this lane's partitions, in partition order. */
@@ -208,8 +208,22 @@ final class Lane extends VerticleBase {
       }
     }
     dirty.clear();
-    if (!offsets.isEmpty() && consumer != null) {
-      consumer.commit(offsets);
+    if (!offsets.isEmpty() && committer != null) {
+      committer.commit(offsets, failed -> context.runOnContext(v -> commitAgain(failed)));
+    }
+  }
+
+  /**
+   * A commit failed (a rebalance in progress, a coordinator that moved): the next tick commits those partitions again,
+   * even if no record of theirs ends before it, so a quiet partition does not keep an old commit until it is revoked.
+   */
+  private void commitAgain(Set<TopicPartition> failed) {
+    for (TopicPartition partition : failed) {
+      PartitionState state = partitions.get(partition);
+      if (state != null && !state.tracker.isRevoked()) {
+        state.committed = -1;
+        dirty.add(partition);
+      }
     }
   }
 

@@ -113,6 +113,23 @@ class LaneTest {
     assertThat(letters).extracting(letter -> letter.source().offset()).containsExactly(5L, 6L, 3L);
   }
 
+  @Test
+  void aFailedCommitIsMadeAgainThoughNoRecordOfThePartitionEndsSince() {
+    List<Map<TopicPartition, Long>> commits = new CopyOnWriteArrayList<>();
+    lane.attach((offsets, failed) -> {
+      commits.add(offsets);
+      if (commits.size() == 1) { // as when the group is rebalancing
+        failed.accept(offsets.keySet());
+      }
+    });
+
+    lane.accept(List.of(rejected(0, 0)));
+
+    Map<TopicPartition, Long> done = Map.of(new TopicPartition(EVENTS, 0), 1L);
+    await().atMost(Duration.ofSeconds(10)).until(() -> commits.size() >= 2);
+    assertThat(commits.subList(0, 2)).containsExactly(done, done);
+  }
+
   private Map<TopicPartition, Long> finish() throws Exception {
     return lane.finish(System.nanoTime() + Duration.ofSeconds(10).toNanos()).await(20, TimeUnit.SECONDS);
   }

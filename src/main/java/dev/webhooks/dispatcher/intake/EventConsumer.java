@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * requested from other threads are queued and run on the polling thread between polls. Rebalances call the sink
  * synchronously, so a revoked partition's final offsets are committed before another instance takes it over.
  */
-public final class EventConsumer {
+public final class EventConsumer implements Committer {
   private static final Logger LOG = LoggerFactory.getLogger(EventConsumer.class);
   private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
   private static final Duration REVOKE_TIMEOUT = Duration.ofSeconds(10);
@@ -128,8 +128,14 @@ public final class EventConsumer {
   }
 
   /** Commits asynchronously; offsets of partitions this consumer no longer owns are dropped. */
-  public void commit(Map<TopicPartition, Long> offsets) {
-    submit(c -> c.commitAsync(owned(c, offsets), this::logCommitFailure));
+  @Override
+  public void commit(Map<TopicPartition, Long> offsets, Consumer<Set<TopicPartition>> failed) {
+    submit(c -> c.commitAsync(owned(c, offsets), (committed, e) -> {
+      if (e != null) {
+        logCommitFailure(committed, e);
+        failed.accept(committed.keySet());
+      }
+    }));
   }
 
   /** Stops fetching new records; the group membership stays so in-flight work can still be committed. */
