@@ -342,14 +342,18 @@ final class EndpointGates {
     }
 
     /**
-     * The outcome of a waiter whose time ran out: while the circuit is closed, the endpoint is answering and only had
-     * no free connection, which the courier defers; while it is half-open (it never holds waiters while open), the
-     * endpoint is failing and its probe has not answered yet, which counts as a refused attempt, like one the open
-     * circuit refuses.
+     * The outcome of a waiter whose time ran out. Only while the endpoint's last attempt was answered is it busy and
+     * nothing more: it had no free connection, which the courier defers. After attempts without an answer it may be
+     * failing, and the wait counts as a failed attempt, as a connection that could not open does; while the circuit
+     * is half-open (it never holds waiters while open), its probe has not answered yet, which counts as a refused
+     * attempt, like one the open circuit refuses.
      */
     private DeliveryOutcome outOfTime(int waiting) {
       if (failures >= failuresToOpen) {
         return Outcomes.probeUnanswered(host, failures, lastError, maxWait);
+      }
+      if (failures > 0) {
+        return Outcomes.noFreeConnectionWhileFailing(host, maxWait, failures, lastError);
       }
       return Outcomes.noFreeConnection(host, maxWait, inFlight, waiting);
     }

@@ -52,6 +52,15 @@ final class Outcomes {
         + maxWait.toMillis() + " ms (" + inFlight + " attempts in flight, " + waiting + " waiting)");
   }
 
+  /**
+   * No connection to {@code host} came free within {@code maxWait} while its last {@code failures} attempts went
+   * unanswered: perhaps not busy but failing, so this counts as a failed attempt, as a connection that did not open.
+   */
+  static DeliveryOutcome noFreeConnectionWhileFailing(String host, Duration maxWait, int failures, String lastError) {
+    return retryable("connect-timeout", "no free connection to " + host + " within " + maxWait.toMillis()
+        + " ms, and its last " + failures + " attempts failed without an answer (last: " + lastError + ")");
+  }
+
   /** Not tried: {@code host}'s last {@code failures} attempts ended without an answer, so its circuit is open. */
   static DeliveryOutcome circuitOpen(String host, int failures, String lastError, Duration retryIn) {
     long seconds = Math.max(1, (retryIn.toMillis() + 999) / 1000);

@@ -18,9 +18,9 @@ public record RetryPolicy(Duration base, double multiplier, Duration max, double
   /**
    * Times a delivery may be deferred. A deferral spends none of the webhook's {@code max_retries}, so without a bound
    * an endpoint that never has a connection free would keep its deliveries circling through the retry topics for good.
-   * With the default backoff, 8 deferrals wait 2+4+8+16+32+60+60+60 = 242 s (with the legacy fixed 30 s, 240 s), plus
-   * up to {@code DELIVERY_CONNECT_TIMEOUT_MS} each for a connection: an endpoint that had none free for about 5 minutes
-   * is not catching up, and a dead letter saying so is more use than a delivery that comes hours late.
+   * With the default backoff, 8 deferrals wait 2+4+8+16+32+32+32+32 = 158 s (with the legacy fixed 30 s, 240 s), plus
+   * up to {@code DELIVERY_CONNECT_TIMEOUT_MS} each for a connection: an endpoint that had none free for about 3 to 4
+   * minutes is not catching up, and a dead letter saying so is more use than a delivery that comes hours late.
    */
   public static final int MAX_DEFERRALS = 8;
 
@@ -66,7 +66,8 @@ public record RetryPolicy(Duration base, double multiplier, Duration max, double
 
   /**
    * The delay before a deferred delivery tries again, or empty when it has been deferred {@link #MAX_DEFERRALS} times
-   * and becomes a dead letter instead: deferral n waits as retry n would, {@code backoff(n)} plus jitter.
+   * and becomes a dead letter instead: deferral n waits as retry n would, {@code backoff(n)} plus jitter, and from
+   * the last tier on as long as that tier's retries, so that it never holds them up behind it.
    *
    * @param deferralsDone deferrals already made (0 when the delivery is held back for the first time)
    * @param jitter a source of numbers in {@code [0, 1)}
@@ -75,7 +76,7 @@ public record RetryPolicy(Duration base, double multiplier, Duration max, double
     if (deferralsDone >= MAX_DEFERRALS) {
       return Optional.empty();
     }
-    return Optional.of(withJitter(backoff(deferralsDone + 1).toMillis(), jitter));
+    return Optional.of(withJitter(backoff(Math.min(deferralsDone + 1, Config.RETRY_TIERS)).toMillis(), jitter));
   }
 
   /**

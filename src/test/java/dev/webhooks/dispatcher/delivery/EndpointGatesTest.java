@@ -211,6 +211,22 @@ class EndpointGatesTest {
   }
 
   @Test
+  void aWaiterOutOfTimeAfterUnansweredAttemptsCountsAsFailedNotBusy() {
+    gates = gates(1, Duration.ofMillis(200), 5, System::nanoTime);
+    runAndEnd(URL, "timeout", TIMED_OUT); // one without an answer: not yet enough to open the circuit
+    FakeAttempt running = new FakeAttempt("running");
+    submit(URL, running);
+    Future<DeliveryOutcome> waiting = submit(URL, new FakeAttempt("w1"));
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> isComplete(waiting));
+
+    assertThat(outcome(waiting)).isEqualTo(retryable("connect-timeout", "no free connection to hooks.example.com"
+        + " within 200 ms, and its last 1 attempts failed without an answer (last: hooks.example.com did not answer"
+        + " within 5000 ms)"));
+    running.end(DELIVERED);
+  }
+
+  @Test
   void aTimerLeftArmedByAnEarlierWaiterDoesNotCutALaterOneShort() {
     Duration maxWait = Duration.ofMillis(300);
     gates = gates(1, maxWait, 1, System::nanoTime);

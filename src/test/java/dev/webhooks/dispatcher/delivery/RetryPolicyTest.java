@@ -57,8 +57,8 @@ class RetryPolicyTest {
   }
 
   @ParameterizedTest(name = "deferral {0} waits {1} ms")
-  @CsvSource({"1, 2000", "2, 4000", "3, 8000", "6, 60000", "8, 60000"})
-  void deferralNWaitsAsRetryNWouldWhateverTheWebhooksMaxRetries(int deferral, long millis) {
+  @CsvSource({"1, 2000", "2, 4000", "3, 8000", "5, 32000", "6, 32000", "8, 32000"})
+  void deferralNWaitsAsRetryNWouldAndFromTheLastTierOnAsLongAsItsRetries(int deferral, long millis) {
     assertThat(DEFAULTS.nextDeferral(deferral - 1, NO_JITTER)).contains(Duration.ofMillis(millis));
     Duration withMostJitter = DEFAULTS.nextDeferral(deferral - 1, MOST_JITTER).orElseThrow();
     assertThat(withMostJitter).isBetween(Duration.ofMillis(millis), Duration.ofMillis(millis * 12 / 10));
