@@ -18,11 +18,16 @@ final class AppliedOffsets {
 
   private final Map<TopicPartition, Long> positions = new HashMap<>();
   private final List<Waiter> waiters = new ArrayList<>();
+  /** Why the reader stopped, once it has: no write waits for it after that. */
+  private Throwable stopped;
 
-  /** Completes on {@code context} once the record at {@code offset} has been applied. */
+  /** Completes on {@code context} once the record at {@code offset} has been applied; fails once the reader stopped. */
   synchronized Future<Void> applied(TopicPartition partition, long offset, Context context) {
     if (positions.getOrDefault(partition, 0L) > offset) {
       return Future.succeededFuture();
+    }
+    if (stopped != null) {
+      return Future.failedFuture(stopped);
     }
     Promise<Void> promise = Promise.promise();
     waiters.add(new Waiter(partition, offset, context, promise));
@@ -39,10 +44,11 @@ final class AppliedOffsets {
     done.forEach(w -> w.context().runOnContext(v -> w.promise().tryComplete()));
   }
 
-  /** Fails every waiting write: the reader will not apply them. */
+  /** Fails every waiting write, and every later one: the reader will not apply them. */
   void failAll(Throwable cause) {
     List<Waiter> pending;
     synchronized (this) {
+      stopped = cause;
       pending = List.copyOf(waiters);
       waiters.clear();
     }

@@ -45,4 +45,15 @@ class AppliedOffsetsTest {
     offsets.failAll(new IllegalStateException("closed"));
     await().until(write::failed);
   }
+
+  @Test
+  void failsAtOnceAWriteThatComesAfterTheReaderStopped() {
+    offsets.advance(Map.of(P0, 3L));
+    offsets.failAll(new IllegalStateException("the reader died"));
+
+    assertThat(offsets.applied(P0, 2, context).succeeded()).as("applied before it stopped").isTrue();
+    Future<Void> later = offsets.applied(P0, 3, context);
+    assertThat(later.failed()).as("nothing will ever apply it").isTrue();
+    assertThat(later.cause()).hasMessage("the reader died");
+  }
 }
