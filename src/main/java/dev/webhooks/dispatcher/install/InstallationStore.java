@@ -5,6 +5,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -46,6 +47,8 @@ public final class InstallationStore implements InstallationView {
   private static final Duration RETRY = Duration.ofMillis(500);
   /** Longer than the producer's delivery timeout: a write that took this long will not be seen by this view. */
   private static final long WRITE_TIMEOUT_MS = 45_000;
+  /** Writes of different installations run side by side; installs are rare, a few threads are plenty. */
+  private static final int WRITER_THREADS = 4;
 
   /** Distinct client ids per store, so two stores in one JVM (tests) do not clash in JMX. */
   private static final AtomicInteger CLIENT_SEQUENCE = new AtomicInteger();
@@ -56,6 +59,8 @@ public final class InstallationStore implements InstallationView {
   private final Clock clock;
   /** The settings of the producers that write, one per write ({@link WriteTransaction}). */
   private final Map<String, Object> writerConfig;
+  /** Where those producers block: threads of their own, not the pool that resolves endpoints for deliveries. */
+  private final WorkerExecutor writers;
   private final KafkaConsumer<String, byte[]> consumer;
   private final Thread reader;
   private final Promise<Void> caughtUp = Promise.promise();
@@ -78,6 +83,7 @@ public final class InstallationStore implements InstallationView {
     this.clock = clock;
     String suffix = "-" + CLIENT_SEQUENCE.incrementAndGet();
     this.writerConfig = producerConfig(kafka, "installations-writer" + suffix);
+    this.writers = vertx.createSharedWorkerExecutor("installations-writer" + suffix, WRITER_THREADS);
     this.consumer = new KafkaConsumer<>(
         committedOnly(consumerConfig(kafka, "installations-reader" + suffix)),
         new StringDeserializer(), new ByteArrayDeserializer());
@@ -153,7 +159,7 @@ public final class InstallationStore implements InstallationView {
         return null;
       });
     }
-    return stopped.future();
+    return stopped.future().eventually(writers::close);
   }
 
   /**
@@ -169,7 +175,7 @@ public final class InstallationStore implements InstallationView {
       return Future.failedFuture(new IllegalStateException("the installation store is closed"));
     }
     Context context = vertx.getOrCreateContext();
-    return WriteTransaction.open(vertx, writerConfig, topic, id)
+    return WriteTransaction.open(writers, writerConfig, topic, id)
         .compose(transaction -> transaction.send(new ProducerRecord<>(topic, id, value), context)
             .compose(sent -> commitIf(transaction, id, base, sent, context))
             .recover(e -> WriteTransaction.fenced(e)

@@ -3,7 +3,7 @@ package dev.webhooks.dispatcher.install;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One Kafka transaction that writes one installation's record. Every instance writes an installation under the same
  * transactional id (the topic and the installation id), so opening a transaction fences any other instance's open one
- * on that installation: the coordinator aborts it, and it can no longer commit. The producer blocks, so every step
- * runs on a worker and completes on the caller's context.
+ * on that installation: the coordinator aborts it, and it can no longer commit. The producer blocks (up to its
+ * {@code max.block.ms} while the coordinator is away), so every step runs on the installation writers' own workers,
+ * never on the pool that resolves endpoints' hosts for deliveries, and completes on the caller's context.
  */
 final class WriteTransaction {
   private static final Logger LOG = LoggerFactory.getLogger(WriteTransaction.class);
@@ -36,11 +37,11 @@ final class WriteTransaction {
   /** Distinct client ids per transaction, so that their producers do not clash in JMX. */
   private static final AtomicLong SEQUENCE = new AtomicLong();
 
-  private final Vertx vertx;
+  private final WorkerExecutor workers;
   private final KafkaProducer<String, byte[]> producer;
 
-  private WriteTransaction(Vertx vertx, KafkaProducer<String, byte[]> producer) {
-    this.vertx = vertx;
+  private WriteTransaction(WorkerExecutor workers, KafkaProducer<String, byte[]> producer) {
+    this.workers = workers;
     this.producer = producer;
   }
 
@@ -49,19 +50,20 @@ final class WriteTransaction {
    *
    * @param config the writer's producer settings (idempotent, {@code acks=all}); its client id gets a suffix
    */
-  static Future<WriteTransaction> open(Vertx vertx, Map<String, Object> config, String topic, String id) {
+  static Future<WriteTransaction> open(WorkerExecutor workers, Map<String, Object> config, String topic,
+      String id) {
     Map<String, Object> own = new HashMap<>(config);
     own.put(ProducerConfig.CLIENT_ID_CONFIG,
         config.get(ProducerConfig.CLIENT_ID_CONFIG) + "-" + SEQUENCE.incrementAndGet());
     own.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(topic, id));
     own.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, TIMEOUT_MS);
-    return vertx.executeBlocking(() -> {
+    return workers.executeBlocking(() -> {
       KafkaProducer<String, byte[]> producer =
           new KafkaProducer<>(own, new StringSerializer(), new ByteArraySerializer());
       try {
         producer.initTransactions();
         producer.beginTransaction();
-        return new WriteTransaction(vertx, producer);
+        return new WriteTransaction(workers, producer);
       } catch (RuntimeException e) {
         producer.close(Duration.ZERO);
         throw e;
@@ -78,7 +80,7 @@ final class WriteTransaction {
   Future<RecordMetadata> send(ProducerRecord<String, byte[]> record, Context context) {
     Promise<RecordMetadata> sent = Promise.promise();
     // send() can block on metadata or a full buffer; its callback runs on the producer's thread.
-    return vertx.executeBlocking(() -> producer.send(record, (metadata, error) -> context.runOnContext(v -> {
+    return workers.executeBlocking(() -> producer.send(record, (metadata, error) -> context.runOnContext(v -> {
           if (error != null) {
             sent.fail(error);
           } else {
@@ -89,14 +91,14 @@ final class WriteTransaction {
   }
 
   Future<Void> commit() {
-    return vertx.executeBlocking(() -> {
+    return workers.executeBlocking(() -> {
       producer.commitTransaction();
       return null;
     }, false);
   }
 
   Future<Void> abort() {
-    return vertx.executeBlocking(() -> {
+    return workers.executeBlocking(() -> {
       producer.abortTransaction();
       return null;
     }, false);
@@ -104,7 +106,7 @@ final class WriteTransaction {
 
   /** Closes the producer; a failure is logged, as the transaction has ended (or been fenced) already. */
   Future<Void> close() {
-    return vertx.<Void>executeBlocking(() -> {
+    return workers.<Void>executeBlocking(() -> {
       producer.close(CLOSE);
       return null;
     }, false).onFailure(e -> LOG.warn("Closing an installations writer failed: {}", e.getMessage()));
