@@ -49,12 +49,16 @@ public final class InstallApi {
   public static final String OPENAPI_PATH = "/openapi.yaml";
   private static final ObjectMapper MAPPER = ManifestBodies.MAPPER;
   /**
-   * How many times a change is made again after another write came first. Each time another write won, so only a
-   * change without {@code If-Match} on an installation under constant change runs out (503).
+   * How many times a change is tried when nothing was written: another write of the installation came first, or two
+   * instances writing it at once fenced each other's transactions. Only a change without {@code If-Match} on an
+   * installation under constant change runs out (503).
    */
-  private static final int WRITE_ATTEMPTS = 5;
-  /** The longest pause before the next attempt, random so that two instances that fenced each other part. */
-  private static final long RETRY_JITTER_MS = 100;
+  private static final int WRITE_ATTEMPTS = 8;
+  /**
+   * The longest pause before the second try; it doubles for each next one, and each pause is random up to it, so
+   * that two instances that fenced each other soon part (at most about 3 s of pauses in all).
+   */
+  private static final long FIRST_PAUSE_MS = 25;
 
   private final Vertx vertx;
   private final InstallationStore store;
@@ -236,7 +240,7 @@ public final class InstallApi {
   /**
    * Runs {@code attempt} (read the installation, check the request against it, write what follows from it) until it
    * writes or refuses. A write comes back empty when another write of the installation came first, through any
-   * instance; the next attempt reads what that wrote, and so answers 412, 404 or 409, or builds on it.
+   * instance, or fenced it; the next attempt reads again, and so answers 412, 404 or 409, or builds on what it finds.
    */
   private <T> Future<T> untilWritten(Supplier<Future<Optional<T>>> attempt) {
     return untilWritten(attempt, WRITE_ATTEMPTS);
@@ -248,10 +252,11 @@ public final class InstallApi {
         return Future.succeededFuture(written.get());
       }
       if (attemptsLeft == 1) {
-        return Future.failedFuture(new ApiException(503, "busy",
-            "the installation changed during each of " + WRITE_ATTEMPTS + " attempts to change it; try again"));
+        return Future.failedFuture(new ApiException(503, "busy", "other writes of the installation came first, or in"
+            + " the way, in each of " + WRITE_ATTEMPTS + " attempts to change it; try again"));
       }
-      return vertx.timer(1 + ThreadLocalRandom.current().nextLong(RETRY_JITTER_MS), TimeUnit.MILLISECONDS)
+      long longest = FIRST_PAUSE_MS << (WRITE_ATTEMPTS - attemptsLeft);
+      return vertx.timer(1 + ThreadLocalRandom.current().nextLong(longest), TimeUnit.MILLISECONDS)
           .compose(paused -> untilWritten(attempt, attemptsLeft - 1));
     });
   }
