@@ -39,6 +39,8 @@ final class WriteTransaction {
 
   private final WorkerExecutor workers;
   private final KafkaProducer<String, byte[]> producer;
+  /** Set by {@link #commit}, on the caller's context; the steps of one transaction follow each other. */
+  private boolean committing;
 
   private WriteTransaction(WorkerExecutor workers, KafkaProducer<String, byte[]> producer) {
     this.workers = workers;
@@ -91,13 +93,21 @@ final class WriteTransaction {
   }
 
   Future<Void> commit() {
+    committing = true;
     return workers.executeBlocking(() -> {
       producer.commitTransaction();
       return null;
     }, false);
   }
 
+  /**
+   * Aborts the transaction, unless a commit was tried: then it may still land (a commit that timed out goes on), and
+   * Kafka refuses to abort it, so the write's outcome stays what the commit's failure says.
+   */
   Future<Void> abort() {
+    if (committing) {
+      return Future.succeededFuture();
+    }
     return workers.executeBlocking(() -> {
       producer.abortTransaction();
       return null;
