@@ -10,10 +10,12 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Date;
 import java.util.Optional;
@@ -23,8 +25,10 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * OAuth 2.0 access tokens: JWTs signed with HMAC-SHA256, naming the installation ({@code sub}, the client id), its
- * account and the scopes granted. The key is derived from {@code SECRETS_KEY}, so every instance of a deployment
- * issues and accepts the same tokens with no setting of its own.
+ * account, the scopes granted and a fingerprint of the client secret they were issued for ({@code sec}). The key is
+ * derived from {@code SECRETS_KEY}, so every instance of a deployment issues and accepts the same tokens with no
+ * setting of its own. A token counts only while its secret is the installation's current one ({@link #issuedFor}):
+ * rotating a leaked secret also ends the tokens issued for it.
  */
 public final class AccessTokens {
   /** Short-lived: a leaked token is useless within the hour, and clients fetch a new one cheaply. */
@@ -32,8 +36,8 @@ public final class AccessTokens {
   static final String ISSUER = "webhook-dispatcher";
   private static final String DERIVATION_LABEL = "webhook-dispatcher oauth access token signing key v1";
 
-  /** What a valid token says: which app of which account, with which scopes. */
-  public record Grant(String clientId, String accountId, String scope, Instant expiresAt) {}
+  /** What a valid token says: which app of which account, with which scopes, issued for which secret. */
+  public record Grant(String clientId, String accountId, String scope, Instant expiresAt, String secretFingerprint) {}
 
   private final byte[] key;
   private final Clock clock;
@@ -54,8 +58,8 @@ public final class AccessTokens {
     }
   }
 
-  /** A signed token for this grant, valid for {@link #LIFETIME}. */
-  String issue(String clientId, String accountId, String scope) {
+  /** A signed token for this grant, issued for the client secret {@code secret}, valid for {@link #LIFETIME}. */
+  String issue(String clientId, String accountId, String scope, String secret) {
     Instant now = clock.instant();
     JWTClaimsSet claims = new JWTClaimsSet.Builder()
         .issuer(ISSUER)
@@ -63,6 +67,7 @@ public final class AccessTokens {
         .claim("client_id", clientId)
         .claim("account_id", accountId)
         .claim("scope", scope)
+        .claim("sec", fingerprint(secret))
         .issueTime(Date.from(now))
         .expirationTime(Date.from(now.plus(LIFETIME)))
         .jwtID(UUID.randomUUID().toString())
@@ -88,15 +93,37 @@ public final class AccessTokens {
       Date expiry = claims.getExpirationTime();
       String clientId = claims.getSubject();
       String accountId = claims.getStringClaim("account_id");
+      String secret = claims.getStringClaim("sec");
       if (!ISSUER.equals(claims.getIssuer()) || expiry == null || !expiry.toInstant().isAfter(clock.instant())
-          || clientId == null || accountId == null) {
+          || clientId == null || accountId == null || secret == null) {
         return Optional.empty();
       }
       return Optional.of(new Grant(clientId, accountId, Optional.ofNullable(claims.getStringClaim("scope")).orElse(""),
-          expiry.toInstant()));
+          expiry.toInstant(), secret));
     } catch (ParseException | JOSEException | RuntimeException e) {
       // Whatever the bearer sent that is not our valid token is simply not a grant.
       return Optional.empty();
+    }
+  }
+
+  /** Whether {@code grant} was issued for {@code secret}: the installation's current secret, for a token to count. */
+  boolean issuedFor(Grant grant, String secret) {
+    return MessageDigest.isEqual(grant.secretFingerprint().getBytes(StandardCharsets.US_ASCII),
+        fingerprint(secret).getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /**
+   * Names a secret without giving it away, even one an operator imported that is weak: keyed by the token key, so
+   * the claim cannot be checked against guesses without it.
+   */
+  private String fingerprint(String secret) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      byte[] digest = mac.doFinal(("client secret:" + secret).getBytes(StandardCharsets.UTF_8));
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOf(digest, 16));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is required by every Java runtime", e);
     }
   }
 }

@@ -115,7 +115,8 @@ public final class InstallApi {
 
   /**
    * The admin token may do everything. An app's OAuth access token may read its own installation and rotate its own
-   * secret, nothing else (403). Anything else is 401 with no detail.
+   * secret, nothing else (403), and only while the app is enabled and the secret it was issued for is the current one.
+   * Anything else is 401 with no detail.
    */
   private void authenticate(RoutingContext ctx) {
     String header = Optional.ofNullable(ctx.request().getHeader(HttpHeaders.AUTHORIZATION)).orElse("");
@@ -125,7 +126,8 @@ public final class InstallApi {
       ctx.next();
       return;
     }
-    Optional<AccessTokens.Grant> grant = token.isEmpty() ? Optional.empty() : tokens.verify(token);
+    Optional<AccessTokens.Grant> grant = (token.isEmpty() ? Optional.<AccessTokens.Grant>empty() : tokens.verify(token))
+        .filter(this::stillHolds);
     if (grant.isEmpty()) {
       ctx.fail(new ApiException(401, "unauthorized", "a valid bearer token is required"));
     } else if (appMayCall(ctx, grant.get())) {
@@ -134,6 +136,13 @@ public final class InstallApi {
       ctx.fail(new ApiException(403, "forbidden",
           "an app's access token may only read its own installation and rotate its own secret"));
     }
+  }
+
+  /** A token of an app that was disabled, uninstalled, or whose secret was rotated since, grants nothing. */
+  private boolean stillHolds(AccessTokens.Grant grant) {
+    return store.find(grant.clientId())
+        .filter(app -> app.enabled() && tokens.issuedFor(grant, app.currentSecret()))
+        .isPresent();
   }
 
   private static boolean appMayCall(RoutingContext ctx, AccessTokens.Grant grant) {

@@ -79,7 +79,7 @@ final class TokenEndpoint implements Handler<RoutingContext> {
     }
     String scope = String.join(" ", requested);
     ObjectNode body = JsonNodeFactory.instance.objectNode()
-        .put("access_token", tokens.issue(installation.id(), installation.accountId(), scope))
+        .put("access_token", tokens.issue(installation.id(), installation.accountId(), scope, c.secret()))
         .put("token_type", "Bearer")
         .put("expires_in", AccessTokens.LIFETIME.toSeconds());
     if (!scope.isEmpty()) {
@@ -115,14 +115,13 @@ final class TokenEndpoint implements Handler<RoutingContext> {
     return id == null || secret == null ? Optional.empty() : Optional.of(new Client(id, secret, false));
   }
 
-  /** Any secret that still signs is accepted, so an app can switch over during a rotation's grace period. */
+  /**
+   * Only the current secret: a rotation is what cuts off a leaked one, at once. (Its grace period is for receivers,
+   * which may check a webhook against the previous secret until it ends.)
+   */
   private static boolean knows(Installation installation, String secret) {
-    byte[] given = secret.getBytes(StandardCharsets.UTF_8);
-    boolean match = false;
-    for (String s : installation.signingSecrets()) {
-      match |= MessageDigest.isEqual(s.getBytes(StandardCharsets.UTF_8), given);
-    }
-    return match;
+    return MessageDigest.isEqual(installation.currentSecret().getBytes(StandardCharsets.UTF_8),
+        secret.getBytes(StandardCharsets.UTF_8));
   }
 
   /** {@code grant_types} absent means the spec's one grant; present, it must name it. */

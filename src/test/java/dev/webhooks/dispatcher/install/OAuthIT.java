@@ -94,6 +94,33 @@ class OAuthIT {
   }
 
   @Test
+  void rotatingTheSecretEndsTheTokensOfTheOldOneAndDisablingTheAppEndsAll() {
+    JsonNode app = install(specExample());
+    String id = app.get("client_id").asText();
+    String own = base(account) + "/" + id;
+    String stolen = "Bearer " + accessToken(app);
+    assertThat(call(HttpMethod.GET, own, stolen).statusCode()).isEqualTo(200);
+
+    HttpResponse<Buffer> rotated = call(HttpMethod.POST, own + "/secret", "Bearer " + ADMIN);
+    assertThat(rotated.statusCode()).as(rotated.bodyAsString()).isEqualTo(200);
+
+    HttpResponse<Buffer> read = call(HttpMethod.GET, own, stolen);
+    assertThat(read.statusCode()).as("a thief must not read the new secret").isEqualTo(401);
+    assertThat(read.bodyAsString()).doesNotContain(secretOf(json(rotated)));
+    assertThat(call(HttpMethod.POST, own + "/secret", stolen).statusCode()).isEqualTo(401);
+    assertThat(error(token(form("grant_type", "client_credentials"), basic(id, secretOf(app)))))
+        .as("the old secret, though webhooks are still signed with it during the grace").isEqualTo("invalid_client");
+    String fresh = "Bearer " + accessToken(json(rotated));
+    assertThat(call(HttpMethod.GET, own, fresh).statusCode()).isEqualTo(200);
+
+    HttpResponse<Buffer> off = client.request(HttpMethod.PUT, server.actualPort(), "localhost", own)
+        .putHeader("Authorization", "Bearer " + ADMIN).putHeader("content-type", "application/json")
+        .sendBuffer(Buffer.buffer(specExample().put("enabled", false).toString())).await();
+    assertThat(off.statusCode()).as(off.bodyAsString()).isEqualTo(200);
+    assertThat(call(HttpMethod.GET, own, fresh).statusCode()).isEqualTo(401);
+  }
+
+  @Test
   void aTokenOfOneAppOpensNothingElse() {
     JsonNode x = install(specExample());
     JsonNode y = install(specExample());
@@ -123,7 +150,7 @@ class OAuthIT {
     String own = base(account) + "/" + app.get("id").asText();
     String token = accessToken(app);
     String foreign = AccessTokens.fromSecretsKey(SecretCipher.generateKey(), CLOCK)
-        .issue(app.get("id").asText(), account, "");
+        .issue(app.get("id").asText(), account, "", secretOf(app));
 
     assertThat(call(HttpMethod.GET, own, "Bearer " + foreign).statusCode()).isEqualTo(401);
     assertThat(call(HttpMethod.GET, own, "Bearer not.a.jwt").statusCode()).isEqualTo(401);
