@@ -199,6 +199,12 @@ public final class Courier {
 
   private void settle(Delivery delivery, int attempt, int deferrals, DeliveryOutcome outcome, Duration took,
       Promise<Void> done) {
+    if (closed && !(outcome instanceof DeliveryOutcome.Delivered)) {
+      // Closing fails the requests still open (and the waits for a connection): that says nothing of the endpoint,
+      // and a dead letter now would end a delivery another instance is about to make.
+      done.fail(closedBeforeFinal(delivery.webhookId()));
+      return;
+    }
     if (RetryPolicy.defers(outcome)) {
       defer(delivery, attempt, deferrals, outcome, done);
       return;

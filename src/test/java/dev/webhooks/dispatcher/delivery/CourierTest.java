@@ -307,6 +307,23 @@ class CourierTest {
     assertThat(courier.deliver(Deliveries.to(receiver.url("/"), 0)).failed()).as("no deliveries after close").isTrue();
   }
 
+  @Test
+  void anAttemptCutShortByClosingIsNotFinalAndNeverADeadLetter() throws Exception {
+    receiver.enqueue(TestReceiver.Response.delayed(Duration.ofSeconds(10), 200));
+    RecordingOutbox outbox = new RecordingOutbox();
+    // Its own sender, as in the service: closing the courier closes the client and fails the open request.
+    Courier courier = Courier.create(vertx, Deliveries.config(), outbox, listener);
+    Future<Void> done = deliver(courier, Deliveries.to(receiver.url("/"), 0));
+    await().atMost(Duration.ofSeconds(5)).until(() -> receiver.requests().size() == 1);
+
+    lane.runOnContext(v -> courier.close());
+
+    await().atMost(Duration.ofSeconds(5)).until(done::isComplete);
+    assertThat(done.failed()).as("not final: another instance delivers it").isTrue();
+    assertThat(outbox.written).as("max_retries 0, yet no dead letter").isEmpty();
+    assertThat(outbox.retries).isEmpty();
+  }
+
   /** The same delivery under another webhook id, as another record's would be. */
   private static Delivery another(Delivery delivery) {
     return new Delivery(delivery.webhookId() + "_another", delivery.app(), delivery.webhookKey(), delivery.webhook(),
