@@ -42,6 +42,11 @@ public final class Dispatcher implements EventConsumer.Sink {
         .map(id -> new Dispatcher(deployed));
   }
 
+  /** Whether records are being consumed: started, and its consumer's thread still runs. */
+  public boolean isConsuming() {
+    return consumer != null && consumer.isRunning();
+  }
+
   /** Starts consuming through the given consumer, which must have this dispatcher as its sink. */
   public void start(EventConsumer consumer) {
     this.consumer = consumer;

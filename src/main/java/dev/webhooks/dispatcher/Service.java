@@ -360,9 +360,12 @@ public final class Service {
       this.config = config;
     }
 
-    /** Ready: every part has started, Kafka answers, the view is caught up, and no shutdown has begun. */
+    /**
+     * Ready: every part has started, Kafka answers, the view is caught up, events are being consumed (the polling
+     * thread has not died), and no shutdown has begun.
+     */
     boolean isReady() {
-      return started && !stopping.get() && probe.reachable() && store.isCaughtUp();
+      return started && !stopping.get() && probe.reachable() && store.isCaughtUp() && dispatcher.isConsuming();
     }
 
     void stopPartial() {

@@ -160,6 +160,11 @@ public final class EventConsumer implements Committer {
     return stopped;
   }
 
+  /** Whether the polling thread still runs: once it has stopped, nothing is consumed or committed any more. */
+  public boolean isRunning() {
+    return !stopped.isDone();
+  }
+
   private void submit(Consumer<KafkaConsumer<byte[], byte[]>> command) {
     commands.add(command);
   }
@@ -183,9 +188,12 @@ public final class EventConsumer implements Committer {
         }
       }
     } catch (InterruptedException e) {
+      if (running) {
+        LOG.error("The event consumer was interrupted and stopped; the service is not ready any more");
+      }
       Thread.currentThread().interrupt();
-    } catch (RuntimeException e) {
-      LOG.error("The event consumer stopped unexpectedly", e);
+    } catch (RuntimeException | Error e) {
+      LOG.error("The event consumer stopped unexpectedly; the service is not ready any more", e);
     } finally {
       closeQuietly();
       stopped.complete(null);

@@ -58,6 +58,23 @@ class ReadinessIT {
     }
   }
 
+  /** A service whose polling thread has died consumes nothing: it must say so, not stay ready. */
+  @Test
+  void readinessDropsWhenTheEventConsumerStops() throws Exception {
+    try (RunningService service = RunningService.start(Map.of())) {
+      int management = service.service().managementPort();
+      await().atMost(Duration.ofSeconds(30)).until(() -> status(management, "/health/ready") == 200);
+
+      Thread.getAllStackTraces().keySet().stream()
+          .filter(thread -> thread.getName().equals("event-consumer") && thread.isAlive())
+          .forEach(Thread::interrupt);
+
+      await().atMost(Duration.ofSeconds(30)).until(() -> status(management, "/health/ready") == 503);
+      assertThat(status(management, "/health/live")).isEqualTo(200);
+      assertThat(gauge(management)).isZero();
+    }
+  }
+
   /**
    * A service whose Kafka never answers waits in its start-up, live and not ready: {@code webhook_ready} must be there
    * as 0 all along, or the alert on it never fires for the fleet that needs it.
