@@ -97,6 +97,9 @@ public final class AddressGuard implements EndpointCheck {
     if (w0 == 0x64 && w1 == 0xff9b) return "reserved (local NAT64)";
     if (w0 == 0x100 && w1 == 0 && zeros(b, 4, 8)) return "reserved (discard)";
     if (w0 == 0x2001 && w1 == 0x0db8) return "reserved (documentation)";
+    if (w0 == 0x3fff && (w1 & 0xf000) == 0) return "reserved (documentation)"; // 3fff::/20, RFC 9637
+    int w2 = ((b[4] & 0xff) << 8) | (b[5] & 0xff);
+    if (w0 == 0x2001 && w1 == 0x0002 && w2 == 0) return "reserved (benchmarking)"; // 2001:2::/48, RFC 5180
     if (w0 == 0x2001 && w1 == 0) return "reserved (Teredo tunnel)";
     if (w0 == 0x2002) return ipv4(b, 2); // 6to4 carries an IPv4 address
     if ((w0 & 0xfe00) == 0xfc00) return "unique local (private)";

@@ -61,6 +61,10 @@ class AddressGuardTest {
     "fec0::1, site-local",
     "ff02::1, multicast",
     "2001:db8::1, reserved (documentation)",
+    "3fff::1, reserved (documentation)",
+    "3fff:fff:ffff::1, reserved (documentation)",
+    "2001:2::1, reserved (benchmarking)",
+    "2001:2:0:ffff::1, reserved (benchmarking)",
   })
   void blocksNonPublicAddresses(String ip, String range) {
     assertThat(AddressGuard.blockedRange(address(ip))).contains(range);
@@ -69,7 +73,8 @@ class AddressGuardTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"93.184.216.34", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8"})
+  @ValueSource(strings = {"93.184.216.34", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8",
+      "2001:2:1::1", "3fff:1000::1"})
   void allowsPublicAddresses(String ip) {
     assertThat(AddressGuard.blockedRange(address(ip))).isEmpty();
     assertThat(guard.permits(address(ip))).isTrue();
