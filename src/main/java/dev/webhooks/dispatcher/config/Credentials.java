@@ -5,10 +5,14 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The two secrets the service needs: the admin token of the App Install API and the key that encrypts client secrets
@@ -22,6 +26,8 @@ public record Credentials(String adminToken, String secretsKey, boolean generate
   private static final int TOKEN_BYTES = 24;
   private static final int KEY_BYTES = 32;
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final Logger LOG = LoggerFactory.getLogger(Credentials.class);
+  private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
   public static Credentials resolve(Config config) {
     if (!config.embeddedKafka()) {
@@ -45,9 +51,14 @@ public record Credentials(String adminToken, String secretsKey, boolean generate
     return new Credentials(token, key, generate);
   }
 
+  /**
+   * Reads the secret in {@code file}, or makes one: created readable by its owner only from the start (no moment when
+   * others could open it), and an existing one that others may read is made owner-only before it is used.
+   */
   private static String readOrCreate(Path file, int bytes, boolean urlSafe) {
     try {
       if (Files.exists(file)) {
+        restrictToOwner(file);
         return Files.readString(file, StandardCharsets.UTF_8).trim();
       }
       Files.createDirectories(file.getParent());
@@ -57,8 +68,10 @@ public record Credentials(String adminToken, String secretsKey, boolean generate
           urlSafe
               ? Base64.getUrlEncoder().withoutPadding().encodeToString(random)
               : Base64.getEncoder().encodeToString(random);
+      if (posix(file)) {
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+      }
       Files.writeString(file, value + "\n", StandardCharsets.UTF_8);
-      restrictToOwner(file);
       return value;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read or create " + file, e);
@@ -66,15 +79,13 @@ public record Credentials(String adminToken, String secretsKey, boolean generate
   }
 
   private static void restrictToOwner(Path file) throws IOException {
-    Optional.ofNullable(file.getFileSystem().supportedFileAttributeViews())
-        .filter(views -> views.contains("posix"))
-        .ifPresent(
-            views -> {
-              try {
-                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-              } catch (IOException e) {
-                throw new UncheckedIOException(e);
-              }
-            });
+    if (posix(file) && !Files.getPosixFilePermissions(file).equals(OWNER_ONLY)) {
+      LOG.warn("{} could be read by others; it is now readable by its owner only", file);
+      Files.setPosixFilePermissions(file, OWNER_ONLY);
+    }
+  }
+
+  private static boolean posix(Path file) {
+    return file.getFileSystem().supportedFileAttributeViews().contains("posix");
   }
 }

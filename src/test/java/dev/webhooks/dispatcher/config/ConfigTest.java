@@ -3,11 +3,17 @@ package dev.webhooks.dispatcher.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ConfigTest {
   private static final String JAAS =
@@ -141,7 +147,8 @@ class ConfigTest {
   }
 
   @Test
-  void theEmbeddedDefaultGeneratesCredentialsOnceAndKeepsThem(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+  void theEmbeddedDefaultGeneratesCredentialsOnceAndKeepsThem(@TempDir Path dir)
+      throws Exception {
     Config config = Config.fromEnv(Map.of("DATA_DIR", dir.toString()));
     Credentials first = Credentials.resolve(config);
     Credentials second = Credentials.resolve(config);
@@ -149,6 +156,27 @@ class ConfigTest {
     assertThat(second.generatedAdminToken()).isFalse();
     assertThat(second.adminToken()).isEqualTo(first.adminToken());
     assertThat(second.secretsKey()).isEqualTo(first.secretsKey());
-    assertThat(java.util.Base64.getDecoder().decode(first.secretsKey())).hasSize(32);
+    assertThat(Base64.getDecoder().decode(first.secretsKey())).hasSize(32);
+    for (String file : List.of("admin-token", "secrets-key")) {
+      assertThat(permissions(dir.resolve(file))).as(file).isEqualTo("rw-------");
+    }
+  }
+
+  @Test
+  void aSecretFileOthersCouldReadIsMadeOwnerOnlyBeforeItIsUsed(@TempDir Path dir)
+      throws Exception {
+    Path token = dir.resolve("admin-token");
+    Files.writeString(token, "an-operators-token\n");
+    Files.setPosixFilePermissions(token,
+        PosixFilePermissions.fromString("rw-r--r--"));
+
+    Credentials credentials = Credentials.resolve(Config.fromEnv(Map.of("DATA_DIR", dir.toString())));
+
+    assertThat(credentials.adminToken()).isEqualTo("an-operators-token");
+    assertThat(permissions(token)).isEqualTo("rw-------");
+  }
+
+  private static String permissions(Path file) throws IOException {
+    return PosixFilePermissions.toString(Files.getPosixFilePermissions(file));
   }
 }
