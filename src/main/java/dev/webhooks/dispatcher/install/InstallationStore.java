@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -177,7 +178,7 @@ public final class InstallationStore implements InstallationView {
     Context context = vertx.getOrCreateContext();
     return WriteTransaction.open(writers, writerConfig, topic, id)
         .compose(transaction -> transaction.send(new ProducerRecord<>(topic, id, value), context)
-            .compose(sent -> commitIf(transaction, id, base, sent, context))
+            .compose(sent -> commitIf(transaction, id, base, value, sent, context))
             .recover(e -> WriteTransaction.fenced(e)
                 ? Future.succeededFuture(false)
                 // never leave it open: it would hold every reader at its record until it times out
@@ -187,13 +188,25 @@ public final class InstallationStore implements InstallationView {
   }
 
   private Future<Boolean> commitIf(WriteTransaction transaction, String id, Optional<StoredInstallation> base,
-      RecordMetadata sent, Context context) {
+      byte[] value, RecordMetadata sent, Context context) {
     TopicPartition partition = new TopicPartition(sent.topic(), sent.partition());
     // Every write of this installation committed before this transaction opened lies before this record.
     return applied.applied(partition, sent.offset() - 1, context)
         .compose(before -> index.stored(id).equals(base)
-            ? transaction.commit().compose(committed -> applied.applied(partition, sent.offset(), context)).map(true)
+            ? transaction.commit()
+                .compose(committed -> applied.applied(partition, sent.offset(), context)).map(true)
+                .recover(failed -> WriteTransaction.fenced(failed) ? Future.failedFuture(failed)
+                    // The commit's outcome is unknown: the broker failed it (as it may while another instance's
+                    // fencing is under way), or its answer was lost. The log decides: once this view is past the
+                    // record, the transaction ended, and the record was applied or skipped.
+                    : applied.applied(partition, sent.offset(), context).map(past -> holds(id, value)))
             : transaction.abort().map(false));
+  }
+
+  /** Whether the installation is now as {@code value} has it (null: not installed): this write's, or one the same. */
+  private boolean holds(String id, byte[] value) {
+    Optional<StoredInstallation> now = index.stored(id);
+    return value == null ? now.isEmpty() : now.map(stored -> Arrays.equals(stored.toJson(), value)).orElse(false);
   }
 
   private void read() {

@@ -20,6 +20,7 @@ class StoredInstallationTest {
     assertThat(new String(json, StandardCharsets.UTF_8)).doesNotContain("the-secret").doesNotContain("\n");
     StoredInstallation read = StoredInstallation.fromJson(json);
     assertThat(read).isEqualTo(stored);
+    assertThat(read.toJson()).as("the same bytes again: a write whose commit is in doubt is found by them").isEqualTo(json);
     Installation installation = read.open("app-1", cipher, NOW);
     assertThat(installation.signingSecrets()).containsExactly("the-secret");
     assertThat(installation.issuedAt()).isEqualTo(NOW);
