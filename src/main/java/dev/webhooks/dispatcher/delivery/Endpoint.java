@@ -16,11 +16,21 @@ import java.util.Locale;
 public record Endpoint(String host, int port, String pathAndQuery) {
   private static final int HTTPS_PORT = 443;
   /** java.net.URI takes any number of digits as a port; TCP ports are 16 bits, and 0 cannot be connected to. */
-  private static final int PORT_MAX = 65_535;
+  public static final int PORT_MAX = 65_535;
 
   /** The request's Host header: an IPv6 literal goes back in its brackets (RFC 7230 5.4, RFC 3986 3.2.2). */
   public HostAndPort authority() {
-    return HostAndPort.create(host.indexOf(':') >= 0 ? "[" + host + "]" : host, port);
+    return HostAndPort.create(isIpv6Literal() ? "[" + host + "]" : host, port);
+  }
+
+  /** Whether the host is an IPv6 address: the one case where the Host header is not the host as it stands. */
+  public boolean isIpv6Literal() {
+    return host.indexOf(':') >= 0;
+  }
+
+  /** Whether {@code port} can be connected to: 1 to {@link #PORT_MAX}. */
+  public static boolean isTcpPort(int port) {
+    return port >= 1 && port <= PORT_MAX;
   }
 
   /** Parses an endpoint; throws {@link IllegalArgumentException} with a message a person understands. */
@@ -43,7 +53,7 @@ public record Endpoint(String host, int port, String pathAndQuery) {
     String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
     String query = uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery();
     int port = uri.getPort() == -1 ? HTTPS_PORT : uri.getPort();
-    if (port < 1 || port > PORT_MAX) {
+    if (!isTcpPort(port)) {
       throw new IllegalArgumentException("endpoint port " + port + " is not a TCP port (1 to " + PORT_MAX + ")");
     }
     String host = uri.getHost();

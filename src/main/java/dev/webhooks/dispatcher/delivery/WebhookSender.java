@@ -157,8 +157,10 @@ public final class WebhookSender {
     Promise<DeliveryOutcome> outcome = Promise.promise();
     client
         .request(request)
-        // Vert.x would write the Host header from setHost, which is an IPv6 literal without its brackets
-        .onSuccess(req -> send(req.authority(endpoint.authority()), delivery, endpoint.host(), outcome))
+        // Vert.x writes the Host header from setHost, which for an IPv6 literal lacks its brackets; only then is it
+        // replaced, so the usual request allocates nothing more
+        .onSuccess(req -> send(endpoint.isIpv6Literal() ? req.authority(endpoint.authority()) : req, delivery,
+            endpoint.host(), outcome))
         .onFailure(failure -> outcome.tryComplete(Outcomes.ofFailure(failure, endpoint.host())));
     return outcome.future();
   }

@@ -1,6 +1,7 @@
 package dev.webhooks.dispatcher.install;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.webhooks.dispatcher.delivery.Endpoint;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;
@@ -29,8 +30,6 @@ public final class ManifestValidator {
   private static final int DESCRIPTION_MAX = 256;
   /** Longer URLs are not sent by real receivers' configuration and would bloat every dead letter header. */
   private static final int ENDPOINT_MAX = 2048;
-  /** TCP ports are 16 bits, and port 0 cannot be connected to. */
-  private static final int PORT_MAX = 65_535;
   private static final int MAX_RETRIES = 5;
   private static final int HEADERS_MAX = 20;
   private static final int HEADER_NAME_MAX = 256;
@@ -265,7 +264,7 @@ public final class ManifestValidator {
     } else if (!absoluteWithHost(endpoint.textValue())) {
       out.add(new Violation(path, "must be an absolute URL with a host name, such as https://example.com/hooks"));
     } else if (!portInRange(endpoint.textValue())) {
-      out.add(new Violation(path, "must have a port from 1 to " + PORT_MAX + ", or none for 443"));
+      out.add(new Violation(path, "must have a port from 1 to " + Endpoint.PORT_MAX + ", or none for 443"));
     }
   }
 
@@ -282,7 +281,7 @@ public final class ManifestValidator {
   private static boolean portInRange(String url) {
     try {
       int port = new URI(url).getPort();
-      return port == -1 || (port >= 1 && port <= PORT_MAX);
+      return port == -1 || Endpoint.isTcpPort(port);
     } catch (URISyntaxException e) {
       return false;
     }
