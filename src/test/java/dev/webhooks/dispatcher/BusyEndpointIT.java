@@ -63,8 +63,10 @@ class BusyEndpointIT {
       assertThat(receiver.requests()).as("one POST per event: a deferred attempt sends nothing").hasSize(EVENTS);
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
         String metrics = service.scrape();
-        assertThat(sum(metrics, "webhook_retries_scheduled_total")).as("deferrals: else the burst never waited")
-            .isPositive();
+        assertThat(sum(metrics, "webhook_delivery_deferrals_total")).as("deferrals: else the burst never waited")
+            .isPositive()
+            .as("every retry scheduled was a deferral: no attempt failed")
+            .isEqualTo(sum(metrics, "webhook_retries_scheduled_total"));
         assertThat(sum(metrics, "webhook_delivery_attempts_total")).as("attempts: the deliveries only")
             .isEqualTo(EVENTS);
       });

@@ -39,6 +39,7 @@ public final class Metrics implements DeliveryListener {
   private final Map<CounterKey, Counter> counters = new ConcurrentHashMap<>();
   private final Timer attemptDuration;
   private final Timer latency;
+  private final Counter deferrals;
 
   public Metrics(MeterRegistry registry, Clock clock) {
     this.registry = registry;
@@ -56,6 +57,11 @@ public final class Metrics implements DeliveryListener {
         Timer.builder("webhook.delivery.latency")
             .description("Time from the Kafka record's timestamp to the receiver accepting it")
             .serviceLevelObjectives(LATENCY_SLOS)
+            .register(registry);
+    // registered at once, so a dashboard shows 0 rather than no data before the first deferral
+    this.deferrals =
+        Counter.builder("webhook.delivery.deferrals")
+            .description("Attempts held back for want of a free connection to an endpoint that answers; not attempts")
             .register(registry);
   }
 
@@ -101,6 +107,15 @@ public final class Metrics implements DeliveryListener {
     if (!DeliveryOutcome.CIRCUIT_OPEN.equals(outcome.statusClass())) {
       attemptDuration.record(took);
     }
+  }
+
+  /**
+   * {@code webhook_delivery_deferrals_total}: attempts held back for want of a free connection to an endpoint that
+   * answers. Not failures, so not in the attempts; their rise says endpoints are slower than their connections allow.
+   */
+  @Override
+  public void deferred(Delivery delivery, int attempt, int deferral, DeliveryOutcome heldBack) {
+    deferrals.increment();
   }
 
   @Override

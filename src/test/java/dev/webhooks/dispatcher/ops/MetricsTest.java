@@ -53,6 +53,15 @@ class MetricsTest {
     assertThat(inFlight()).isZero();
   }
 
+  @Test
+  void aDeferralIsCountedOnItsOwnAndIsNoAttempt() {
+    metrics.deferred(DELIVERY, 1, 1, failure(DeliveryOutcome.NO_FREE_CONNECTION));
+    metrics.deferred(DELIVERY, 1, 2, failure(DeliveryOutcome.NO_FREE_CONNECTION));
+
+    assertThat(registry.get("webhook.delivery.deferrals").counter().count()).isEqualTo(2);
+    assertThat(registry.find("webhook.delivery.attempts").counters()).isEmpty();
+  }
+
   private double inFlight() {
     return registry.get("webhook.deliveries.in.flight").gauge().value();
   }
