@@ -16,6 +16,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * Resolves host names with a blocking lookup on a worker thread and keeps each answer for a short time, so concurrent
  * and repeated deliveries to one host share one lookup. Failed lookups are not kept: the next delivery asks again.
  *
+ * <p>A lookup that takes longer than its deadline fails its callers with {@link HostResolver.LookupTimeoutException},
+ * but it stays the host's one lookup until it returns: the blocked worker thread cannot be taken back, and callers
+ * meanwhile get the same failure at once rather than blocking another thread each. A late answer is kept as usual.
+ *
  * <p>One cache serves every delivery lane, and a Vert.x future runs its callbacks on the context that made it, so an
  * answer is always handed over on the caller's own context: a lane given another lane's future would otherwise carry
  * on with its delivery, and mark its offsets, on the other lane's event loop.
@@ -30,16 +34,23 @@ final class CachingHostResolver implements HostResolver {
     List<InetAddress> lookup(String host) throws UnknownHostException;
   }
 
-  private record Entry(Future<List<InetAddress>> addresses, long expiresAtNanos) {}
+  /** What callers are given, and the blocking lookup behind it: in flight, the entry is kept whatever its age. */
+  private record Entry(Future<List<InetAddress>> answer, Future<List<InetAddress>> lookup, long expiresAtNanos) {
+    boolean live(long now) {
+      return now - expiresAtNanos < 0 || !lookup.isComplete();
+    }
+  }
 
   private final Vertx vertx;
   private final long ttlNanos;
+  private final long deadlineMs;
   private final Lookup lookup;
   private final Map<String, Entry> cache = new ConcurrentHashMap<>();
 
-  CachingHostResolver(Vertx vertx, Duration ttl, Lookup lookup) {
+  CachingHostResolver(Vertx vertx, Duration ttl, Duration deadline, Lookup lookup) {
     this.vertx = vertx;
     this.ttlNanos = ttl.toNanos();
+    this.deadlineMs = deadline.toMillis();
     this.lookup = lookup;
   }
 
@@ -48,17 +59,28 @@ final class CachingHostResolver implements HostResolver {
     String key = host.toLowerCase(Locale.ROOT);
     long now = System.nanoTime();
     Entry cached = cache.get(key);
-    if (cached != null && now - cached.expiresAtNanos() < 0) {
-      return onCallersContext(cached.addresses());
+    if (cached != null && cached.live(now)) {
+      return onCallersContext(cached.answer());
     }
-    Future<List<InetAddress>> lookedUp = vertx.executeBlocking(() -> lookup.lookup(host), false);
-    Entry fresh = new Entry(lookedUp, now + ttlNanos);
+    ContextInternal caller = (ContextInternal) vertx.getOrCreateContext();
+    Future<List<InetAddress>> lookedUp = caller.executeBlocking(() -> lookup.lookup(host), false);
+    PromiseInternal<List<InetAddress>> answer = caller.promise(); // made on the caller's context
+    long deadline = caller.setTimer(deadlineMs, late -> answer.tryFail(new LookupTimeoutException(host, deadlineMs)));
+    Entry fresh = new Entry(answer.future(), lookedUp, now + ttlNanos);
     cache.put(key, fresh);
-    lookedUp.onFailure(e -> cache.remove(key, fresh));
+    lookedUp.onComplete(done -> {
+      vertx.cancelTimer(deadline);
+      if (done.failed()) {
+        cache.remove(key, fresh);
+        answer.tryFail(done.cause());
+      } else if (!answer.tryComplete(done.result())) { // after the deadline: keep the answer for the next delivery
+        cache.replace(key, fresh, new Entry(lookedUp, lookedUp, System.nanoTime() + ttlNanos));
+      }
+    });
     if (cache.size() > MAX_ENTRIES) {
-      cache.entrySet().removeIf(e -> now - e.getValue().expiresAtNanos() >= 0);
+      cache.entrySet().removeIf(e -> !e.getValue().live(now));
     }
-    return lookedUp; // made on the caller's context
+    return answer.future();
   }
 
   /** The shared answer as a future of the caller's context (which also lets callers put a timeout on what follows). */

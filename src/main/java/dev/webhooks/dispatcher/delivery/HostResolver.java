@@ -8,22 +8,35 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Turns an endpoint's host into the addresses to check and connect to. A seam so tests can answer (DNS rebinding,
  * hosts that resolve to private addresses); the future fails with {@link UnknownHostException} for a host that does
- * not resolve.
+ * not resolve, and with {@link LookupTimeoutException} for a lookup that took too long.
  */
 public interface HostResolver {
   /** Long enough that the delivery path rarely leaves the event loop, short enough to follow DNS changes. */
   Duration DEFAULT_TTL = Duration.ofSeconds(10);
 
+  /**
+   * How long a delivery waits for a lookup. A working DNS answers in milliseconds; the JDK's lookup waits out the
+   * system resolver (by default 5 s per try of each name server, two tries), so a dead name server would hold the
+   * delivery, and a worker thread, for 10 s or more. At 5 s the delivery fails, retryable, and is retried with backoff.
+   * A constant, not {@code DELIVERY_CONNECT_TIMEOUT_MS}: that bounds a receiver's TCP connect, this our own DNS.
+   */
+  Duration LOOKUP_DEADLINE = Duration.ofSeconds(5);
+
   /** Every address of {@code host} (a name, or an IP literal, with or without IPv6 brackets); never empty. */
   Future<List<InetAddress>> resolve(String host);
 
-  /** The JVM's resolver, called on a worker thread and cached for {@link #DEFAULT_TTL}; IP literals are parsed. */
+  /**
+   * The JVM's resolver, called on a worker thread, cached for {@link #DEFAULT_TTL} and waited for at most {@link
+   * #LOOKUP_DEADLINE}; IP literals are parsed.
+   */
   static HostResolver system(Vertx vertx) {
-    return literalsFirst(new CachingHostResolver(vertx, DEFAULT_TTL, host -> List.of(InetAddress.getAllByName(host))));
+    return literalsFirst(new CachingHostResolver(
+        vertx, DEFAULT_TTL, LOOKUP_DEADLINE, host -> List.of(InetAddress.getAllByName(host))));
   }
 
   /** Answers IP literals itself, without a lookup, and asks {@code names} for everything else. */
@@ -45,6 +58,18 @@ public interface HostResolver {
       return Optional.of(InetAddress.getByAddress(bytes));
     } catch (UnknownHostException e) {
       throw new IllegalStateException("the IP parser returned " + bytes.length + " bytes", e);
+    }
+  }
+
+  /** A lookup of {@code host} that did not answer within {@code deadlineMs}; stackless, as it is an expected failure. */
+  final class LookupTimeoutException extends TimeoutException {
+    public LookupTimeoutException(String host, long deadlineMs) {
+      super("DNS lookup for " + host + " took longer than " + deadlineMs + " ms");
+    }
+
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+      return this;
     }
   }
 }

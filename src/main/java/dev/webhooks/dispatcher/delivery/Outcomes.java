@@ -100,6 +100,7 @@ final class Outcomes {
       return retryable("connect-failed", detail);
     }
     if (failure instanceof UnknownHostException) return retryable("dns", host + " does not resolve");
+    if (failure instanceof HostResolver.LookupTimeoutException) return retryable("dns", oneLine(failure)); // slow DNS
     if (failure instanceof HttpClosedException || failure instanceof StreamResetException) {
       return retryable("reset", detail);
     }

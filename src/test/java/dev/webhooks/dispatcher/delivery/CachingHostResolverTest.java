@@ -2,6 +2,7 @@ package dev.webhooks.dispatcher.delivery;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -37,7 +38,7 @@ class CachingHostResolverTest {
   void keepsAnAnswerForItsTimeToLive() throws Exception {
     AtomicInteger lookups = new AtomicInteger();
     HostResolver resolver =
-        new CachingHostResolver(vertx, Duration.ofMinutes(1), host -> {
+        new CachingHostResolver(vertx, Duration.ofMinutes(1), HostResolver.LOOKUP_DEADLINE, host -> {
           lookups.incrementAndGet();
           return List.of(InetAddress.getByAddress(host, new byte[] {93, (byte) 184, (byte) 216, 34}));
         });
@@ -50,7 +51,7 @@ class CachingHostResolverTest {
   void asksAgainAfterTheTimeToLiveAndAfterAFailure() throws Exception {
     AtomicInteger lookups = new AtomicInteger();
     HostResolver resolver =
-        new CachingHostResolver(vertx, Duration.ZERO, host -> {
+        new CachingHostResolver(vertx, Duration.ZERO, HostResolver.LOOKUP_DEADLINE, host -> {
           if (lookups.incrementAndGet() == 1) {
             throw new UnknownHostException(host);
           }
@@ -70,7 +71,7 @@ class CachingHostResolverTest {
   void handsEveryCallerTheAnswerOnItsOwnContext() throws Exception {
     CompletableFuture<Void> slowLookup = new CompletableFuture<>();
     HostResolver resolver =
-        new CachingHostResolver(vertx, Duration.ofMinutes(1), host -> {
+        new CachingHostResolver(vertx, Duration.ofMinutes(1), HostResolver.LOOKUP_DEADLINE, host -> {
           slowLookup.join();
           return List.of(InetAddress.getByAddress(host, new byte[] {93, (byte) 184, (byte) 216, 34}));
         });
@@ -85,6 +86,44 @@ class CachingHostResolverTest {
     onOwnContext.add(onContext(second, () -> resolver.resolve("hooks.example").map(a -> Vertx.currentContext() == second)));
     for (Future<Boolean> each : onOwnContext) {
       assertThat(each.await(5, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  /**
+   * A dead name server holds the JDK's lookup for 10 s or more. Its callers fail at the deadline, and it stays the
+   * host's one lookup (one blocked worker thread) until it returns: a caller after the deadline fails at once, without
+   * a lookup of its own. Its late answer is kept.
+   */
+  @Test
+  void failsCallersAtTheDeadlineWhileTheHungLookupStaysTheOnlyOne() throws Exception {
+    AtomicInteger lookups = new AtomicInteger();
+    CompletableFuture<Void> deadNameServer = new CompletableFuture<>();
+    HostResolver resolver =
+        new CachingHostResolver(vertx, Duration.ofMinutes(1), Duration.ofMillis(100), host -> {
+          lookups.incrementAndGet();
+          deadNameServer.join();
+          return List.of(InetAddress.getByAddress(host, new byte[] {93, (byte) 184, (byte) 216, 34}));
+        });
+    try {
+      Future<List<InetAddress>> first = resolver.resolve("hooks.example");
+      Future<List<InetAddress>> second = resolver.resolve("HOOKS.example"); // joins the first's lookup
+
+      for (Future<List<InetAddress>> caller : List.of(first, second)) {
+        assertThatThrownBy(() -> caller.await(5, TimeUnit.SECONDS))
+            .isInstanceOf(HostResolver.LookupTimeoutException.class)
+            .hasMessage("DNS lookup for hooks.example took longer than 100 ms");
+      }
+      assertThatThrownBy(() -> resolver.resolve("hooks.example").await(5, TimeUnit.SECONDS))
+          .isInstanceOf(HostResolver.LookupTimeoutException.class);
+      assertThat(lookups).hasValue(1);
+
+      deadNameServer.complete(null);
+      await().atMost(Duration.ofSeconds(5))
+          .ignoreExceptionsInstanceOf(HostResolver.LookupTimeoutException.class)
+          .untilAsserted(() -> assertThat(resolver.resolve("hooks.example").await(5, TimeUnit.SECONDS)).hasSize(1));
+      assertThat(lookups).hasValue(1);
+    } finally {
+      deadNameServer.complete(null);
     }
   }
 

@@ -26,6 +26,9 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
@@ -391,6 +394,26 @@ class WebhookSenderTest {
         .isInstanceOfSatisfying(DeliveryOutcome.RetryableFailure.class, f -> assertThat(f.reason()).isEqualTo("dns"));
     assertThat(send(Deliveries.to("http://localhost/", 0)))
         .isInstanceOfSatisfying(DeliveryOutcome.PermanentFailure.class, f -> assertThat(f.reason()).isEqualTo("invalid-endpoint"));
+  }
+
+  @Test
+  void aLookupPastItsDeadlineIsARetryableDnsFailureThatSaysSo() throws Exception {
+    CompletableFuture<Void> deadNameServer = new CompletableFuture<>();
+    HostResolver slowDns = new CachingHostResolver(vertx, HostResolver.DEFAULT_TTL, Duration.ofMillis(100), host -> {
+      deadNameServer.join();
+      return List.of(InetAddress.getByAddress(host, new byte[] {93, (byte) 184, (byte) 216, 34}));
+    });
+    WebhookSender sending = new WebhookSender(vertx, Deliveries.config(), slowDns, Clock.fixed(NOW, ZoneOffset.UTC));
+    try {
+      DeliveryOutcome outcome =
+          onEventLoop(() -> sending.send(Deliveries.to("https://hooks.example/", 0))).await(5, TimeUnit.SECONDS);
+
+      assertThat(outcome).isEqualTo(new DeliveryOutcome.RetryableFailure(
+          OptionalInt.empty(), "dns", "DNS lookup for hooks.example took longer than 100 ms", Optional.empty()));
+    } finally {
+      deadNameServer.complete(null);
+      sending.close().await(10, TimeUnit.SECONDS);
+    }
   }
 
   /** Sends from an event-loop context, as the courier does. */

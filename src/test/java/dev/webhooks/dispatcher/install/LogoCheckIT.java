@@ -3,6 +3,7 @@ package dev.webhooks.dispatcher.install;
 import static dev.webhooks.dispatcher.install.Manifests.MAPPER;
 import static dev.webhooks.dispatcher.install.Manifests.specExample;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.webhooks.dispatcher.delivery.AddressGuard;
@@ -16,6 +17,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.awt.image.BufferedImage;
@@ -28,6 +30,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -131,6 +134,42 @@ class LogoCheckIT {
       assertThat(hosts).containsExactly("[::1]:" + v6.actualPort());
     } finally {
       v6.close().await();
+    }
+  }
+
+  /**
+   * A server that sends its head and then one byte every 100 ms never trips an idle timeout; the whole fetch still ends
+   * at the budget, and the connection is closed rather than left to dribble.
+   */
+  @Test
+  void aLogoDribbledByteByByteEndsAtTheBudgetAndItsConnectionIsClosed() throws Exception {
+    AtomicBoolean closed = new AtomicBoolean();
+    HttpServer dribbler = vertx.createHttpServer(new HttpServerOptions().setSsl(true).setHost("127.0.0.1").setPort(0)
+            .setKeyCertOptions(TestCertificates.shared().localhost().keyCertOptions()))
+        .requestHandler(request -> {
+          HttpServerResponse response = request.response().setChunked(true).putHeader("content-type", "image/png");
+          response.write(Buffer.buffer(new byte[] {(byte) 0x89}));
+          long dribble = vertx.setPeriodic(100, id -> response.write(Buffer.buffer("P")));
+          request.connection().closeHandler(v -> {
+            vertx.cancelTimer(dribble);
+            closed.set(true);
+          });
+        })
+        .listen().await(10, TimeUnit.SECONDS);
+    HostResolver resolver = HostResolver.system(vertx);
+    LogoFetcher budgeted = new LogoFetcher(vertx, resolver, new AddressGuard(true, resolver),
+        Trust.withExtraCas(Optional.of(TestCertificates.shared().caPem())), Duration.ofSeconds(1));
+    try {
+      long started = System.nanoTime();
+      LogoCheck.Finding finding =
+          budgeted.check("https://localhost:" + dribbler.actualPort() + "/logo.png").await(10, TimeUnit.SECONDS);
+      Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+      assertThat(message(finding)).isEqualTo("could not be fetched to check its 70x70 size: it did not finish within 1000 ms");
+      assertThat(took).isLessThan(Duration.ofSeconds(3));
+      await().atMost(Duration.ofSeconds(2)).untilTrue(closed);
+    } finally {
+      dribbler.close().await();
     }
   }
 
