@@ -18,6 +18,7 @@ import dev.webhooks.dispatcher.install.LogoFetcher;
 import dev.webhooks.dispatcher.install.SecretCipher;
 import dev.webhooks.dispatcher.intake.EventConsumer;
 import dev.webhooks.dispatcher.intake.EventDecoder;
+import dev.webhooks.dispatcher.ops.ClientDeadlines;
 import dev.webhooks.dispatcher.ops.DeliveryLog;
 import dev.webhooks.dispatcher.ops.KafkaProbe;
 import dev.webhooks.dispatcher.ops.Listeners;
@@ -38,7 +39,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MetricsDomain;
@@ -138,7 +138,9 @@ public final class Service {
       // webhook_ready is there (0) from the first scrape: an instance stuck waiting for Kafka must still be seen
       Metrics metrics = new Metrics(registry, Clock.systemUTC());
       metrics.readiness(b::isReady);
-      b.managementServer = await(new ManagementServer(b.vertx, registry, b::isReady).listen(config.managementPort()));
+      ClientDeadlines deadlines = new ClientDeadlines(config.httpIdleTimeout(), config.httpRequestTimeout());
+      b.managementServer = await(new ManagementServer(b.vertx, registry, b::isReady, deadlines)
+          .listen(config.managementPort()));
       await(topicsMade);
 
       SecretCipher cipher = SecretCipher.fromBase64(b.credentials.secretsKey());
@@ -179,9 +181,7 @@ public final class Service {
       dispatcher.start(new EventConsumer(consumer, topics, decoder, dispatcher, config.maxInFlightPerPartition()));
       b.dispatcher = dispatcher;
 
-      // HTTP/1.1 only: no h2c upgrade, which Java's HttpClient asks for by default on plain http
-      b.apiServer = await(b.vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
-          .requestHandler(api.router()).listen(config.httpPort()));
+      b.apiServer = await(deadlines.server(b.vertx, api.router()).listen(config.httpPort()));
       b.started = true;
       return new Service(b);
     } catch (RuntimeException e) {

@@ -24,6 +24,8 @@ public record Config(
     int maxEventBytes,
     int httpPort,
     int managementPort,
+    Duration httpIdleTimeout,
+    Duration httpRequestTimeout,
     Optional<String> adminToken,
     Optional<String> secretsKey,
     Path dataDir,
@@ -75,11 +77,23 @@ public record Config(
   /** These settings with deliveries trusting {@code trustedCaPem} and, or not, allowed to private networks. */
   public Config withDeliveryTrust(Optional<Path> trustedCaPem, boolean allowPrivateNetworks) {
     return new Config(kafkaBootstrapServers, kafkaClientSettings, eventsTopics, consumerGroup, deadLetterTopic,
-        retryTopic, installationsTopic, maxEventBytes, httpPort, managementPort, adminToken, secretsKey, dataDir,
-        embeddedKafkaPort, topicPartitions, connectTimeout, responseTimeout, trustedCaPem, allowPrivateNetworks,
+        retryTopic, installationsTopic, maxEventBytes, httpPort, managementPort, httpIdleTimeout, httpRequestTimeout,
+        adminToken, secretsKey, dataDir, embeddedKafkaPort, topicPartitions, connectTimeout, responseTimeout,
+        trustedCaPem, allowPrivateNetworks,
         maxConnectionsPerEndpoint, nativeTls, retryBaseDelay, retryMultiplier, retryMaxDelay, maxInFlightPerPartition,
         shutdownGrace, secretRotationGrace, warmUp);
   }
+
+  /**
+   * Longer than the idle timeout of the proxies usually put in front (60 s: nginx's upstream keep-alive, AWS's load
+   * balancer), so that they, not we, close an idle pooled connection, and never send a request on one we are closing.
+   */
+  private static final int HTTP_IDLE_TIMEOUT_MS = 75_000;
+  /**
+   * Ample for any client that is not stalling: a head is a few hundred bytes, and the largest body the API takes (64
+   * KiB) needs 6.4 KiB/s; short enough that a slow client holds a connection for seconds, not minutes.
+   */
+  private static final int HTTP_REQUEST_TIMEOUT_MS = 10_000;
 
   public static Config fromEnv() {
     return fromEnv(System.getenv());
@@ -110,6 +124,8 @@ public record Config(
             r.integer("MAX_EVENT_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
             r.integer("HTTP_PORT", 8080, 0, 65535),
             r.integer("MANAGEMENT_PORT", 8081, 0, 65535),
+            r.positiveMillis("HTTP_IDLE_TIMEOUT_MS", HTTP_IDLE_TIMEOUT_MS),
+            r.positiveMillis("HTTP_REQUEST_TIMEOUT_MS", HTTP_REQUEST_TIMEOUT_MS),
             r.optional("ADMIN_TOKEN"),
             r.optional("SECRETS_KEY"),
             Path.of(r.string("DATA_DIR", "./data")),
@@ -202,6 +218,11 @@ public record Config(
 
     Duration millis(String name, int fallback) {
       return Duration.ofMillis(integer(name, fallback, 0, 24 * 3600 * 1000));
+    }
+
+    /** A timeout that cannot be turned off: 0 would leave connections to slow clients open for good. */
+    Duration positiveMillis(String name, int fallback) {
+      return Duration.ofMillis(integer(name, fallback, 1, 24 * 3600 * 1000));
     }
 
     /**

@@ -5,7 +5,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.function.BooleanSupplier;
 
@@ -19,23 +18,24 @@ public final class ManagementServer {
   private final Vertx vertx;
   private final PrometheusMeterRegistry registry;
   private final BooleanSupplier ready;
+  private final ClientDeadlines deadlines;
   /**
    * A scrape runs on a thread of its own, not in the shared worker pool: DNS lookups queue there,
    * and a scrape waiting behind them under load would miss Prometheus's scrape timeout just when it matters.
    */
   private final WorkerExecutor scraper;
 
-  public ManagementServer(Vertx vertx, PrometheusMeterRegistry registry, BooleanSupplier ready) {
+  public ManagementServer(Vertx vertx, PrometheusMeterRegistry registry, BooleanSupplier ready,
+      ClientDeadlines deadlines) {
     this.vertx = vertx;
     this.registry = registry;
     this.ready = ready;
+    this.deadlines = deadlines;
     this.scraper = vertx.createSharedWorkerExecutor("metrics-scrape", 1);
   }
 
   public Future<HttpServer> listen(int port) {
-    // HTTP/1.1 only: no h2c upgrade, which Java's HttpClient asks for by default and which no scraper needs
-    return vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
-        .requestHandler(this::handle).listen(port);
+    return deadlines.server(vertx, this::handle).listen(port);
   }
 
   private void handle(HttpServerRequest request) {

@@ -38,6 +38,8 @@ class ConfigTest {
     assertThat(config.maxEventBytes()).isEqualTo(262_144);
     assertThat(config.httpPort()).isEqualTo(8080);
     assertThat(config.managementPort()).isEqualTo(8081);
+    assertThat(config.httpIdleTimeout()).isEqualTo(Duration.ofSeconds(75));
+    assertThat(config.httpRequestTimeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(config.connectTimeout()).isEqualTo(Duration.ofSeconds(5));
     assertThat(config.responseTimeout()).isEqualTo(Duration.ofSeconds(5));
     assertThat(config.retryBaseDelay()).isEqualTo(Duration.ofSeconds(2));
@@ -55,6 +57,14 @@ class ConfigTest {
         .hasMessageContaining("HTTP_PORT")
         .hasMessageContaining("RETRY_MULTIPLIER")
         .hasMessageContaining("DELIVERY_ALLOW_PRIVATE_NETWORKS");
+  }
+
+  @Test
+  void theServersTimeoutsCannotBeTurnedOff() {
+    assertThatThrownBy(() -> Config.fromEnv(Map.of("HTTP_IDLE_TIMEOUT_MS", "0", "HTTP_REQUEST_TIMEOUT_MS", "0")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("HTTP_IDLE_TIMEOUT_MS must be between 1 and")
+        .hasMessageContaining("HTTP_REQUEST_TIMEOUT_MS must be between 1 and");
   }
 
   @Test

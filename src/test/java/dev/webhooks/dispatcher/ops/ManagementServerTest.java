@@ -13,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -20,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class ManagementServerTest {
+  private static final ClientDeadlines DEADLINES = new ClientDeadlines(Duration.ofSeconds(75), Duration.ofSeconds(10));
 
   /** Every shared worker is busy (as with a burst of DNS lookups), and /metrics still answers at once. */
   @Test
@@ -30,7 +32,7 @@ class ManagementServerTest {
     try {
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       registry.counter("scrape_test_total").increment();
-      HttpServer server = new ManagementServer(vertx, registry, () -> true).listen(0).await(5, TimeUnit.SECONDS);
+      HttpServer server = new ManagementServer(vertx, registry, () -> true, DEADLINES).listen(0).await(5, TimeUnit.SECONDS);
       for (int i = 0; i < 4; i++) { // more than the pool holds, so some also wait in its queue
         busy.add(vertx.executeBlocking(() -> {
           release.await();
@@ -53,7 +55,7 @@ class ManagementServerTest {
     Vertx vertx = Vertx.vertx();
     try {
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      HttpServer server = new ManagementServer(vertx, registry, () -> true).listen(0).await(5, TimeUnit.SECONDS);
+      HttpServer server = new ManagementServer(vertx, registry, () -> true, DEADLINES).listen(0).await(5, TimeUnit.SECONDS);
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
 
       HttpResponse<String> live = http.sendAsync(
