@@ -42,9 +42,12 @@ public final class Dispatcher implements EventConsumer.Sink {
         .map(id -> new Dispatcher(deployed));
   }
 
-  /** Whether records are being consumed: started, and its consumer's thread still runs. */
+  /**
+   * Whether records are being consumed: started, its consumer's thread still runs, and its polls are not failing for a
+   * reason that needs someone to act (a refused ACL, refused credentials).
+   */
   public boolean isConsuming() {
-    return consumer != null && consumer.isRunning();
+    return consumer != null && consumer.isRunning() && !consumer.isBlocked();
   }
 
   /** Starts consuming through the given consumer, which must have this dispatcher as its sink. */

@@ -1,0 +1,95 @@
+package dev.webhooks.dispatcher.intake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.webhooks.dispatcher.testing.CapturedLogs;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.GroupAuthorizationException;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The polling thread against a consumer whose polls fail as a real one's do when the broker refuses the group: an
+ * authorizer with SASL is more than an in-process test broker is worth here, and the classification is
+ * {@link ConsumerFailure}'s alone.
+ */
+class EventConsumerTest {
+  private static final String GROUP = "webhook-dispatcher";
+
+  @Test
+  void anUnauthorizedGroupIsLoggedOnceBlocksReadinessIsTriedWithGrowingPausesAndRecoversOnceGranted()
+      throws Exception {
+    RefusingConsumer kafka = new RefusingConsumer();
+    kafka.failure = GroupAuthorizationException.forGroupId(GROUP);
+    EventConsumer consumer = new EventConsumer(kafka, List.of("events"), new EventDecoder(1 << 20, List.of()),
+        new IgnoringSink(), 100);
+    try (CapturedLogs logs = CapturedLogs.capture()) {
+      consumer.start();
+      await().atMost(Duration.ofSeconds(20)).until(() -> kafka.attempts.size() >= 3);
+
+      assertThat(consumer.isBlocked()).as("not ready while the group is refused").isTrue();
+      assertThat(consumer.isRunning()).isTrue();
+      assertThat(logs.text().lines().filter(line -> line.startsWith("ERROR"))).singleElement().asString()
+          .contains("consumer group webhook-dispatcher is not authorized: grant READ on group webhook-dispatcher");
+      assertThat(logs.text()).doesNotContain("\tat org.apache.kafka"); // no stack traces
+      long firstToThird = kafka.attempts.get(2) - kafka.attempts.get(0);
+      assertThat(Duration.ofNanos(firstToThird)).as("paused 1 s, then 2 s").isGreaterThanOrEqualTo(Duration.ofSeconds(3));
+
+      kafka.failure = null; // the ACL is granted
+      await().atMost(Duration.ofSeconds(20)).until(() -> !consumer.isBlocked());
+      assertThat(logs.text()).contains("The event consumer polls again");
+    } finally {
+      consumer.close(Map.of()).get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Fails every poll while {@link #failure} is set; otherwise waits out the poll's timeout like a real consumer. */
+  private static final class RefusingConsumer extends MockConsumer<byte[], byte[]> {
+    final List<Long> attempts = new CopyOnWriteArrayList<>();
+    final Semaphore neverReleased = new Semaphore(0);
+    volatile KafkaException failure;
+
+    RefusingConsumer() {
+      super("earliest");
+    }
+
+    @Override
+    public ConsumerRecords<byte[], byte[]> poll(Duration timeout) {
+      attempts.add(System.nanoTime());
+      KafkaException now = failure;
+      if (now != null) {
+        throw now;
+      }
+      try {
+        neverReleased.tryAcquire(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return super.poll(Duration.ZERO);
+    }
+  }
+
+  private static final class IgnoringSink implements EventConsumer.Sink {
+    @Override
+    public void accept(List<Incoming> batch) {}
+
+    @Override
+    public CompletableFuture<Map<TopicPartition, Long>> revoke(Collection<TopicPartition> partitions) {
+      return CompletableFuture.completedFuture(Map.of());
+    }
+
+    @Override
+    public void lose(Collection<TopicPartition> partitions) {}
+  }
+}
