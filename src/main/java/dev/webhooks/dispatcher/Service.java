@@ -186,7 +186,8 @@ public final class Service {
       b.awaitUnlessStopped(viewCaughtUp.toCompletionStage());
       await(warmedUp); // never fails, and ends within its budget
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.clientConfig(
-          EventConsumer.consumerConfig(b.bootstrapServers, config.consumerGroup(), MAX_POLL_RECORDS)));
+          EventConsumer.consumerConfig(b.bootstrapServers, config.consumerGroup(), MAX_POLL_RECORDS,
+              config.shutdownGrace())));
       b.consumerMetrics = new KafkaClientMetrics(consumer);
       b.consumerMetrics.bindTo(registry);
       List<String> topics = new ArrayList<>(config.eventsTopics());

@@ -60,6 +60,13 @@ public final class EventConsumer implements Committer {
    * 209-214 (8) now. A held partition is now fetched again at most about once per this long.
    */
   static final Duration RETRY_HANDOVER_AHEAD = Duration.ofSeconds(1);
+  /** Kafka's default {@code max.poll.interval.ms}: kept unless the drain needs longer. */
+  private static final Duration DEFAULT_MAX_POLL_INTERVAL = Duration.ofMinutes(5);
+  /**
+   * What a drain takes besides its grace without a poll: the last poll's hand-off, the lanes' close and the final
+   * commit (5 s at most), with room to spare.
+   */
+  private static final Duration DRAIN_OVERHEAD = Duration.ofSeconds(30);
 
   /** Where polled records go. {@link #accept} runs on the polling thread and must hand off quickly. */
   public interface Sink {
@@ -121,9 +128,12 @@ public final class EventConsumer implements Committer {
    * beginning so nothing published before the first start is skipped, cooperative rebalancing lets the partitions
    * that stay put keep delivering while others move, and a crashed instance's partitions move on after 10 s instead
    * of the default 45 s (heartbeats come from the client's own thread, so a busy instance is never mistaken for dead),
-   * and a fetch that finds nothing returns after {@link #FETCH_MAX_WAIT}.
+   * and a fetch that finds nothing returns after {@link #FETCH_MAX_WAIT}. A drain does not poll: the group must not
+   * take the partitions away while it delivers and commits, so the time allowed between polls outlasts {@code
+   * drainGrace} ({@code SHUTDOWN_GRACE_MS}) and what the drain does after it.
    */
-  public static Map<String, Object> consumerConfig(String bootstrapServers, String group, int maxPollRecords) {
+  public static Map<String, Object> consumerConfig(String bootstrapServers, String group, int maxPollRecords,
+      Duration drainGrace) {
     return Map.ofEntries(
         Map.entry(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers),
         Map.entry(ConsumerConfig.GROUP_ID_CONFIG, group),
@@ -133,9 +143,16 @@ public final class EventConsumer implements Committer {
         Map.entry(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords),
         Map.entry(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName()),
         Map.entry(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000),
+        Map.entry(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, (int) maxPollInterval(drainGrace).toMillis()),
         Map.entry(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, (int) FETCH_MAX_WAIT.toMillis()),
         Map.entry(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class),
         Map.entry(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
+  }
+
+  /** The longest time between polls before the group takes the partitions away: more than a whole drain. */
+  static Duration maxPollInterval(Duration drainGrace) {
+    Duration drain = drainGrace.plus(DRAIN_OVERHEAD);
+    return drain.compareTo(DEFAULT_MAX_POLL_INTERVAL) > 0 ? drain : DEFAULT_MAX_POLL_INTERVAL;
   }
 
   public void start() {

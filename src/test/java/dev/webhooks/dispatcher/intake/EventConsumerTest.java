@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.common.KafkaException;
@@ -51,6 +52,23 @@ class EventConsumerTest {
       assertThat(logs.text()).contains("The event consumer polls again");
     } finally {
       consumer.close(Map.of()).get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * A drain does not poll. Were the time allowed between polls shorter than the drain, the group would hand the
+   * partitions to another instance while this one still delivers them (duplicates, then a final commit refused).
+   */
+  @Test
+  void theGroupAllowsADrainingConsumerMoreThanTheWholeGraceWithoutPolling() {
+    for (Duration grace : List.of(Duration.ZERO, Duration.ofSeconds(20), Duration.ofMinutes(10), Duration.ofHours(24))) {
+      ConsumerConfig config = new ConsumerConfig(EventConsumer.consumerConfig("localhost:9092", GROUP, 500, grace));
+
+      Duration maxPollInterval = Duration.ofMillis(config.getInt(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG));
+
+      assertThat(maxPollInterval).as("grace %s", grace)
+          .isGreaterThanOrEqualTo(grace.plusSeconds(30))
+          .isGreaterThanOrEqualTo(Duration.ofMinutes(5)); // never below Kafka's default
     }
   }
 
