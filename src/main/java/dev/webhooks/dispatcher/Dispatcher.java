@@ -81,13 +81,16 @@ public final class Dispatcher implements EventConsumer.Sink {
   /**
    * Stops fetching, lets in-flight deliveries finish for up to {@code grace}, commits what is final and closes the
    * consumer. Deliveries still waiting after the grace are abandoned uncommitted: another instance redelivers them.
+   * The lanes are told to finish only once the consumer hands nothing more over: a batch polled just before the stop
+   * reaches its lane first, and is delivered and committed within the grace like the rest.
    */
   public Future<Void> drain(Duration grace) {
-    consumer.stopFetching();
     long deadline = System.nanoTime() + grace.toNanos();
-    List<Future<Map<TopicPartition, Long>>> finished = lanes.stream().map(l -> l.finish(deadline)).toList();
-    return Future.all(finished)
-        .map(all -> merge(finished.stream().map(Future::result).toList()))
+    return Future.fromCompletionStage(consumer.stopFetching())
+        .compose(handedOver -> {
+          List<Future<Map<TopicPartition, Long>>> finished = lanes.stream().map(l -> l.finish(deadline)).toList();
+          return Future.all(finished).map(all -> merge(finished.stream().map(Future::result).toList()));
+        })
         .compose(finalOffsets -> Future.fromCompletionStage(consumer.close(finalOffsets)));
   }
 

@@ -172,9 +172,17 @@ public final class EventConsumer implements Committer {
     }));
   }
 
-  /** Stops fetching new records; the group membership stays so in-flight work can still be committed. */
-  public void stopFetching() {
+  /**
+   * Stops fetching new records; the group membership stays so in-flight work can still be committed. The result
+   * completes once the polling thread is between polls: every record it will ever hand over has been handed to the
+   * sink by then, so whoever closes the sink next sees them all.
+   */
+  public CompletableFuture<Void> stopFetching() {
     fetching = false;
+    CompletableFuture<Void> between = new CompletableFuture<>();
+    submit(c -> between.complete(null));
+    stopped.thenRun(() -> between.complete(null)); // a thread that has ended hands nothing over any more
+    return between;
   }
 
   /** Commits the final offsets synchronously, leaves the group and ends the thread. */
