@@ -4,26 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.webhooks.dispatcher.testing.CapturedLogs;
+import dev.webhooks.dispatcher.testing.RefusingConsumer;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.MockConsumer;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.GroupAuthorizationException;
 import org.junit.jupiter.api.Test;
 
 /**
- * The polling thread against a consumer whose polls fail as a real one's do when the broker refuses the group: an
- * authorizer with SASL is more than an in-process test broker is worth here, and the classification is
- * {@link ConsumerFailure}'s alone.
+ * The polling thread against a consumer whose polls fail as a real one's do when the broker refuses the group
+ * ({@link RefusingConsumer}); the classification itself is {@link ConsumerFailure}'s alone.
  */
 class EventConsumerTest {
   private static final String GROUP = "webhook-dispatcher";
@@ -31,8 +26,7 @@ class EventConsumerTest {
   @Test
   void anUnauthorizedGroupIsLoggedOnceBlocksReadinessIsTriedWithGrowingPausesAndRecoversOnceGranted()
       throws Exception {
-    RefusingConsumer kafka = new RefusingConsumer();
-    kafka.failure = GroupAuthorizationException.forGroupId(GROUP);
+    RefusingConsumer kafka = new RefusingConsumer(GroupAuthorizationException.forGroupId(GROUP));
     EventConsumer consumer = new EventConsumer(kafka, List.of("events"), new EventDecoder(1 << 20, List.of()),
         new IgnoringSink(), 100);
     try (CapturedLogs logs = CapturedLogs.capture()) {
@@ -69,32 +63,6 @@ class EventConsumerTest {
       assertThat(maxPollInterval).as("grace %s", grace)
           .isGreaterThanOrEqualTo(grace.plusSeconds(30))
           .isGreaterThanOrEqualTo(Duration.ofMinutes(5)); // never below Kafka's default
-    }
-  }
-
-  /** Fails every poll while {@link #failure} is set; otherwise waits out the poll's timeout like a real consumer. */
-  private static final class RefusingConsumer extends MockConsumer<byte[], byte[]> {
-    final List<Long> attempts = new CopyOnWriteArrayList<>();
-    final Semaphore neverReleased = new Semaphore(0);
-    volatile KafkaException failure;
-
-    RefusingConsumer() {
-      super("earliest");
-    }
-
-    @Override
-    public ConsumerRecords<byte[], byte[]> poll(Duration timeout) {
-      attempts.add(System.nanoTime());
-      KafkaException now = failure;
-      if (now != null) {
-        throw now;
-      }
-      try {
-        neverReleased.tryAcquire(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      return super.poll(Duration.ZERO);
     }
   }
 
