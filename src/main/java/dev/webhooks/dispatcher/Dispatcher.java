@@ -42,9 +42,12 @@ public final class Dispatcher implements EventConsumer.Sink {
         .map(id -> new Dispatcher(deployed));
   }
 
-  /** Whether records are being consumed: started, and its consumer's thread still runs. */
+  /**
+   * Whether records are being consumed: started, its consumer's thread still runs, and its polls are not failing for a
+   * reason that needs someone to act (a refused ACL, refused credentials).
+   */
   public boolean isConsuming() {
-    return consumer != null && consumer.isRunning();
+    return consumer != null && consumer.isRunning() && !consumer.isBlocked();
   }
 
   /** Starts consuming through the given consumer, which must have this dispatcher as its sink. */
@@ -78,13 +81,16 @@ public final class Dispatcher implements EventConsumer.Sink {
   /**
    * Stops fetching, lets in-flight deliveries finish for up to {@code grace}, commits what is final and closes the
    * consumer. Deliveries still waiting after the grace are abandoned uncommitted: another instance redelivers them.
+   * The lanes are told to finish only once the consumer hands nothing more over: a batch polled just before the stop
+   * reaches its lane first, and is delivered and committed within the grace like the rest.
    */
   public Future<Void> drain(Duration grace) {
-    consumer.stopFetching();
     long deadline = System.nanoTime() + grace.toNanos();
-    List<Future<Map<TopicPartition, Long>>> finished = lanes.stream().map(l -> l.finish(deadline)).toList();
-    return Future.all(finished)
-        .map(all -> merge(finished.stream().map(Future::result).toList()))
+    return Future.fromCompletionStage(consumer.stopFetching())
+        .compose(handedOver -> {
+          List<Future<Map<TopicPartition, Long>>> finished = lanes.stream().map(l -> l.finish(deadline)).toList();
+          return Future.all(finished).map(all -> merge(finished.stream().map(Future::result).toList()));
+        })
         .compose(finalOffsets -> Future.fromCompletionStage(consumer.close(finalOffsets)));
   }
 

@@ -6,14 +6,15 @@ import dev.webhooks.dispatcher.config.ConfigException;
 import dev.webhooks.dispatcher.install.InstallApi;
 import dev.webhooks.dispatcher.ops.LogLevels;
 import java.util.OptionalInt;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 /**
  * The jar's entry point: a tool command ({@code publish}, {@code receive}, ...) or, by default, the service. The
- * service runs until SIGTERM or SIGINT, then drains within {@code SHUTDOWN_GRACE_MS} and exits 0.
+ * service runs until SIGTERM or SIGINT, then drains within {@code SHUTDOWN_GRACE_MS} and exits 0; one that comes while
+ * it starts stops what has started and exits 0.
  *
  * <p>Exit codes: 0 after a clean stop, 1 when a part could not start, 2 for a configuration error.
  */
@@ -30,10 +31,18 @@ public final class Main {
   }
 
   private static int serve() {
+    // Installed before anything starts: a SIGTERM during start-up (a rollout) ends the start cleanly, not the JVM.
+    // Signal handlers rather than a shutdown hook: the drain runs while logging still works, and the exit code is 0.
+    CompletableFuture<Void> stopRequested = new CompletableFuture<>();
+    Signal.handle(new Signal("TERM"), signal -> stopRequested.complete(null));
+    Signal.handle(new Signal("INT"), signal -> stopRequested.complete(null));
     Service service;
     try {
       LogLevels.apply(System.getenv(LogLevels.VARIABLE));
-      service = Service.start(Config.fromEnv());
+      service = Service.start(Config.fromEnv(), stopRequested);
+    } catch (Service.StoppedWhileStarting e) {
+      LOG.info("Stopped while starting: nothing was consumed yet");
+      return 0;
     } catch (ConfigException e) {
       System.err.println(e.getMessage());
       return BAD_CONFIG;
@@ -42,16 +51,8 @@ public final class Main {
       System.err.println("The dispatcher could not start: " + e.getMessage());
       return START_FAILED;
     }
-    CountDownLatch stopRequested = new CountDownLatch(1);
-    // Signal handlers rather than a shutdown hook: the drain runs while logging still works, and the exit code is 0.
-    Signal.handle(new Signal("TERM"), signal -> stopRequested.countDown());
-    Signal.handle(new Signal("INT"), signal -> stopRequested.countDown());
     System.out.print(banner(service));
-    try {
-      stopRequested.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    stopRequested.join();
     service.stop();
     return 0;
   }

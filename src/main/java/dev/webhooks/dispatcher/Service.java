@@ -49,9 +49,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
@@ -120,7 +120,15 @@ public final class Service {
    *     external Kafka that does not answer is waited for, live and not ready
    */
   public static Service start(Config config) {
-    Builder b = new Builder(config);
+    return start(config, new CompletableFuture<>());
+  }
+
+  /**
+   * As {@link #start(Config)}, but a stop requested meanwhile (a SIGTERM during a rollout) ends the start at its next
+   * wait on Kafka: what started is stopped, and {@link StoppedWhileStarting} is thrown.
+   */
+  public static Service start(Config config, CompletionStage<Void> stopRequested) {
+    Builder b = new Builder(config, stopRequested.toCompletableFuture());
     try {
       b.credentials = Credentials.resolve(config);
       b.embedded = config.embeddedKafka() ? Optional.of(EmbeddedKafka.of(config)) : Optional.empty();
@@ -128,8 +136,15 @@ public final class Service {
       // The topics are made on a thread of their own while Vert.x and the management server start: all of it is
       // mostly class loading, which two cores do side by side.
       KafkaConnection kafka = new KafkaConnection(b.bootstrapServers, config.kafkaClientSettings());
-      FutureTask<Void> topicsMade = new FutureTask<>(() -> awaitKafka(kafka, config), null);
-      b.topicsThread = new Thread(topicsMade, "kafka-topics");
+      CompletableFuture<Void> topicsMade = new CompletableFuture<>();
+      b.topicsThread = new Thread(() -> {
+        try {
+          awaitKafka(kafka, config);
+          topicsMade.complete(null);
+        } catch (RuntimeException | Error e) {
+          topicsMade.completeExceptionally(e);
+        }
+      }, "kafka-topics");
       b.topicsThread.start();
       PrometheusMeterRegistry registry = registry();
       b.vertx = vertx(registry);
@@ -141,7 +156,7 @@ public final class Service {
       ClientDeadlines deadlines = new ClientDeadlines(config.httpIdleTimeout(), config.httpRequestTimeout());
       b.managementServer = await(new ManagementServer(b.vertx, registry, b::isReady, deadlines)
           .listen(config.managementPort()));
-      await(topicsMade);
+      b.awaitUnlessStopped(topicsMade);
 
       SecretCipher cipher = SecretCipher.fromBase64(b.credentials.secretsKey());
       b.store = new InstallationStore(b.vertx, kafka, config.installationsTopic(), cipher);
@@ -168,11 +183,13 @@ public final class Service {
       InstallApi api = new InstallApi(b.vertx, b.store, guard, logos, cipher, b.credentials.adminToken(),
           Clock.systemUTC(), config.secretRotationGrace(), tokens);
 
-      await(kafkaAnswers);
-      await(viewCaughtUp); // no event is routed, and no API call answered, before the view has every installation
+      b.awaitUnlessStopped(kafkaAnswers.toCompletionStage());
+      // no event is routed, and no API call answered, before the view has every installation
+      b.awaitUnlessStopped(viewCaughtUp.toCompletionStage());
       await(warmedUp); // never fails, and ends within its budget
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.clientConfig(
-          EventConsumer.consumerConfig(b.bootstrapServers, config.consumerGroup(), MAX_POLL_RECORDS)));
+          EventConsumer.consumerConfig(b.bootstrapServers, config.consumerGroup(), MAX_POLL_RECORDS,
+              config.shutdownGrace())));
       b.consumerMetrics = new KafkaClientMetrics(consumer);
       b.consumerMetrics.bindTo(registry);
       List<String> topics = new ArrayList<>(config.eventsTopics());
@@ -309,21 +326,13 @@ public final class Service {
     return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
   }
 
-  private static void await(FutureTask<Void> task) {
-    try {
-      task.get();
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      throw cause instanceof RuntimeException runtime ? runtime : new IllegalStateException(cause);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while starting", e);
-    }
+  private static <T> T await(Future<T> future) {
+    return join(future.toCompletionStage());
   }
 
-  private static <T> T await(Future<T> future) {
+  private static <T> T join(CompletionStage<T> stage) {
     try {
-      return future.toCompletionStage().toCompletableFuture().join();
+      return stage.toCompletableFuture().join();
     } catch (CompletionException e) {
       Throwable cause = e.getCause();
       throw cause instanceof RuntimeException runtime ? runtime : new IllegalStateException(cause);
@@ -338,9 +347,17 @@ public final class Service {
     }
   }
 
+  /** A stop was requested before the start finished; what had started is stopped. */
+  public static final class StoppedWhileStarting extends RuntimeException {
+    StoppedWhileStarting() {
+      super("stopped while starting", null, false, false);
+    }
+  }
+
   /** What has been started so far, so a failed start stops exactly that. */
   private static final class Builder {
     final Config config;
+    final CompletableFuture<Void> stopRequested;
     final AtomicBoolean stopping = new AtomicBoolean();
     volatile boolean started;
     Credentials credentials;
@@ -356,8 +373,19 @@ public final class Service {
     HttpServer managementServer;
     HttpServer apiServer;
 
-    Builder(Config config) {
+    Builder(Config config, CompletableFuture<Void> stopRequested) {
       this.config = config;
+      this.stopRequested = stopRequested;
+    }
+
+    /** Waits for {@code stage}, or for a stop requested first, which ends the start. */
+    <T> T awaitUnlessStopped(CompletionStage<T> stage) {
+      CompletableFuture<T> result = stage.toCompletableFuture();
+      CompletableFuture.anyOf(result, stopRequested).handle((done, failure) -> null).join();
+      if (stopRequested.isDone()) {
+        throw new StoppedWhileStarting();
+      }
+      return join(result);
     }
 
     /**

@@ -13,16 +13,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
@@ -60,6 +60,13 @@ public final class EventConsumer implements Committer {
    * 209-214 (8) now. A held partition is now fetched again at most about once per this long.
    */
   static final Duration RETRY_HANDOVER_AHEAD = Duration.ofSeconds(1);
+  /** Kafka's default {@code max.poll.interval.ms}: kept unless the drain needs longer. */
+  private static final Duration DEFAULT_MAX_POLL_INTERVAL = Duration.ofMinutes(5);
+  /**
+   * What a drain takes besides its grace without a poll: the last poll's hand-off, the lanes' close and the final
+   * commit (5 s at most), with room to spare.
+   */
+  private static final Duration DRAIN_OVERHEAD = Duration.ofSeconds(30);
 
   /** Where polled records go. {@link #accept} runs on the polling thread and must hand off quickly. */
   public interface Sink {
@@ -72,11 +79,12 @@ public final class EventConsumer implements Committer {
     void lose(Collection<TopicPartition> partitions);
   }
 
-  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Consumer<byte[], byte[]> consumer;
+  private final String group;
   private final List<String> topics;
   private final EventDecoder decoder;
   private final Sink sink;
-  private final LinkedBlockingQueue<Consumer<KafkaConsumer<byte[], byte[]>>> commands = new LinkedBlockingQueue<>();
+  private final LinkedBlockingQueue<Command> commands = new LinkedBlockingQueue<>();
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private final Thread thread;
   private final int maxInFlightPerPartition;
@@ -90,10 +98,24 @@ public final class EventConsumer implements Committer {
   private final Map<TopicPartition, Long> heldUntil = new HashMap<>();
   private volatile boolean fetching = true;
   private volatile boolean running = true;
+  /** The failure that keeps polls failing and the service not ready, until a poll succeeds; null when none. */
+  private volatile ConsumerFailure.Blocking blocked;
+  /** Polls that failed since the last that did not: the pause before the next grows with them. */
+  private int failuresInARow;
+  /** No poll before this ({@link System#nanoTime}), after a failure. */
+  private long pollNotBefore = System.nanoTime();
+  /** The blocking commit failure last logged, so a commit retried every tick does not log it every tick. */
+  private ConsumerFailure.Blocking commitBlocked;
 
-  public EventConsumer(KafkaConsumer<byte[], byte[]> consumer, List<String> topics, EventDecoder decoder, Sink sink,
+  /** Work for the polling thread, the only one that may touch the consumer. */
+  private interface Command {
+    void run(Consumer<byte[], byte[]> consumer);
+  }
+
+  public EventConsumer(Consumer<byte[], byte[]> consumer, List<String> topics, EventDecoder decoder, Sink sink,
       int maxInFlightPerPartition) {
     this.consumer = consumer;
+    this.group = consumer.groupMetadata().groupId();
     this.maxInFlightPerPartition = maxInFlightPerPartition;
     this.topics = List.copyOf(topics);
     this.decoder = decoder;
@@ -106,9 +128,12 @@ public final class EventConsumer implements Committer {
    * beginning so nothing published before the first start is skipped, cooperative rebalancing lets the partitions
    * that stay put keep delivering while others move, and a crashed instance's partitions move on after 10 s instead
    * of the default 45 s (heartbeats come from the client's own thread, so a busy instance is never mistaken for dead),
-   * and a fetch that finds nothing returns after {@link #FETCH_MAX_WAIT}.
+   * and a fetch that finds nothing returns after {@link #FETCH_MAX_WAIT}. A drain does not poll: the group must not
+   * take the partitions away while it delivers and commits, so the time allowed between polls outlasts {@code
+   * drainGrace} ({@code SHUTDOWN_GRACE_MS}) and what the drain does after it.
    */
-  public static Map<String, Object> consumerConfig(String bootstrapServers, String group, int maxPollRecords) {
+  public static Map<String, Object> consumerConfig(String bootstrapServers, String group, int maxPollRecords,
+      Duration drainGrace) {
     return Map.ofEntries(
         Map.entry(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers),
         Map.entry(ConsumerConfig.GROUP_ID_CONFIG, group),
@@ -118,9 +143,16 @@ public final class EventConsumer implements Committer {
         Map.entry(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords),
         Map.entry(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName()),
         Map.entry(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000),
+        Map.entry(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, (int) maxPollInterval(drainGrace).toMillis()),
         Map.entry(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, (int) FETCH_MAX_WAIT.toMillis()),
         Map.entry(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class),
         Map.entry(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
+  }
+
+  /** The longest time between polls before the group takes the partitions away: more than a whole drain. */
+  static Duration maxPollInterval(Duration drainGrace) {
+    Duration drain = drainGrace.plus(DRAIN_OVERHEAD);
+    return drain.compareTo(DEFAULT_MAX_POLL_INTERVAL) > 0 ? drain : DEFAULT_MAX_POLL_INTERVAL;
   }
 
   public void start() {
@@ -129,18 +161,28 @@ public final class EventConsumer implements Committer {
 
   /** Commits asynchronously; offsets of partitions this consumer no longer owns are dropped. */
   @Override
-  public void commit(Map<TopicPartition, Long> offsets, Consumer<Set<TopicPartition>> failed) {
+  public void commit(Map<TopicPartition, Long> offsets, java.util.function.Consumer<Set<TopicPartition>> failed) {
     submit(c -> c.commitAsync(owned(c, offsets), (committed, e) -> {
       if (e != null) {
         logCommitFailure(committed, e);
         failed.accept(committed.keySet());
+      } else {
+        commitBlocked = null;
       }
     }));
   }
 
-  /** Stops fetching new records; the group membership stays so in-flight work can still be committed. */
-  public void stopFetching() {
+  /**
+   * Stops fetching new records; the group membership stays so in-flight work can still be committed. The result
+   * completes once the polling thread is between polls: every record it will ever hand over has been handed to the
+   * sink by then, so whoever closes the sink next sees them all.
+   */
+  public CompletableFuture<Void> stopFetching() {
     fetching = false;
+    CompletableFuture<Void> between = new CompletableFuture<>();
+    submit(c -> between.complete(null));
+    stopped.thenRun(() -> between.complete(null)); // a thread that has ended hands nothing over any more
+    return between;
   }
 
   /** Commits the final offsets synchronously, leaves the group and ends the thread. */
@@ -165,7 +207,15 @@ public final class EventConsumer implements Committer {
     return !stopped.isDone();
   }
 
-  private void submit(Consumer<KafkaConsumer<byte[], byte[]>> command) {
+  /**
+   * Whether polls are failing for a reason that needs someone to act ({@link ConsumerFailure.Blocking}): nothing is
+   * consumed until it is fixed, and the next poll that succeeds clears it.
+   */
+  public boolean isBlocked() {
+    return blocked != null;
+  }
+
+  private void submit(Command command) {
     commands.add(command);
   }
 
@@ -177,13 +227,14 @@ public final class EventConsumer implements Committer {
         if (!running) {
           break;
         }
-        if (fetching) {
+        long pause = pollNotBefore - System.nanoTime();
+        if (fetching && pause <= 0) {
           applyPauses();
           poll();
-        } else {
-          Consumer<KafkaConsumer<byte[], byte[]>> command = commands.poll(POLL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } else { // waits for a command, which ends the wait: a commit or a stop is not held up by a pause
+          Command command = commands.poll(fetching ? pause : POLL_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
           if (command != null) {
-            command.accept(consumer);
+            execute(command);
           }
         }
       }
@@ -206,11 +257,13 @@ public final class EventConsumer implements Committer {
       records = consumer.poll(POLL_TIMEOUT);
     } catch (WakeupException e) {
       return;
+    } catch (InterruptException e) {
+      throw new InterruptedException("interrupted while polling");
     } catch (KafkaException e) {
-      LOG.warn("Polling failed, retrying in 1 s: {}", e.toString());
-      Thread.sleep(1000);
+      pollFailed(ConsumerFailure.of(e, group));
       return;
     }
+    polled();
     if (records.isEmpty()) {
       return;
     }
@@ -233,6 +286,32 @@ public final class EventConsumer implements Committer {
     }
     if (!batch.isEmpty()) {
       sink.accept(batch);
+    }
+  }
+
+  private void pollFailed(ConsumerFailure failure) {
+    failuresInARow++;
+    Duration pause = failure.pause(failuresInARow);
+    pollNotBefore = System.nanoTime() + pause.toNanos();
+    if (failure instanceof ConsumerFailure.Blocking blocking) {
+      if (!blocking.equals(blocked)) {
+        LOG.error("The event consumer cannot consume, and the service is not ready until this is fixed: {}. Trying"
+            + " again every {} s at most.", blocking.cause(), ConsumerFailure.MAX_BLOCKED_PAUSE.toSeconds());
+      } else {
+        LOG.debug("Still failing, trying again in {} ms: {}", pause.toMillis(), blocking.cause());
+      }
+      blocked = blocking;
+    } else {
+      LOG.warn("Polling failed, retrying in {} ms: {}", pause.toMillis(), failure.cause());
+    }
+  }
+
+  private void polled() {
+    failuresInARow = 0;
+    ConsumerFailure.Blocking was = blocked;
+    if (was != null) {
+      blocked = null;
+      LOG.info("The event consumer polls again; ready once the rest is (it had failed: {})", was.cause());
     }
   }
 
@@ -276,13 +355,17 @@ public final class EventConsumer implements Committer {
   }
 
   private void runCommands() {
-    Consumer<KafkaConsumer<byte[], byte[]>> command;
+    Command command;
     while ((command = commands.poll()) != null) {
-      try {
-        command.accept(consumer);
-      } catch (KafkaException | IllegalStateException e) {
-        LOG.warn("A consumer command failed: {}", e.toString());
-      }
+      execute(command);
+    }
+  }
+
+  private void execute(Command command) {
+    try {
+      command.run(consumer);
+    } catch (KafkaException | IllegalStateException e) {
+      LOG.warn("A consumer command failed: {}", e.toString());
     }
   }
 
@@ -294,17 +377,24 @@ public final class EventConsumer implements Committer {
     }
   }
 
+  /** A blocking cause is logged as an ERROR once, not at every commit tick that retries it. */
   private void logCommitFailure(Map<TopicPartition, OffsetAndMetadata> offsets, Exception e) {
-    if (e != null) {
+    ConsumerFailure failure = e instanceof KafkaException kafka ? ConsumerFailure.of(kafka, group) : null;
+    if (failure instanceof ConsumerFailure.Blocking blocking) {
+      if (!blocking.equals(commitBlocked)) {
+        LOG.error("Commits fail, so records may be delivered again: {}", blocking.cause());
+      }
+      commitBlocked = blocking;
+    } else {
       LOG.warn("Commit of {} failed; those records may be delivered again: {}", offsets.keySet(), e.toString());
     }
   }
 
-  private static List<TopicPartition> owned(KafkaConsumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+  private static List<TopicPartition> owned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
     return partitions.stream().filter(consumer.assignment()::contains).toList();
   }
 
-  private static Map<TopicPartition, OffsetAndMetadata> owned(KafkaConsumer<?, ?> consumer, Map<TopicPartition, Long> offsets) {
+  private static Map<TopicPartition, OffsetAndMetadata> owned(Consumer<?, ?> consumer, Map<TopicPartition, Long> offsets) {
     Map<TopicPartition, OffsetAndMetadata> owned = new HashMap<>();
     offsets.forEach(
         (partition, offset) -> {

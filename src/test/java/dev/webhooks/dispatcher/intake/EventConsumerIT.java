@@ -56,7 +56,7 @@ class EventConsumerIT {
 
     Queue<Long> earlyByMillis = new ConcurrentLinkedQueue<>();
     KafkaConsumer<byte[], byte[]> kafka = new KafkaConsumer<>(EventConsumer.consumerConfig(
-        TestKafka.bootstrapServers(), TestKafka.uniqueName("group"), 500));
+        TestKafka.bootstrapServers(), TestKafka.uniqueName("group"), 500, Duration.ofSeconds(20)));
     EventConsumer consumer = new EventConsumer(kafka, List.of(topic), new EventDecoder(1 << 20, List.of(topic)),
         new Sink(earlyByMillis), 10_000);
     consumer.start();
