@@ -153,7 +153,8 @@ final class Lane extends VerticleBase {
       LOG.error("Processing the record at {} failed; it becomes a dead letter", incoming.source(), bug);
       String error = "processing failed: " + bug;
       if (incoming.decoded() instanceof Decoded.Retrying retrying) {
-        return courier.deadLetter(retrying.retry().abandoned("internal-error", error));
+        // only routing can throw here (the courier guards its own steps), so the retry was never resumed
+        return courier.abandon(retrying.retry(), "internal-error", error);
       }
       metrics.eventConsumed("rejected");
       String account = incoming.decoded() instanceof Decoded.Accepted accepted ? accepted.event().accountId() : "";

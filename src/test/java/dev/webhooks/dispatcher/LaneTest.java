@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.webhooks.dispatcher.config.Config;
 import dev.webhooks.dispatcher.delivery.Courier;
 import dev.webhooks.dispatcher.delivery.DeadLetter;
-import dev.webhooks.dispatcher.delivery.DeliveryListener;
 import dev.webhooks.dispatcher.delivery.Outbox;
 import dev.webhooks.dispatcher.delivery.Retry;
 import dev.webhooks.dispatcher.delivery.Source;
@@ -55,6 +54,8 @@ class LaneTest {
       return Future.failedFuture(new IllegalStateException("no retries in this test"));
     }
   };
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private final Metrics metrics = new Metrics(registry, Clock.systemUTC());
   private Vertx vertx;
   private Lane lane;
 
@@ -72,8 +73,7 @@ class LaneTest {
         return Optional.empty();
       }
     };
-    lane = new Lane(new Router(buggy), Courier.create(vertx, Config.fromEnv(Map.of()), outbox, DeliveryListener.NONE),
-        new Metrics(new SimpleMeterRegistry(), Clock.systemUTC()));
+    lane = new Lane(new Router(buggy), Courier.create(vertx, Config.fromEnv(Map.of()), outbox, metrics), metrics);
     vertx.deployVerticle(lane).await(10, TimeUnit.SECONDS);
   }
 
@@ -97,6 +97,7 @@ class LaneTest {
           assertThat(letter.webhookId()).as("the retry's own dead letter").isEqualTo("msg_retry");
           assertThat(letter.error()).contains("a bug of ours (test)");
         });
+    assertThat(registry.get("webhook.deliveries.in.flight").gauge().value()).as("deliveries in flight").isZero();
   }
 
   @Test

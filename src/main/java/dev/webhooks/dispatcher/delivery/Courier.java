@@ -158,6 +158,21 @@ public final class Courier {
   }
 
   /**
+   * Makes a retry a dead letter, unattempted, when it could not be taken up at all (a bug of ours while routing it):
+   * heard as {@link DeliveryListener#resumed resumed}, then dead-lettered, so the count of deliveries in flight stays
+   * right. Completes and fails as {@link #deadLetter} does.
+   */
+  public Future<Void> abandon(Retry retry, String reason, String error) {
+    if (closed) {
+      return Future.failedFuture(closedBeforeFinal(retry.webhookId()));
+    }
+    notify(() -> listener.resumed(retry));
+    Promise<Void> done = Promise.promise();
+    writeDeadLetter(retry.abandoned(reason, error), 1, done);
+    return done.future();
+  }
+
+  /**
    * Makes a dead letter durable for a record that never became a delivery (rejected at intake). Completes once the
    * broker has acknowledged it; fails only when the courier is closed first, and then the record is not final.
    */
