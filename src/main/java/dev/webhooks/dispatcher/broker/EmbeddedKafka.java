@@ -10,12 +10,15 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
@@ -41,6 +44,13 @@ public final class EmbeddedKafka implements AutoCloseable {
   private static final String CONTROLLER = "CONTROLLER";
   /** A cold start (format, recover logs, elect itself) takes a few seconds here; a minute means something is wrong. */
   private static final long READY_TIMEOUT_SECONDS = 60;
+  /**
+   * A clean stop of this single-node broker takes a second or two (controlled shutdown, flush, checkpoints). It comes
+   * last in the service's stop, after a drain of up to SHUTDOWN_GRACE_MS (20 s by default): 15 s more still ends within
+   * the 45 s a Kubernetes pod is given, and is plenty for a slow disk. Longer means it is stuck, e.g. waiting for a
+   * controller that will never answer.
+   */
+  static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
 
   private final Path logDir;
   private final int requestedPort;
@@ -67,17 +77,20 @@ public final class EmbeddedKafka implements AutoCloseable {
     if (server != null) {
       throw new IllegalStateException("the embedded Kafka broker is already running at " + bootstrapServers);
     }
-    int port = requestedPort == 0 ? freePort() : requestedPort;
-    int controllerPort = freePort();
-    KafkaConfig config = KafkaConfig.fromProps(properties(port, controllerPort));
-    formatOnFirstStart();
-    KafkaRaftServer started = new KafkaRaftServer(config, Time.SYSTEM);
-    String address = HOST + ":" + port;
+    KafkaRaftServer started = null;
+    String address = HOST + ":" + requestedPort;
     try {
+      int port = requestedPort == 0 ? freePort() : requestedPort;
+      address = HOST + ":" + port;
+      KafkaConfig config = KafkaConfig.fromProps(properties(port, freePort()));
+      formatOnFirstStart();
+      started = new KafkaRaftServer(config, Time.SYSTEM);
       started.startup();
       awaitAnswer(address);
     } catch (RuntimeException e) {
-      stop(started);
+      if (started != null) {
+        stop(started);
+      }
       throw new IllegalStateException(
           "the embedded Kafka broker did not start on " + address + " (data in " + logDir + "): " + e.getMessage(), e);
     }
@@ -100,14 +113,20 @@ public final class EmbeddedKafka implements AutoCloseable {
     return logDir;
   }
 
-  /** Shuts the broker down cleanly and waits until it has; does nothing when it is not running. */
+  /**
+   * Shuts the broker down cleanly and waits until it has, for {@link #STOP_TIMEOUT} at most: a broker that does not stop
+   * by then is logged and left behind (its threads do not keep the JVM from exiting). Never throws; does nothing when
+   * not running.
+   */
   @Override
   public synchronized void close() {
     if (server != null) {
-      stop(server);
+      boolean stopped = stop(server);
       server = null;
       bootstrapServers = null;
-      LOG.info("Embedded Kafka broker stopped");
+      if (stopped) {
+        LOG.info("Embedded Kafka broker stopped");
+      }
     }
   }
 
@@ -214,9 +233,49 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  private static void stop(KafkaRaftServer server) {
-    server.shutdown();
-    server.awaitShutdown();
+  /** Whether the broker stopped within {@link #STOP_TIMEOUT}; logs an ERROR when it did not. */
+  private boolean stop(KafkaRaftServer server) {
+    boolean stopped = runWithin(() -> {
+      server.shutdown();
+      server.awaitShutdown();
+    }, STOP_TIMEOUT, "embedded-kafka-stop");
+    if (!stopped) {
+      LOG.error("The embedded Kafka broker did not stop within {} s; going on without it (its data in {} is recovered"
+          + " on the next start)", STOP_TIMEOUT.toSeconds(), logDir);
+    }
+    return stopped;
+  }
+
+  /**
+   * Runs {@code work} on a daemon thread of its own and waits for it for {@code limit} at most: whether it ended in time.
+   * A failure of {@code work} is logged, and counts as ended. Left running past its limit, the thread does not hold the
+   * JVM: {@code System.exit} waits for no thread, and the only shutdown hook Kafka adds here (its metrics' JMX reporter)
+   * takes no lock of the broker's.
+   */
+  static boolean runWithin(Runnable work, Duration limit, String threadName) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    Thread thread = new Thread(() -> {
+      try {
+        work.run();
+        done.complete(null);
+      } catch (RuntimeException | Error e) {
+        done.completeExceptionally(e);
+      }
+    }, threadName);
+    thread.setDaemon(true);
+    thread.start();
+    try {
+      done.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (TimeoutException e) {
+      return false;
+    } catch (ExecutionException e) {
+      LOG.error("The {} thread failed", threadName, e.getCause());
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   /** A port free right now; the broker binds it moments later (a race we accept for a single-user default). */
