@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The real Kafka broker, single node (combined broker and KRaft controller), running in this process: the default when
  * {@code KAFKA_BOOTSTRAP_SERVERS} is unset. Its data lives in {@code <dataDir>/kafka}, formatted on first start and
- * reused afterwards, so topics and committed offsets survive a restart. {@link #start} and {@link #close} block: call
- * them from {@code main} or a worker, never from an event loop.
+ * reused afterwards, so topics and committed offsets survive a restart. One broker at a time holds a data directory
+ * ({@link DataDirLock}), from before it formats or starts anything until it has stopped. {@link #start} and
+ * {@link #close} block: call them from {@code main} or a worker, never from an event loop.
  */
 public final class EmbeddedKafka implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
@@ -52,13 +53,16 @@ public final class EmbeddedKafka implements AutoCloseable {
    */
   static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
 
+  private final Path dataDir;
   private final Path logDir;
   private final int requestedPort;
   private KafkaRaftServer server;
+  private DataDirLock lock;
   private String bootstrapServers;
 
   /** A broker keeping its data in {@code <dataDir>/kafka} and listening on localhost:{@code port} (0: any free port). */
   public EmbeddedKafka(Path dataDir, int port) {
+    this.dataDir = dataDir;
     this.logDir = dataDir.toAbsolutePath().resolve("kafka");
     this.requestedPort = port;
   }
@@ -72,11 +76,14 @@ public final class EmbeddedKafka implements AutoCloseable {
    * Formats the storage if this is its first start, starts the broker and waits until it answers an admin request.
    *
    * @return the bootstrap address clients use, e.g. {@code localhost:9092}
+   * @throws dev.webhooks.dispatcher.config.ConfigException when another broker holds the data directory
+   * @throws IllegalStateException when the broker does not start; the data directory is let go once it has stopped
    */
   public synchronized String start() {
     if (server != null) {
       throw new IllegalStateException("the embedded Kafka broker is already running at " + bootstrapServers);
     }
+    DataDirLock held = DataDirLock.acquire(dataDir); // before the controller writes a byte of the metadata log
     KafkaRaftServer started = null;
     String address = HOST + ":" + requestedPort;
     try {
@@ -88,13 +95,14 @@ public final class EmbeddedKafka implements AutoCloseable {
       started.startup();
       awaitAnswer(address);
     } catch (RuntimeException e) {
-      if (started != null) {
-        stop(started);
+      if (started == null || stop(started)) {
+        held.close();
       }
       throw new IllegalStateException(
           "the embedded Kafka broker did not start on " + address + " (data in " + logDir + "): " + e.getMessage(), e);
     }
     server = started;
+    lock = held;
     bootstrapServers = address;
     LOG.info("Embedded Kafka broker ready at {} (data in {})", address, logDir);
     return address;
@@ -115,8 +123,8 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /**
    * Shuts the broker down cleanly and waits until it has, for {@link #STOP_TIMEOUT} at most: a broker that does not stop
-   * by then is logged and left behind (its threads do not keep the JVM from exiting). Never throws; does nothing when
-   * not running.
+   * by then is logged and left behind (its threads do not keep the JVM from exiting), and the data directory stays held
+   * until the process ends, since that broker may still write to it. Never throws; does nothing when not running.
    */
   @Override
   public synchronized void close() {
@@ -125,8 +133,10 @@ public final class EmbeddedKafka implements AutoCloseable {
       server = null;
       bootstrapServers = null;
       if (stopped) {
+        lock.close();
         LOG.info("Embedded Kafka broker stopped");
       }
+      lock = null;
     }
   }
 

@@ -1,9 +1,13 @@
 package dev.webhooks.dispatcher.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.webhooks.dispatcher.config.Config;
+import dev.webhooks.dispatcher.config.ConfigException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,6 +64,55 @@ class EmbeddedKafkaIT {
         assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS)).contains("messaging-events");
       }
       assertThat(consumeAll(bootstrap, "messaging-events")).containsExactly("conv-1=first event");
+    }
+  }
+
+  @Test
+  void refusesASecondBrokerOnTheSameDataDirAndLeavesTheFirstOneWhole() throws Exception {
+    Config config = Config.fromEnv(Map.of("DATA_DIR", dataDir.toString(), "EMBEDDED_KAFKA_PORT", "0"));
+    EmbeddedKafka first = EmbeddedKafka.of(config);
+    try {
+      String bootstrap = first.start();
+      try (Admin admin = admin(bootstrap)) {
+        Topics.ensure(admin, config, TIMEOUT);
+      }
+
+      long refusing = System.nanoTime();
+      try (EmbeddedKafka second = EmbeddedKafka.of(config)) {
+        assertThatThrownBy(second::start)
+            .isInstanceOf(ConfigException.class)
+            .hasMessageContaining("DATA_DIR " + dataDir + " is in use by another running dispatcher")
+            .hasMessageContaining("its own DATA_DIR, HTTP_PORT, MANAGEMENT_PORT and EMBEDDED_KAFKA_PORT");
+      }
+      assertThat(Duration.ofNanos(System.nanoTime() - refusing)).as("refused before starting anything")
+          .isLessThan(Duration.ofSeconds(5));
+
+      produce(bootstrap, "messaging-events", "conv-1", "after the refusal");
+      assertThat(consumeAll(bootstrap, "messaging-events")).containsExactly("conv-1=after the refusal");
+    } finally {
+      long stopping = System.nanoTime();
+      first.close();
+      assertThat(Duration.ofNanos(System.nanoTime() - stopping)).as("a clean stop")
+          .isLessThan(EmbeddedKafka.STOP_TIMEOUT);
+    }
+
+    try (EmbeddedKafka next = EmbeddedKafka.of(config)) {
+      assertThat(consumeAll(next.start(), "messaging-events")).containsExactly("conv-1=after the refusal");
+    }
+  }
+
+  @Test
+  void letsGoOfTheDataDirWhenItsBrokerCannotStart() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("localhost"))) {
+      try (EmbeddedKafka kafka = new EmbeddedKafka(dataDir, taken.getLocalPort())) {
+        assertThatThrownBy(kafka::start)
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("did not start on localhost:" + taken.getLocalPort());
+      }
+    }
+
+    try (EmbeddedKafka kafka = new EmbeddedKafka(dataDir, 0)) {
+      assertThat(kafka.start()).startsWith("localhost:");
     }
   }
 
