@@ -36,6 +36,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
@@ -149,7 +150,7 @@ public final class Service {
       PrometheusMeterRegistry registry = registry();
       b.vertx = vertx(registry);
       // The delivery path warms up against a loopback receiver of its own while the rest starts and waits on Kafka.
-      Future<WarmUp.Report> warmedUp = WarmUp.run(b.vertx, config, config.warmUp());
+      b.warmedUp = WarmUp.run(b.vertx, config, config.warmUp(), b.warmUpCutShort.future());
       // webhook_ready is there (0) from the first scrape: an instance stuck waiting for Kafka must still be seen
       Metrics metrics = new Metrics(registry, Clock.systemUTC());
       metrics.readiness(b::isReady);
@@ -186,7 +187,7 @@ public final class Service {
       b.awaitUnlessStopped(kafkaAnswers.toCompletionStage());
       // no event is routed, and no API call answered, before the view has every installation
       b.awaitUnlessStopped(viewCaughtUp.toCompletionStage());
-      await(warmedUp); // never fails, and ends within its budget
+      await(b.warmedUp); // never fails, and ends within its budget
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.clientConfig(
           EventConsumer.consumerConfig(b.bootstrapServers, config.consumerGroup(), MAX_POLL_RECORDS,
               config.shutdownGrace())));
@@ -369,6 +370,8 @@ public final class Service {
     KafkaProbe probe;
     KafkaClientMetrics consumerMetrics;
     Thread topicsThread;
+    Future<WarmUp.Report> warmedUp;
+    final Promise<Void> warmUpCutShort = Promise.promise();
     Dispatcher dispatcher;
     HttpServer managementServer;
     HttpServer apiServer;
@@ -411,6 +414,10 @@ public final class Service {
       }
       if (probe != null) {
         probe.close();
+      }
+      if (warmedUp != null) { // its tasks must end before Vert.x closes, or they fail on a closed event loop
+        warmUpCutShort.tryComplete();
+        awaitQuietly(warmedUp, "ending the warm-up");
       }
       if (vertx != null) {
         awaitQuietly(vertx.close(), "closing Vert.x");
