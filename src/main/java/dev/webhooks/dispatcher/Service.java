@@ -36,6 +36,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
@@ -43,6 +44,7 @@ import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.net.BindException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -116,8 +118,8 @@ public final class Service {
    *
    * @throws dev.webhooks.dispatcher.config.ConfigException when the configuration cannot work (missing secrets, an
    *     installations topic that does not compact)
-   * @throws IllegalStateException when a part cannot start (embedded broker, port taken), after stopping the rest; an
-   *     external Kafka that does not answer is waited for, live and not ready
+   * @throws IllegalStateException when a part cannot start (embedded broker; a port taken: {@link PortUnavailable}),
+   *     after stopping the rest; an external Kafka that does not answer is waited for, live and not ready
    */
   public static Service start(Config config) {
     return start(config, new CompletableFuture<>());
@@ -149,13 +151,13 @@ public final class Service {
       PrometheusMeterRegistry registry = registry();
       b.vertx = vertx(registry);
       // The delivery path warms up against a loopback receiver of its own while the rest starts and waits on Kafka.
-      Future<WarmUp.Report> warmedUp = WarmUp.run(b.vertx, config, config.warmUp());
+      b.warmedUp = WarmUp.run(b.vertx, config, config.warmUp(), b.warmUpCutShort.future());
       // webhook_ready is there (0) from the first scrape: an instance stuck waiting for Kafka must still be seen
       Metrics metrics = new Metrics(registry, Clock.systemUTC());
       metrics.readiness(b::isReady);
       ClientDeadlines deadlines = new ClientDeadlines(config.httpIdleTimeout(), config.httpRequestTimeout());
-      b.managementServer = await(new ManagementServer(b.vertx, registry, b::isReady, deadlines)
-          .listen(config.managementPort()));
+      b.managementServer = bind(new ManagementServer(b.vertx, registry, b::isReady, deadlines)
+          .listen(config.managementPort()), "MANAGEMENT_PORT", config.managementPort());
       b.awaitUnlessStopped(topicsMade);
 
       SecretCipher cipher = SecretCipher.fromBase64(b.credentials.secretsKey());
@@ -186,7 +188,11 @@ public final class Service {
       b.awaitUnlessStopped(kafkaAnswers.toCompletionStage());
       // no event is routed, and no API call answered, before the view has every installation
       b.awaitUnlessStopped(viewCaughtUp.toCompletionStage());
-      await(warmedUp); // never fails, and ends within its budget
+      // Bound once the view has caught up, so no call is answered before it, and before any event is consumed, so a
+      // port taken ends the start before this instance takes partitions from the group or commits anything.
+      b.apiServer = bind(deadlines.server(b.vertx, api.router()).listen(config.httpPort()), "HTTP_PORT",
+          config.httpPort());
+      await(b.warmedUp); // never fails, and ends within its budget
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.clientConfig(
           EventConsumer.consumerConfig(b.bootstrapServers, config.consumerGroup(), MAX_POLL_RECORDS,
               config.shutdownGrace())));
@@ -197,8 +203,6 @@ public final class Service {
       EventDecoder decoder = new EventDecoder(config.maxEventBytes(), config.retryTopics());
       dispatcher.start(new EventConsumer(consumer, topics, decoder, dispatcher, config.maxInFlightPerPartition()));
       b.dispatcher = dispatcher;
-
-      b.apiServer = await(deadlines.server(b.vertx, api.router()).listen(config.httpPort()));
       b.started = true;
       return new Service(b);
     } catch (RuntimeException e) {
@@ -238,6 +242,16 @@ public final class Service {
         }
       }
     }
+  }
+
+  /**
+   * The server {@code listening} on {@code port} once it is; a port another process holds ends the start with a
+   * message that names the port and the variable that sets it.
+   */
+  private static HttpServer bind(Future<HttpServer> listening, String variable, int port) {
+    return await(listening.recover(failure -> Future.failedFuture(failure instanceof BindException taken
+        ? new PortUnavailable(variable, port, taken)
+        : failure)));
   }
 
   /** The innermost cause in words: a bare TimeoutException says more as what it means. */
@@ -354,6 +368,29 @@ public final class Service {
     }
   }
 
+  /**
+   * A port of the service cannot be bound; the message says which, what sets it, and what to do. Stackless and without
+   * the {@link BindException}: the message is all there is to know, the cause's text included, and a port taken is an
+   * operator's matter, not a stack trace's.
+   */
+  public static final class PortUnavailable extends IllegalStateException {
+    PortUnavailable(String variable, int port, BindException cause) {
+      super(message(variable, port, cause));
+    }
+
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+      return this;
+    }
+
+    private static String message(String variable, int port, BindException cause) {
+      String why = String.valueOf(cause.getMessage());
+      return why.contains("in use")
+          ? variable + " " + port + " is already in use (another dispatcher?); stop it or set " + variable
+          : variable + " " + port + " cannot be bound (" + why + "); set " + variable + " to another port";
+    }
+  }
+
   /** What has been started so far, so a failed start stops exactly that. */
   private static final class Builder {
     final Config config;
@@ -369,6 +406,8 @@ public final class Service {
     KafkaProbe probe;
     KafkaClientMetrics consumerMetrics;
     Thread topicsThread;
+    Future<WarmUp.Report> warmedUp;
+    final Promise<Void> warmUpCutShort = Promise.promise();
     Dispatcher dispatcher;
     HttpServer managementServer;
     HttpServer apiServer;
@@ -411,6 +450,10 @@ public final class Service {
       }
       if (probe != null) {
         probe.close();
+      }
+      if (warmedUp != null) { // its tasks must end before Vert.x closes, or they fail on a closed event loop
+        warmUpCutShort.tryComplete();
+        awaitQuietly(warmedUp, "ending the warm-up");
       }
       if (vertx != null) {
         awaitQuietly(vertx.close(), "closing Vert.x");

@@ -98,6 +98,8 @@ final class WarmUp {
   private final AtomicInteger failed = new AtomicInteger();
   private volatile String firstFailure = "";
   private volatile long deadlineNanos;
+  /** Set when the start it belongs to ends early: no more records are begun. */
+  private volatile boolean cutShort;
 
   private WarmUp(Vertx vertx, Config config, Duration budget) {
     this.vertx = vertx;
@@ -111,10 +113,20 @@ final class WarmUp {
    * vertx}. The future always succeeds, with what was done, at the latest {@link #SLACK} after the budget.
    */
   static Future<Report> run(Vertx vertx, Config config, Duration budget) {
+    return run(vertx, config, budget, Promise.<Void>promise().future());
+  }
+
+  /**
+   * As {@link #run(Vertx, Config, Duration)}, but once {@code cutShort} completes no more records are begun: the
+   * future then completes as soon as the parts already made (the certificate, the receiver) are closed, so a failed
+   * start can wait for it before it closes {@code vertx}, and no task of the warm-up runs into a closed Vert.x.
+   */
+  static Future<Report> run(Vertx vertx, Config config, Duration budget, Future<?> cutShort) {
     if (budget.isZero()) {
       return Future.succeededFuture(new Report(0, 0, 0, Duration.ZERO));
     }
     WarmUp warmUp = new WarmUp(vertx, config, budget);
+    cutShort.onComplete(ended -> warmUp.cutShort = true);
     Promise<Void> done = Promise.promise();
     warmUp.context.runOnContext(v -> warmUp.run().onComplete(done));
     return done.future()
@@ -211,7 +223,7 @@ final class WarmUp {
     }
 
     void next(int sample, Promise<Void> finished) {
-      if (System.nanoTime() >= deadlineNanos) {
+      if (cutShort || System.nanoTime() >= deadlineNanos) {
         finished.complete();
         return;
       }
@@ -320,6 +332,11 @@ final class WarmUp {
   }
 
   private void log(Report report) {
+    if (cutShort) {
+      LOG.info("The warm-up of the delivery path was cut short after {} ms: the start ended",
+          report.took().toMillis());
+      return;
+    }
     if (report.failed() > 0 || !firstFailure.isEmpty()) {
       LOG.warn("The warm-up of the delivery path failed or was cut short ({} failed attempts), which costs only speed"
           + " in the first seconds: {}", report.failed(), firstFailure);

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
+import java.security.cert.CertPathBuilderException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
@@ -93,7 +94,12 @@ final class Outcomes {
       }
     }
     for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof SSLException) return retryable("tls", "TLS with " + host + " failed: " + oneLine(t));
+      if (t instanceof SSLException) {
+        return retryable("tls", "TLS with " + host + " failed: " + oneLine(t) + (unknownIssuer(failure)
+            ? "; its certificate is not signed by a CA this dispatcher trusts: if it should be, add that CA to"
+                + " DELIVERY_TRUSTED_CA_PEM"
+            : ""));
+      }
     }
     if (failure instanceof io.netty.channel.ConnectTimeoutException) return retryable("connect-timeout", detail);
     if (failure instanceof ConnectException || failure instanceof NoRouteToHostException) {
@@ -106,6 +112,20 @@ final class Outcomes {
     }
     if (failure instanceof IOException) return retryable("reset", detail); // connection reset by peer, broken pipe
     return retryable("io-error", detail);
+  }
+
+  /**
+   * Whether no chain could be built from the endpoint's certificate to a trusted CA (self-signed, or a private CA): the
+   * one TLS failure that the operator, not the receiver, may have to fix. An expired certificate or one for another
+   * host fails the validation of a chain that was built, not its building.
+   */
+  private static boolean unknownIssuer(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof CertPathBuilderException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Retry-After as delta seconds or an HTTP-date; a date in the past means now. */

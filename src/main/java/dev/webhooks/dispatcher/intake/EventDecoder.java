@@ -12,6 +12,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 
@@ -23,6 +24,13 @@ public final class EventDecoder {
   /** The record header that names the event's account. */
   public static final String ACCOUNT_HEADER = "account-id";
   private static final String MESSAGING = "ms.MessagingEventNotification";
+  /** What a messaging change's {@code event.type} may be, as a rejection lists it. */
+  private static final String MESSAGING_EVENT_TYPES = WebhookKeys.ALL.stream()
+      .filter(key -> key.startsWith(MESSAGING + "."))
+      .map(key -> key.substring(MESSAGING.length() + 1))
+      .collect(Collectors.joining(", "));
+  /** A type a producer wrote is quoted up to this length: enough for any real one, too little for a body in it. */
+  private static final int QUOTED_MAX_CHARS = 64;
 
   private final int maxEventBytes;
   private final Set<String> retryTopics;
@@ -78,7 +86,7 @@ public final class EventDecoder {
     }
     String type = envelope.type();
     if (!type.equals(MESSAGING) && !type.equals(WebhookKeys.CONVERSATION_CHANGE)) {
-      return new Decoded.Rejected("unknown-type", "unknown notification type '" + type + "'", account);
+      return new Decoded.Rejected("unknown-type", "unknown notification type " + quoted(type), account);
     }
     List<Envelope.Change> changes = envelope.changes();
     if (changes == null || changes.isEmpty()) {
@@ -92,8 +100,8 @@ public final class EventDecoder {
       }
       String key = type.equals(MESSAGING) ? MESSAGING + "." + change.eventType() : type;
       if (!WebhookKeys.ALL.contains(key)) {
-        return new Decoded.Rejected(
-            "unknown-type", "body.changes[" + i + "].event.type is not a known event type", account);
+        return new Decoded.Rejected("unknown-type", "body.changes[" + i + "].event.type " + quoted(change.eventType())
+            + " is not a known event type (one of " + MESSAGING_EVENT_TYPES + ")", account);
       }
       byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(i);
     }
@@ -111,6 +119,20 @@ public final class EventDecoder {
     } catch (CharacterCodingException e) {
       return "";
     }
+  }
+
+  /**
+   * {@code text} from a record, in single quotes, for an error that is logged and kept in a dead letter: one line (control
+   * characters become '?') and at most {@link #QUOTED_MAX_CHARS} characters, so a record cannot forge log lines or
+   * carry its content into them.
+   */
+  static String quoted(String text) {
+    StringBuilder quoted = new StringBuilder(Math.min(text.length(), QUOTED_MAX_CHARS) + 8).append('\'');
+    for (int i = 0; i < text.length() && i < QUOTED_MAX_CHARS; i++) {
+      char c = text.charAt(i);
+      quoted.append(Character.isISOControl(c) ? '?' : c);
+    }
+    return quoted.append(text.length() > QUOTED_MAX_CHARS ? "'..." : "'").toString();
   }
 
   private static String firstLine(String message) {

@@ -17,11 +17,14 @@ import org.slf4j.spi.LoggingEventBuilder;
  * otherwise log one line per event and retry, and the circuit logs its opening once. An attempt deferred for want of a
  * free connection is no failure: it is one INFO line of its own ({@code delivery attempt deferred}). Fields: {@code
  * account}, {@code client_id}, {@code webhook_key}, {@code endpoint_host}, {@code status}, {@code attempt}, {@code
- * webhook_id} (plus {@code reason}, and {@code deferral} on a deferral). They are carried as key-value pairs (fields of
- * their own with {@code LOG_FORMAT=json}) and repeated in the message text.
+ * webhook_id} (plus {@code reason}, and {@code deferral} on a deferral; {@code source} on a dead letter; {@code error},
+ * the one human line of why, last on a failed attempt and a dead letter). A record rejected at intake has no app,
+ * webhook or endpoint: its dead letter is a shorter line of {@code account} (when it named one), {@code reason},
+ * {@code source} and {@code error}. They are carried as key-value pairs (fields of their own with {@code
+ * LOG_FORMAT=json}) and repeated in the message text. Lines are built only when their level is enabled.
  *
- * <p>Never logged: the endpoint's path and query (they may carry tokens), the body, any header value, a secret or a
- * signature. Only the host of the endpoint leaves this class.
+ * <p>Never logged: the endpoint's path and query (they may carry tokens; taken out of an error that quotes them), the
+ * body, any header value, a secret or a signature. Only the host of the endpoint leaves this class.
  */
 public final class DeliveryLog implements DeliveryListener {
   /** A logger of its own, so operators can turn these lines up or down on their own (see {@code LOG_LEVELS}). */
@@ -33,18 +36,21 @@ public final class DeliveryLog implements DeliveryListener {
       return;
     }
     boolean notTried = DeliveryOutcome.CIRCUIT_OPEN.equals(reasonOf(outcome));
-    if (notTried && !LOG.isDebugEnabled()) {
+    if (notTried ? !LOG.isDebugEnabled() : !LOG.isWarnEnabled()) {
       return;
     }
     LoggingEventBuilder line = notTried ? LOG.atDebug() : LOG.atWarn();
+    String endpoint = delivery.webhook().endpoint();
+    String error = errorText(errorOf(outcome), endpoint);
     fields(line, delivery.app().accountId(), delivery.app().clientId(), delivery.webhookKey(),
-        delivery.webhook().endpoint(), outcome.status(), attempt, delivery.webhookId());
+        endpoint, outcome.status(), attempt, delivery.webhookId());
     line.addKeyValue("reason", reasonOf(outcome))
+        .addKeyValue("error", error)
         .log("delivery attempt failed: account={} client_id={} webhook_key={} endpoint_host={} status={} attempt={}"
-                + " webhook_id={} reason={}",
+                + " webhook_id={} reason={} error={}",
             delivery.app().accountId(), delivery.app().clientId(), delivery.webhookKey(),
-            hostOf(delivery.webhook().endpoint()), statusText(outcome.status()), attempt, delivery.webhookId(),
-            reasonOf(outcome));
+            hostOf(endpoint), statusText(outcome.status()), attempt, delivery.webhookId(),
+            reasonOf(outcome), error);
   }
 
   @Override
@@ -62,15 +68,44 @@ public final class DeliveryLog implements DeliveryListener {
 
   @Override
   public void deadLettered(DeadLetter letter) {
+    if (!LOG.isWarnEnabled()) {
+      return;
+    }
+    if (letter.clientId().isEmpty()) {
+      rejectedAtIntake(letter);
+      return;
+    }
+    String error = errorText(letter.error(), letter.endpoint());
     LoggingEventBuilder line = LOG.atWarn();
     fields(line, letter.accountId(), letter.clientId(), letter.webhookKey(), letter.endpoint(), letter.lastStatus(),
         letter.attempts(), letter.webhookId());
     line.addKeyValue("reason", letter.reason())
         .addKeyValue("source", letter.source().toString())
+        .addKeyValue("error", error)
         .log("dead letter written: account={} client_id={} webhook_key={} endpoint_host={} status={} attempt={}"
-                + " webhook_id={} reason={} source={}",
+                + " webhook_id={} reason={} source={} error={}",
             letter.accountId(), letter.clientId(), letter.webhookKey(), hostOf(letter.endpoint()),
-            statusText(letter.lastStatus()), letter.attempts(), letter.webhookId(), letter.reason(), letter.source());
+            statusText(letter.lastStatus()), letter.attempts(), letter.webhookId(), letter.reason(), letter.source(),
+            error);
+  }
+
+  /** A record that could not be routed (no app, webhook or endpoint to name): only what it has. */
+  private static void rejectedAtIntake(DeadLetter letter) {
+    String error = errorText(letter.error(), "");
+    LoggingEventBuilder line = LOG.atWarn();
+    if (letter.accountId().isEmpty()) {
+      line.addKeyValue("reason", letter.reason())
+          .addKeyValue("source", letter.source().toString())
+          .addKeyValue("error", error)
+          .log("dead letter written: reason={} source={} error={}", letter.reason(), letter.source(), error);
+    } else {
+      line.addKeyValue("account", letter.accountId())
+          .addKeyValue("reason", letter.reason())
+          .addKeyValue("source", letter.source().toString())
+          .addKeyValue("error", error)
+          .log("dead letter written: account={} reason={} source={} error={}", letter.accountId(), letter.reason(),
+              letter.source(), error);
+    }
   }
 
   private static void fields(LoggingEventBuilder line, String account, String clientId, String webhookKey,
@@ -92,6 +127,34 @@ public final class DeliveryLog implements DeliveryListener {
       return refused.reason();
     }
     return "";
+  }
+
+  private static String errorOf(DeliveryOutcome outcome) {
+    if (outcome instanceof DeliveryOutcome.RetryableFailure failed) {
+      return failed.error();
+    }
+    if (outcome instanceof DeliveryOutcome.PermanentFailure refused) {
+      return refused.error();
+    }
+    return "";
+  }
+
+  /**
+   * {@code error} on one line, without the endpoint's URL or its path and query should it quote them (an endpoint that
+   * does not parse is quoted whole by its error): they may carry the receiver's tokens.
+   */
+  static String errorText(String error, String endpoint) {
+    String line = error.replaceAll("[\\r\\n]+", " ");
+    if (endpoint == null || endpoint.isEmpty()) {
+      return line;
+    }
+    line = line.replace(endpoint, "(endpoint)");
+    try {
+      String pathAndQuery = Endpoint.parse(endpoint).pathAndQuery();
+      return pathAndQuery.length() > 1 ? line.replace(pathAndQuery, "(path)") : line;
+    } catch (IllegalArgumentException e) {
+      return line;
+    }
   }
 
   /** The status code, or empty when there was no answer (timeout, reset, refused connection). */

@@ -359,9 +359,10 @@ class WebhookSenderTest {
     } finally {
       trusted.close();
     }
+    TestCertificates.Leaf unknownCa = TestCertificates.create().localhost();
     List<TestCertificates.Leaf> bad =
         List.of(
-            TestCertificates.create().localhost(),
+            unknownCa,
             TestCertificates.shared().expiredLeaf("localhost", "127.0.0.1"),
             TestCertificates.shared().wrongHostLeaf());
     for (TestCertificates.Leaf leaf : bad) {
@@ -370,7 +371,16 @@ class WebhookSenderTest {
         DeliveryOutcome outcome =
             onEventLoop(() -> engine.send(Deliveries.to(untrusted.url("/"), 0))).await(10, TimeUnit.SECONDS);
         assertThat(outcome).as(leaf.certificate().getSubjectX500Principal().getName())
-            .isInstanceOfSatisfying(DeliveryOutcome.RetryableFailure.class, f -> assertThat(f.reason()).isEqualTo("tls"));
+            .isInstanceOfSatisfying(DeliveryOutcome.RetryableFailure.class, f -> {
+              assertThat(f.reason()).isEqualTo("tls");
+              // only a CA the operator may have to add is worth the hint; the other two are the receiver's to fix
+              if (leaf == unknownCa) {
+                assertThat(f.error()).contains("not signed by a CA this dispatcher trusts")
+                    .contains("DELIVERY_TRUSTED_CA_PEM");
+              } else {
+                assertThat(f.error()).doesNotContain("DELIVERY_TRUSTED_CA_PEM");
+              }
+            });
         assertThat(untrusted.requests()).isEmpty();
       } finally {
         untrusted.close();

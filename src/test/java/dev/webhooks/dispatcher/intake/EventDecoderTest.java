@@ -67,6 +67,24 @@ class EventDecoderTest {
   }
 
   @Test
+  void anUnknownTypeIsNamedWithTheTypesThatAreKnown() {
+    Decoded decoded = decoder.decode(record("acc", Events.content("c", "x").replace("ContentEvent", "TypingEvent")));
+
+    assertThat(decoded).isEqualTo(new Decoded.Rejected("unknown-type", "body.changes[0].event.type 'TypingEvent' is"
+        + " not a known event type (one of ContentEvent, RichContentEvent, AcceptStatusEvent, ChatStateEvent)", "acc"));
+  }
+
+  @Test
+  void aTypeFromTheRecordIsQuotedOnOneLineAndCutShort() {
+    String forged = "Forged\\nWARN dead letter written: account=other " + "x".repeat(200);
+    Decoded decoded = decoder.decode(record("acc", "{\"type\":\"" + forged + "\",\"body\":{\"changes\":[{}]}}"));
+
+    assertThat(decoded).isInstanceOfSatisfying(Decoded.Rejected.class, r -> assertThat(r.error())
+        .startsWith("unknown notification type 'Forged?WARN dead letter written: account=other xxx")
+        .endsWith("x'...").doesNotContain("\n").hasSizeLessThan(100));
+  }
+
+  @Test
   void neverThrowsOnANullValue() {
     ConsumerRecord<byte[], byte[]> record = record("acc", "");
     ConsumerRecord<byte[], byte[]> nullValue = new ConsumerRecord<>("t", 0, 1, 0L, TimestampType.CREATE_TIME, 0, 0,

@@ -87,7 +87,7 @@ class EventDecoderTreeEquivalenceTest {
     }
     String type = envelope.path("type").asText("");
     if (!type.equals(MESSAGING) && !type.equals(WebhookKeys.CONVERSATION_CHANGE)) {
-      return "unknown-type: unknown notification type '" + type + "'";
+      return "unknown-type: unknown notification type " + EventDecoder.quoted(type);
     }
     JsonNode changes = envelope.path("body").path("changes");
     if (!changes.isArray() || changes.isEmpty()) {
@@ -101,7 +101,9 @@ class EventDecoderTreeEquivalenceTest {
       }
       String key = type.equals(MESSAGING) ? MESSAGING + "." + change.path("event").path("type").asText("") : type;
       if (!WebhookKeys.ALL.contains(key)) {
-        return "unknown-type: body.changes[" + i + "].event.type is not a known event type";
+        return "unknown-type: body.changes[" + i + "].event.type "
+            + EventDecoder.quoted(change.path("event").path("type").asText("")) + " is not a known event type (one of"
+            + " ContentEvent, RichContentEvent, AcceptStatusEvent, ChatStateEvent)";
       }
       byKey.computeIfAbsent(key, k -> JsonNodeFactory.instance.arrayNode()).add(change);
     }
