@@ -1,5 +1,7 @@
 package dev.webhooks.dispatcher.intake;
 
+import com.fasterxml.jackson.core.ErrorReportConfiguration;
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -13,8 +15,14 @@ import java.io.IOException;
 
 /** The one JSON mapper of the intake: strict on input, and faithful on output (field order, exact numbers). */
 final class Json {
+  /**
+   * A parse error quotes no token and no input: its message goes into dead letters' {@code error} and the log, which
+   * never carry event content (Jackson would quote up to 256 characters of a bad token).
+   */
+  private static final ErrorReportConfiguration NO_CONTENT_IN_ERRORS =
+      ErrorReportConfiguration.builder().maxErrorTokenLength(0).maxRawContentLength(0).build();
   private static final ObjectMapper MAPPER =
-      JsonMapper.builder()
+      JsonMapper.builder(JsonFactory.builder().errorReportConfiguration(NO_CONTENT_IN_ERRORS).build())
           .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
           .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
           .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)

@@ -117,6 +117,15 @@ class EventDecoderTest {
   }
 
   @Test
+  void aParseErrorQuotesNoneOfTheValueSinceItIsLoggedAndDeadLettered() {
+    Decoded bad = decoder.decode(record("acc", "{\"body\":{\"token\":hunter2secret}}"));
+    assertThat(bad).isInstanceOfSatisfying(Decoded.Rejected.class, rejected -> {
+      assertThat(rejected.reason()).isEqualTo("invalid-json");
+      assertThat(rejected.error()).startsWith("value is not JSON: Unrecognized token").doesNotContain("hunter2");
+    });
+  }
+
+  @Test
   void rejectsTrailingGarbageButNotTrailingSpace() {
     String json = Events.content("c1", "hi");
     assertThat(reason(record("acc", json + " x"))).isEqualTo("invalid-json");
