@@ -3,8 +3,11 @@ package dev.webhooks.dispatcher.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -24,6 +27,43 @@ class CommandsTest {
   void helpListsEveryCommand() {
     assertThat(run("--help")).hasValue(0);
     assertThat(text(out)).contains("serve").contains("publish --account").contains("receive [--port 9443]");
+  }
+
+  @Test
+  void helpGivesTheReadmeQuickStartInItsOrderWithItsEnvironment() {
+    assertThat(run("help")).hasValue(0);
+    String n = System.lineSeparator();
+    assertThat(text(out)).endsWith(String.join(n,
+        "Try it locally (the README's quick start, from the repository root, in four terminals):",
+        "  1. java -jar target/webhook-dispatcher.jar receive --port 9443 --cert-out receiver-cert.pem",
+        "  2. DELIVERY_TRUSTED_CA_PEM=receiver-cert.pem DELIVERY_ALLOW_PRIVATE_NETWORKS=true \\",
+        "       java -jar target/webhook-dispatcher.jar",
+        "  3. curl -s -H \"Authorization: Bearer $(cat data/admin-token)\" -H 'Content-Type: application/json' \\",
+        "       --data-binary @examples/manifest.json \\",
+        "       'http://localhost:8080/api/account/123/configuration/app-install/installations?v=1.0'",
+        "     To verify signatures, restart step 1 with --secret <client_secret> from that answer.",
+        "  4. java -jar target/webhook-dispatcher.jar publish --account 123 examples/content-event.json") + n);
+  }
+
+  @Test
+  void helpsQuickStartStepsAreTheReadmesInTheSameOrder() throws IOException {
+    String readme = Files.readString(Path.of("README.md")).replaceAll("\\\\\\s+", "");
+    List<String> steps = List.of(
+        "receive --port 9443 --cert-out receiver-cert.pem",
+        "DELIVERY_TRUSTED_CA_PEM=receiver-cert.pem DELIVERY_ALLOW_PRIVATE_NETWORKS=true java -jar",
+        "--data-binary @examples/manifest.json 'http://localhost:8080/api/account/123/configuration/app-install/",
+        "--secret <client_secret>",
+        "publish --account 123 examples/content-event.json");
+    run("help");
+    String help = text(out).replaceAll("\\\\\\s+", "");
+    int inReadme = -1;
+    int inHelp = -1;
+    for (String step : steps) {
+      assertThat(readme.indexOf(step, inReadme + 1)).as("README, after the previous step: " + step).isGreaterThan(inReadme);
+      assertThat(help.indexOf(step, inHelp + 1)).as("help, after the previous step: " + step).isGreaterThan(inHelp);
+      inReadme = readme.indexOf(step, inReadme + 1);
+      inHelp = help.indexOf(step, inHelp + 1);
+    }
   }
 
   @Test
