@@ -86,6 +86,14 @@ class CommandsTest {
   }
 
   @Test
+  void publishRefusesAMaxEventBytesTheServiceWouldRefuse() {
+    Map<String, String> env = Map.of("KAFKA_BOOTSTRAP_SERVERS", "localhost:1", "MAX_EVENT_BYTES", "big");
+    assertThat(run(env, "publish", "--account", "1", "examples/content-event.json")).hasValue(Commands.USAGE_ERROR);
+    assertThat(text(err)).isEqualTo("Invalid configuration:\n  MAX_EVENT_BYTES must be a whole number, was 'big'"
+        + System.lineSeparator());
+  }
+
+  @Test
   void commandHelpPrintsItsUsage() {
     assertThat(run("publish", "--help")).hasValue(0);
     assertThat(text(out)).contains("publish --account ACCOUNT_ID");
