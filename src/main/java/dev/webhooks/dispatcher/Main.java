@@ -5,6 +5,7 @@ import dev.webhooks.dispatcher.config.Config;
 import dev.webhooks.dispatcher.config.ConfigException;
 import dev.webhooks.dispatcher.install.InstallApi;
 import dev.webhooks.dispatcher.ops.LogLevels;
+import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -61,22 +62,23 @@ public final class Main {
   static String banner(Service service) {
     Config config = service.config();
     String kafka = service.embeddedKafka()
-        .map(broker -> service.bootstrapServers() + "  (embedded, data in " + broker.logDir() + ")")
+        .map(broker -> service.bootstrapServers() + "  (embedded, data in " + broker.logDir().normalize() + ")")
         .orElse(service.bootstrapServers());
     String token = config.embeddedKafka()
         ? service.credentials().adminToken()
             + (service.credentials().generatedAdminToken() ? "  (generated; " : "  (")
-            + "kept in " + config.dataDir().resolve("admin-token") + " unless ADMIN_TOKEN is set)"
+            + "kept in " + config.dataDir().resolve("admin-token").normalize() + " unless ADMIN_TOKEN is set)"
         : "(from ADMIN_TOKEN)";
     String api = "http://localhost:" + service.httpPort() + InstallApi.BASE.replace(":accountId", "{accountId}");
     String management = "http://localhost:" + service.managementPort();
+    List<String> retries = config.retryTopics(); // the topics themselves, not the RETRY_TOPIC prefix they share
     return String.join(System.lineSeparator(),
         "",
         "  Webhook dispatcher is running",
         "    Kafka        " + kafka,
         "    Events       " + String.join(", ", config.eventsTopics()) + "  (group " + config.consumerGroup() + ")",
         "    Dead letters " + config.deadLetterTopic(),
-        "    Retries      " + config.retryTopic(),
+        "    Retries      " + retries.get(0) + " .. " + retries.get(retries.size() - 1),
         "    App API      " + api,
         "    Admin token  " + token,
         "    Management   " + management + "/metrics  " + management + "/health/ready",

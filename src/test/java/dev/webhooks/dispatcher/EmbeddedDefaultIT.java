@@ -30,7 +30,7 @@ class EmbeddedDefaultIT {
     int[] ports = ServiceProcess.freePorts(3);
     int kafkaPort = ports[0];
     Map<String, String> env = Map.of(
-        "DATA_DIR", dataDir.toString(),
+        "DATA_DIR", dataDir.resolve(".").toString(), // like the default ./data: a dot segment the banner drops
         "EMBEDDED_KAFKA_PORT", String.valueOf(kafkaPort),
         "HTTP_PORT", String.valueOf(ports[1]),
         "MANAGEMENT_PORT", String.valueOf(ports[2]));
@@ -45,8 +45,10 @@ class EmbeddedDefaultIT {
       assertThat(token).hasSizeGreaterThanOrEqualTo(32);
       String banner = String.join("\n", first.output());
       assertThat(banner)
-          .contains("localhost:" + kafkaPort + "  (embedded, data in " + dataDir.resolve("kafka"))
-          .contains("Admin token  " + token + "  (generated")
+          .contains("    Kafka        localhost:" + kafkaPort + "  (embedded, data in " + dataDir.resolve("kafka") + ")\n")
+          .contains("    Retries      webhook-retries-1 .. webhook-retries-5\n")
+          .contains("Admin token  " + token + "  (generated; kept in " + dataDir.resolve("admin-token")
+              + " unless ADMIN_TOKEN is set)\n")
           .contains("http://localhost:" + env.get("HTTP_PORT") + "/api/account/{accountId}/configuration/app-install")
           .contains("http://localhost:" + env.get("MANAGEMENT_PORT") + "/health/ready");
       new InstallClient(Integer.parseInt(env.get("HTTP_PORT")), token).install("acc1", manifest);

@@ -35,6 +35,19 @@ public final class Commands {
           new Command("validate-manifest", "Check an app manifest file offline: every problem with its path.",
               ValidateManifestCommand.USAGE, (args, env, out, err) -> ValidateManifestCommand.run(args, out, err)));
 
+  /** The README's quick start ("Try it"), in its order: the secret comes from the install, so receive restarts. */
+  private static final List<String> QUICK_START =
+      List.of(
+          "Try it locally (the README's quick start, from the repository root, in four terminals):",
+          "  1. java -jar target/webhook-dispatcher.jar receive --port 9443 --cert-out receiver-cert.pem",
+          "  2. DELIVERY_TRUSTED_CA_PEM=receiver-cert.pem DELIVERY_ALLOW_PRIVATE_NETWORKS=true \\",
+          "       java -jar target/webhook-dispatcher.jar",
+          "  3. curl -s -H \"Authorization: Bearer $(cat data/admin-token)\" -H 'Content-Type: application/json' \\",
+          "       --data-binary @examples/manifest.json \\",
+          "       'http://localhost:8080/api/account/123/configuration/app-install/installations?v=1.0'",
+          "     To verify signatures, restart step 1 with --secret <client_secret> from that answer.",
+          "  4. java -jar target/webhook-dispatcher.jar publish --account 123 examples/content-event.json");
+
   private Commands() {}
 
   /** The process's own arguments, environment and standard streams. */
@@ -79,8 +92,10 @@ public final class Commands {
       b.append(String.format("  %-17s %s%n  %-17s   %s%n", command.name(), command.summary(), "", command.usage()));
     }
     b.append(String.format("  %-17s %s%n", "help", "Show this text (also --help, -h; COMMAND --help for one command)."));
-    b.append(n).append("Try it locally: start the dispatcher, `receive --secret <client_secret>`, install")
-        .append(" examples/manifest.json, then `publish --account 123 examples/content-event.json`.").append(n);
+    b.append(n);
+    for (String line : QUICK_START) {
+      b.append(line).append(n);
+    }
     return b.toString();
   }
 

@@ -5,10 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.webhooks.dispatcher.config.Config;
 import dev.webhooks.dispatcher.config.ConfigException;
 import dev.webhooks.dispatcher.config.KafkaConnection;
+import dev.webhooks.dispatcher.intake.Decoded;
+import dev.webhooks.dispatcher.intake.EventDecoder;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -34,8 +38,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * {@code publish --account ID [--key K] [--topic T] [--bootstrap HOST:PORT] FILE...}: sends each file's bytes, unchanged,
  * as one event record with the {@code account-id} header, keyed by the conversation it is about. It connects as the
- * service does, with the {@code KAFKA_CLIENT_*} settings of the environment (TLS, SASL). Exit 0 when every record was
- * acknowledged, 1 when a file or the broker failed, 2 on a bad command line or {@code KAFKA_CLIENT_*} setting.
+ * service does, with the {@code KAFKA_CLIENT_*} settings of the environment (TLS, SASL). A file the dispatcher's own
+ * decoder would dead-letter (not JSON, an unknown event type, over {@code MAX_EVENT_BYTES}) is published all the same,
+ * as a producer's would be, with a warning on stderr. Exit 0 when every record was acknowledged, 1 when a file or the
+ * broker failed, 2 on a bad command line, {@code KAFKA_CLIENT_*} setting or {@code MAX_EVENT_BYTES}.
  */
 public final class PublishCommand {
   public static final String USAGE =
@@ -62,8 +68,10 @@ public final class PublishCommand {
     String bootstrap = flags.option("bootstrap").or(() -> nonBlank(env.get("KAFKA_BOOTSTRAP_SERVERS"))).orElse("localhost:9092");
     String topic = flags.option("topic").or(() -> firstTopic(env.get("EVENTS_TOPICS"))).orElse("messaging-events");
     KafkaConnection kafka;
+    EventDecoder decoder;
     try {
       kafka = new KafkaConnection(bootstrap, Config.kafkaClientSettings(env));
+      decoder = new EventDecoder(Config.maxEventBytes(env));
     } catch (ConfigException e) {
       err.println(e.getMessage());
       return Commands.USAGE_ERROR;
@@ -71,12 +79,20 @@ public final class PublishCommand {
 
     List<Event> events = new ArrayList<>();
     for (String file : flags.positional()) {
+      byte[] bytes;
       try {
-        events.add(new Event(file, Files.readAllBytes(Path.of(file))));
+        bytes = Files.readAllBytes(Path.of(file));
+      } catch (NoSuchFileException e) {
+        err.println("publish: " + file + ": no such file");
+        return 1;
       } catch (IOException | RuntimeException e) {
-        err.println("cannot read " + file + ": " + e.getMessage());
+        err.println("publish: " + file + ": cannot be read: " + e.getMessage());
         return 1;
       }
+      rejection(decoder, topic, account, bytes).ifPresent(rejected -> err.println("warning: " + file
+          + ": the dispatcher will dead-letter this event as " + rejected.reason() + " (" + rejected.error()
+          + "), not deliver it; publishing it anyway"));
+      events.add(new Event(file, bytes));
     }
     try {
       requireTopic(kafka, topic);
@@ -97,6 +113,16 @@ public final class PublishCommand {
     } catch (IOException e) {
       return Optional.empty();
     }
+  }
+
+  /**
+   * Why the dispatcher would dead-letter {@code value} published so, in its decoder's own words, or empty when it would
+   * route it. One decoder judges both, so the warning cannot disagree with what the service does.
+   */
+  static Optional<Decoded.Rejected> rejection(EventDecoder decoder, String topic, String account, byte[] value) {
+    ConsumerRecord<byte[], byte[]> record = new ConsumerRecord<>(topic, 0, 0L, null, value);
+    record.headers().add(EventDecoder.ACCOUNT_HEADER, account.getBytes(StandardCharsets.UTF_8));
+    return decoder.decode(record) instanceof Decoded.Rejected rejected ? Optional.of(rejected) : Optional.empty();
   }
 
   private static void requireTopic(KafkaConnection kafka, String topic) {
@@ -139,7 +165,7 @@ public final class PublishCommand {
       for (Event event : events) {
         String recordKey = key.or(() -> conversationKey(event.bytes())).orElse(null);
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, recordKey, event.bytes());
-        record.headers().add("account-id", account.getBytes(StandardCharsets.UTF_8));
+        record.headers().add(EventDecoder.ACCOUNT_HEADER, account.getBytes(StandardCharsets.UTF_8));
         RecordMetadata sent = producer.send(record).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         out.printf(
             "%s -> topic %s, partition %d, offset %d (account %s, key %s, %d bytes)%n",
@@ -156,10 +182,20 @@ public final class PublishCommand {
     }
   }
 
-  private static PublishException unreachable(String bootstrap, Throwable cause) {
-    String detail = cause == null || cause.getMessage() == null ? "" : " (" + cause.getMessage() + ")";
-    return new PublishException("cannot publish to Kafka at " + bootstrap + " within " + TIMEOUT.toSeconds() + " s"
-        + detail + "; is the dispatcher or your broker running? Set --bootstrap or KAFKA_BOOTSTRAP_SERVERS.");
+  /**
+   * Names the root cause: Kafka's wrappers ("Failed to create new KafkaAdminClient") hide what the user can fix, such as
+   * a host that does not resolve. "Within 10 s" only when it is time that ran out.
+   */
+  private static PublishException unreachable(String bootstrap, Throwable failure) {
+    boolean timedOut = false;
+    String rootMessage = null;
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      timedOut |= t instanceof TimeoutException || t instanceof org.apache.kafka.common.errors.TimeoutException;
+      rootMessage = t.getMessage() == null ? rootMessage : t.getMessage();
+    }
+    return new PublishException("cannot publish to Kafka at " + bootstrap
+        + (timedOut ? " within " + TIMEOUT.toSeconds() + " s" : "") + (rootMessage == null ? "" : " (" + rootMessage + ")")
+        + "; is the dispatcher or your broker running? Set --bootstrap or KAFKA_BOOTSTRAP_SERVERS.");
   }
 
   private static Optional<String> nonBlank(String value) {

@@ -110,6 +110,18 @@ public record Config(
     return settings;
   }
 
+  /** {@code MAX_EVENT_BYTES} of {@code env} alone, checked as {@link #fromEnv} checks it: for the publish tool. */
+  public static int maxEventBytes(Map<String, String> env) {
+    Reader r = new Reader(env);
+    int maxEventBytes = maxEventBytes(r);
+    r.failIfAnyError();
+    return maxEventBytes;
+  }
+
+  private static int maxEventBytes(Reader r) {
+    return r.integer("MAX_EVENT_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024);
+  }
+
   public static Config fromEnv(Map<String, String> env) {
     Reader r = new Reader(env);
     Config config =
@@ -121,7 +133,7 @@ public record Config(
             r.string("DEAD_LETTER_TOPIC", "webhook-dead-letters"),
             r.string("RETRY_TOPIC", "webhook-retries"),
             r.string("INSTALLATIONS_TOPIC", "app-installations"),
-            r.integer("MAX_EVENT_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024),
+            maxEventBytes(r),
             r.integer("HTTP_PORT", 8080, 0, 65535),
             r.integer("MANAGEMENT_PORT", 8081, 0, 65535),
             r.positiveMillis("HTTP_IDLE_TIMEOUT_MS", HTTP_IDLE_TIMEOUT_MS),

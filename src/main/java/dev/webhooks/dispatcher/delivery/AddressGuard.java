@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The SSRF guard: endpoints may only reach public unicast addresses. Loopback, private, link-local (cloud metadata),
@@ -13,6 +14,16 @@ import java.util.Optional;
  * the guard for local development and tests.
  */
 public final class AddressGuard implements EndpointCheck {
+  /**
+   * What a refusal of a local trial's endpoint (a receiver on this machine or the LAN) adds. The switch lifts every
+   * range, but only these name it: a metadata, multicast or documentation address is no trial, and suggesting to open
+   * the guard to it would be bad advice.
+   */
+  static final String LOCAL_TRIAL_REMEDY =
+      "; set DELIVERY_ALLOW_PRIVATE_NETWORKS=true to allow private and loopback endpoints (local trials only)";
+
+  private static final Set<String> LOCAL_TRIAL_RANGES = Set.of("loopback", "private", "unique local (private)");
+
   private final boolean allowPrivateNetworks;
   private final HostResolver resolver;
 
@@ -26,12 +37,16 @@ public final class AddressGuard implements EndpointCheck {
     return allowPrivateNetworks || blockedRange(address).isEmpty();
   }
 
-  /** Why a host's addresses may not be used (one blocked address is enough, against DNS tricks), or empty. */
+  /**
+   * Why a host's addresses may not be used (one blocked address is enough, against DNS tricks), or empty. The same text
+   * refuses an install and a delivery, so a loopback or private address names the switch that allows it.
+   */
   public Optional<String> refusal(String host, List<InetAddress> addresses) {
     for (InetAddress address : addresses) {
       if (!permits(address)) {
         String range = blockedRange(address).orElseThrow();
-        return Optional.of("host " + host + " resolves to " + address.getHostAddress() + ", a " + range + " address");
+        return Optional.of("host " + host + " resolves to " + address.getHostAddress() + ", a " + range + " address"
+            + (LOCAL_TRIAL_RANGES.contains(range) ? LOCAL_TRIAL_REMEDY : ""));
       }
     }
     return Optional.empty();

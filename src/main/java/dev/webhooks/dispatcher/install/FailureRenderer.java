@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The API's one failure handler: renders an {@link ApiException}, or a failure of Vert.x Web itself (413 from the body
- * limit), as {@code {"errors":[...]}}; anything else is a bug, logged and answered 500.
+ * limit; 404 and 405 when no route matches, as the router's error handler), as {@code {"errors":[...]}}; anything else
+ * is a bug, logged and answered 500. A 401 names the Bearer scheme in {@code WWW-Authenticate}.
  */
 final class FailureRenderer implements Handler<RoutingContext> {
   private static final Logger LOG = LoggerFactory.getLogger(FailureRenderer.class);
@@ -31,6 +32,9 @@ final class FailureRenderer implements Handler<RoutingContext> {
       error.violations().forEach(v -> errors.addObject().put("path", v.path()).put("message", v.message()));
     }
     ctx.response().headers().remove("ac-revision");
+    if (error.status() == 401) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer"); // RFC 6750: the scheme the API asks for
+    }
     InstallApi.send(ctx, error.status(), body);
   }
 

@@ -109,7 +109,11 @@ public final class InstallApi {
     router.get(OPENAPI_PATH).handler(this::openApi);
     router.post(TokenEndpoint.PATH).handler(BodyHandler.create(false).setBodyLimit(FORM_LIMIT))
         .handler(new TokenEndpoint(store, tokens));
-    router.route().failureHandler(new FailureRenderer());
+    FailureRenderer renderer = new FailureRenderer();
+    router.route().failureHandler(renderer);
+    // A path or method no route takes gets the API's JSON error too, not Vert.x's HTML page; still no token check.
+    router.errorHandler(404, renderer);
+    router.errorHandler(405, renderer);
     return router;
   }
 

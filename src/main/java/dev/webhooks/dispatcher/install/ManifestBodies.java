@@ -1,5 +1,6 @@
 package dev.webhooks.dispatcher.install;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -72,13 +73,20 @@ final class ManifestBodies {
     }
   }
 
-  /** A body that is not one JSON value, said in words for whoever sent it rather than in Jackson's. */
+  /**
+   * A body that is not one JSON value, said in words for whoever sent it rather than in Jackson's, with the line and
+   * column where the parser stopped (the API's and validate-manifest's one message for it).
+   */
   static Violation notJson(IOException e) {
     String reason = e instanceof JsonProcessingException p ? p.getOriginalMessage() : e.getMessage();
     if (reason != null && reason.startsWith("Trailing token")) {
       reason = "more follows the manifest's JSON value; send one JSON object";
     }
-    return new Violation(ManifestValidator.ROOT, "is not valid JSON: " + reason);
+    JsonLocation at = e instanceof JsonProcessingException p ? p.getLocation() : null;
+    String where = at == null || at.getLineNr() < 1 || at.getColumnNr() < 1
+        ? ""
+        : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+    return new Violation(ManifestValidator.ROOT, "is not valid JSON" + where + ": " + reason);
   }
 
   /**

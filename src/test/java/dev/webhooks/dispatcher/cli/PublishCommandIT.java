@@ -44,6 +44,10 @@ class PublishCommandIT {
     assertThat(exit).as(text(err)).isZero();
     assertThat(text(out)).contains("topic " + topic).contains("key 4fe52a76-7316-45fe-acf3-482cfb621d9c")
         .contains("key none");
+    assertThat(text(err)).as("only the file the dispatcher cannot read is warned of")
+        .startsWith("warning: " + notJson + ": the dispatcher will dead-letter this event as invalid-json (")
+        .endsWith("), not deliver it; publishing it anyway" + System.lineSeparator())
+        .hasLineCount(1);
     List<ConsumerRecord<String, byte[]>> records = consume(topic, 3);
     assertThat(records).extracting(ConsumerRecord::key)
         .containsExactlyInAnyOrder("4fe52a76-7316-45fe-acf3-482cfb621d9c", "5491244f-e462-4c63-bf4e-faf4b2d3e7b5", null);
@@ -68,13 +72,31 @@ class PublishCommandIT {
   }
 
   @Test
+  void warnsOfAnEventTheDispatcherWouldDeadLetterButPublishesIt() throws Exception {
+    String topic = TestKafka.uniqueName("publish-warn");
+    TestKafka.createTopic(topic, 1);
+    Path unknownType = Files.writeString(dir.resolve("unknown.json"),
+        "{\"kind\":\"notification\",\"type\":\"ms.SomethingElse\",\"body\":{\"changes\":[{}]}}");
+
+    int exit = run("--account", "7", "--topic", topic, "--bootstrap", TestKafka.bootstrapServers(),
+        unknownType.toString());
+
+    assertThat(exit).as(text(err)).isZero();
+    assertThat(text(err)).isEqualTo("warning: " + unknownType + ": the dispatcher will dead-letter this event as"
+        + " unknown-type (unknown notification type 'ms.SomethingElse'), not deliver it; publishing it anyway"
+        + System.lineSeparator());
+    assertThat(consume(topic, 1)).extracting(ConsumerRecord::value).containsExactly(Files.readAllBytes(unknownType));
+  }
+
+  @Test
   void failsClearlyOnAMissingTopicFileOrAccount() {
     assertThat(run("--account", "1", "--topic", TestKafka.uniqueName("absent"), "--bootstrap",
         TestKafka.bootstrapServers(), EXAMPLES.resolve("content-event.json").toString())).isEqualTo(1);
     assertThat(text(err)).contains("does not exist");
 
+    err.reset();
     assertThat(run("--account", "1", dir.resolve("nope.json").toString())).isEqualTo(1);
-    assertThat(text(err)).contains("cannot read").contains("nope.json");
+    assertThat(text(err)).isEqualTo("publish: " + dir.resolve("nope.json") + ": no such file" + System.lineSeparator());
 
     assertThatThrownBy(() -> run("content-event.json")).isInstanceOf(UsageException.class).hasMessageContaining("--account");
     assertThatThrownBy(() -> run("--account", "1")).isInstanceOf(UsageException.class);
@@ -91,6 +113,16 @@ class PublishCommandIT {
 
     assertThat(exit).isEqualTo(1);
     assertThat(text(err)).contains("cannot publish to Kafka at localhost:" + closedPort);
+  }
+
+  @Test
+  void namesTheRootCauseWhenTheBrokerHostDoesNotResolve() {
+    int exit = run("--account", "1", "--bootstrap", "nohost.invalid:9092", EXAMPLES.resolve("content-event.json").toString());
+
+    assertThat(exit).isEqualTo(1);
+    assertThat(text(err)).isEqualTo("cannot publish to Kafka at nohost.invalid:9092 (No resolvable bootstrap urls given"
+        + " in bootstrap.servers); is the dispatcher or your broker running? Set --bootstrap or KAFKA_BOOTSTRAP_SERVERS."
+        + System.lineSeparator());
   }
 
   private int run(String... args) {

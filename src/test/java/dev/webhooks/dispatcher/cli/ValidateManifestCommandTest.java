@@ -51,12 +51,16 @@ class ValidateManifestCommandTest {
   void reportsADocumentThatIsNotJsonOrAFileThatIsMissing() throws IOException {
     assertThat(run("validate-manifest", write("{\"client_name\": \"a\", \"client_name\": \"b\"}").toString()))
         .hasValue(1);
-    assertThat(text(out)).contains("$: is not valid JSON: Duplicate field 'client_name'");
+    assertThat(text(out)).contains("  $: is not valid JSON at line 1, column 35: Duplicate field 'client_name'"
+        + System.lineSeparator());
     assertThat(run("validate-manifest", write("{\"client_name\": \"a\"}{\"client_name\": \"b\"}").toString()))
         .hasValue(1);
     assertThat(run("validate-manifest", write("{\"client_name\": \"a\"} garbage").toString())).hasValue(1);
-    assertThat(text(out)).contains("$: is not valid JSON: more follows the manifest's JSON value; send one JSON object")
-        .contains("$: is not valid JSON: Unrecognized token 'garbage'");
+    assertThat(text(out))
+        .contains("  $: is not valid JSON at line 1, column 21: more follows the manifest's JSON value; send one JSON"
+            + " object" + System.lineSeparator())
+        .contains("  $: is not valid JSON at line 1, column 22: Unrecognized token 'garbage': was expecting (JSON"
+            + " String, Number, Array, Object or token 'null', 'true' or 'false')" + System.lineSeparator());
     assertThat(run("validate-manifest", write("").toString())).hasValue(1);
     assertThat(run("validate-manifest", dir.resolve("nope.json").toString())).hasValue(1);
     assertThat(text(err)).contains("nope.json: no such file");

@@ -81,9 +81,36 @@ class AddressGuardTest {
   }
 
   @Test
-  void refusesLocalhostAtInstall() {
+  void refusesLocalhostAtInstallNamingTheSwitchThatAllowsIt() {
     assertThat(refusal(guard, "https://localhost:8443/hook"))
-        .hasValueSatisfying(m -> assertThat(m).contains("localhost").contains("127.0.0.1").contains("loopback"));
+        .contains("host localhost resolves to 127.0.0.1, a loopback address; set DELIVERY_ALLOW_PRIVATE_NETWORKS=true"
+            + " to allow private and loopback endpoints (local trials only)");
+  }
+
+  @ParameterizedTest(name = "{0} names the switch")
+  @CsvSource({
+    "10.1.2.3, private",
+    "192.168.1.1, private",
+    "fd00::1, unique local (private)",
+    "::1, loopback",
+  })
+  void refusalsOfLocalTrialAddressesNameTheSwitch(String ip, String range) {
+    assertThat(guard.refusal("h.example", List.of(address(ip))))
+        .contains("host h.example resolves to " + address(ip).getHostAddress() + ", a " + range + " address; set"
+            + " DELIVERY_ALLOW_PRIVATE_NETWORKS=true to allow private and loopback endpoints (local trials only)");
+  }
+
+  @ParameterizedTest(name = "{0} does not suggest lifting the guard")
+  @CsvSource({
+    "169.254.169.254, link-local (cloud metadata)",
+    "100.64.0.1, carrier-grade NAT",
+    "224.0.0.1, multicast",
+    "192.0.2.7, reserved (IETF or documentation)",
+    "fe80::1, link-local",
+  })
+  void refusalsOfOtherRangesDoNotSuggestLiftingTheGuard(String ip, String range) {
+    assertThat(guard.refusal("h.example", List.of(address(ip))))
+        .contains("host h.example resolves to " + address(ip).getHostAddress() + ", a " + range + " address");
   }
 
   @Test
