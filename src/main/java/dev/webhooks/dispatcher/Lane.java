@@ -39,6 +39,11 @@ final class Lane extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(Lane.class);
   /** Often enough that a crash replays little, rarely enough that commits cost nothing measurable. */
   private static final Duration COMMIT_INTERVAL = Duration.ofMillis(200);
+  /**
+   * How often a lane whose records wait for the installation view looks again. The wait lasts until an operator acts,
+   * so a second more is nothing, and one timer per lane costs nothing either.
+   */
+  private static final Duration ROUTABLE_RECHECK = Duration.ofSeconds(1);
 
   private final Router router;
   private final Courier courier;
@@ -47,6 +52,9 @@ final class Lane extends VerticleBase {
   private final Set<TopicPartition> dirty = new HashSet<>();
   private volatile Committer committer;
   private long commitTimer = -1;
+  /** Completes when the router can route again; null while it can. Every waiting record waits on this one. */
+  private Promise<Void> routable;
+  private long routableTimer = -1;
   private int inFlight;
 
   Lane(Router router, Courier courier, Metrics metrics) {
@@ -90,6 +98,7 @@ final class Lane extends VerticleBase {
     Promise<Map<TopicPartition, Long>> result = Promise.promise();
     context.runOnContext(v -> waitForIdle(deadlineNanos).onComplete(idle -> {
       vertx.cancelTimer(commitTimer);
+      vertx.cancelTimer(routableTimer); // records still waiting to be routed stay open: never delivered, never committed
       courier.close();
       Map<TopicPartition, Long> finalOffsets = new HashMap<>();
       partitions.forEach((partition, state) -> {
@@ -127,7 +136,30 @@ final class Lane extends VerticleBase {
     PartitionState tracked = state;
     OffsetTracker.Ticket ticket = tracked.tracker.track(offset);
     inFlight++;
-    process(incoming).onComplete(done -> onLane(() -> ended(tracked, ticket, incoming, done.succeeded())));
+    Future<Void> work = router.canRoute() ? process(incoming) : routable().compose(v -> process(incoming));
+    work.onComplete(done -> onLane(() -> ended(tracked, ticket, incoming, done.succeeded())));
+  }
+
+  /**
+   * Completes once the router can route again ({@link Router#canRoute}). Meanwhile the records wait here, in flight and
+   * uncommitted: the consumer's per-partition cap pauses their partitions, and readiness is down (the installation
+   * view decides both), so an event is neither taken for unrouted nor lost, only late.
+   */
+  private Future<Void> routable() {
+    if (routable == null) {
+      Promise<Void> waiting = Promise.promise();
+      routable = waiting;
+      LOG.warn("Routing waits until every installation can be read; the records stay uncommitted meanwhile");
+      routableTimer = vertx.setPeriodic(ROUTABLE_RECHECK.toMillis(), id -> {
+        if (router.canRoute()) {
+          vertx.cancelTimer(id);
+          routable = null;
+          LOG.info("Routing resumes");
+          waiting.complete();
+        }
+      });
+    }
+    return routable.future();
   }
 
   /**

@@ -160,7 +160,7 @@ public final class Service {
           .listen(config.managementPort()), "MANAGEMENT_PORT", config.managementPort());
       b.awaitUnlessStopped(topicsMade);
 
-      SecretCipher cipher = SecretCipher.fromBase64(b.credentials.secretsKey());
+      SecretCipher cipher = SecretCipher.fromBase64(b.credentials.secretsKey(), b.credentials.secretsKeySource());
       b.store = new InstallationStore(b.vertx, kafka, config.installationsTopic(), cipher);
       metrics.installations(b.store::countsByState);
       b.probe = new KafkaProbe(b.vertx, Admin.create(kafka.clientConfig(Map.of(

@@ -72,4 +72,29 @@ class EmbeddedDefaultIT {
       assertThat(second.terminate(Duration.ofSeconds(60))).isZero();
     }
   }
+
+  @Test
+  void aBrokenCredentialFileIsAConfigurationErrorNamingItBeforeAnythingStarts() throws Exception {
+    Map<String, String> env = Map.of(
+        "DATA_DIR", dataDir.toString(),
+        "HTTP_PORT", "0",
+        "MANAGEMENT_PORT", String.valueOf(ServiceProcess.freePort()));
+    Path token = Files.writeString(dataDir.resolve("admin-token"), "");
+    try (ServiceProcess emptyToken = ServiceProcess.launch("embedded-it-empty-token", env)) {
+      assertThat(emptyToken.awaitExit(Duration.ofSeconds(60))).as("exit code of a configuration error").isEqualTo(2);
+      assertThat(String.join("\n", emptyToken.output()))
+          .contains(token + " is empty; delete it to have a new token generated, or set ADMIN_TOKEN");
+    }
+
+    Files.writeString(token, "an-operators-token");
+    Path key = Files.writeString(dataDir.resolve("secrets-key"), "garbage");
+    try (ServiceProcess badKey = ServiceProcess.launch("embedded-it-bad-key", env)) {
+      assertThat(badKey.awaitExit(Duration.ofSeconds(60))).isEqualTo(2);
+      assertThat(String.join("\n", badKey.output()))
+          .contains(key + " is not Base64 of 32 bytes")
+          .contains("restore the key the installations were written with")
+          .doesNotContain("SECRETS_KEY must be");
+    }
+    assertThat(dataDir.resolve("kafka")).as("the broker never started").doesNotExist();
+  }
 }

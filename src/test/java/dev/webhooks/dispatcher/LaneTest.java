@@ -12,9 +12,11 @@ import dev.webhooks.dispatcher.delivery.Source;
 import dev.webhooks.dispatcher.install.Installation;
 import dev.webhooks.dispatcher.install.InstallationView;
 import dev.webhooks.dispatcher.intake.Decoded;
+import dev.webhooks.dispatcher.intake.EventDecoder;
 import dev.webhooks.dispatcher.intake.Incoming;
 import dev.webhooks.dispatcher.ops.Metrics;
 import dev.webhooks.dispatcher.routing.Router;
+import dev.webhooks.dispatcher.testing.Events;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -28,7 +30,9 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -129,6 +133,54 @@ class LaneTest {
     Map<TopicPartition, Long> done = Map.of(new TopicPartition(EVENTS, 0), 1L);
     await().atMost(Duration.ofSeconds(10)).until(() -> commits.size() >= 2);
     assertThat(commits.subList(0, 2)).containsExactly(done, done);
+  }
+
+  @Test
+  void anEventWaitsUncommittedWhileTheViewLacksAnInstallationAndIsRoutedOnceItHasItAgain() throws Exception {
+    AtomicBoolean complete = new AtomicBoolean(false);
+    InstallationView incomplete = new InstallationView() {
+      @Override
+      public List<Installation> installationsOf(String accountId) {
+        return List.of();
+      }
+
+      @Override
+      public Optional<Installation> find(String installationId) {
+        return Optional.empty();
+      }
+
+      @Override
+      public boolean isComplete() {
+        return complete.get();
+      }
+    };
+    Lane waiting = new Lane(new Router(incomplete), Courier.create(vertx, Config.fromEnv(Map.of()), outbox, metrics),
+        metrics);
+    vertx.deployVerticle(waiting).await(10, TimeUnit.SECONDS);
+    List<Map<TopicPartition, Long>> commits = new CopyOnWriteArrayList<>();
+    waiting.attach((offsets, failed) -> commits.add(offsets));
+
+    waiting.accept(List.of(event(0, 0)));
+
+    await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3))
+        .until(() -> commits.isEmpty() && unrouted() == 0);
+    complete.set(true);
+    await().atMost(Duration.ofSeconds(10)).until(() -> commits.contains(Map.of(new TopicPartition(EVENTS, 0), 1L)));
+    assertThat(unrouted()).as("routed once the view is whole: its account has no app").isEqualTo(1);
+  }
+
+  private double unrouted() {
+    var counter = registry.find("webhook.events.consumed").tag("result", "unrouted").counter();
+    return counter == null ? 0 : counter.count();
+  }
+
+  private static Incoming event(int partition, long offset) {
+    ConsumerRecord<byte[], byte[]> record = new ConsumerRecord<>(EVENTS, partition, offset, "conv".getBytes(),
+        Events.bytes(Events.content("conv", "hi")));
+    record.headers().add("account-id", "acc".getBytes());
+    Decoded decoded = new EventDecoder(256 * 1024).decode(record);
+    assertThat(decoded).isInstanceOf(Decoded.Accepted.class);
+    return incoming(new Source(EVENTS, partition, offset, 0), decoded);
   }
 
   private Map<TopicPartition, Long> finish() throws Exception {

@@ -38,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * <p>A write names the state it was made from, and is written only if that is still the installation's state, whichever
  * instance wrote in between ({@link #writeIf}). So the last record of an installation is always its state, which is
  * what compaction keeps.
+ *
+ * <p>An installation whose secrets this instance's key cannot open is never skipped: routing without it would take its
+ * account's events for unrouted. It fails the start as a configuration error, and later holds routing and readiness
+ * ({@link UnreadableInstallations}).
  */
 public final class InstallationStore implements InstallationView {
   private static final Logger LOG = LoggerFactory.getLogger(InstallationStore.class);
@@ -71,6 +75,7 @@ public final class InstallationStore implements InstallationView {
   private volatile boolean started;
 
   private final InstallationIndex index = new InstallationIndex();
+  private final UnreadableInstallations unreadable;
   private final AppliedOffsets applied = new AppliedOffsets();
 
   public InstallationStore(Vertx vertx, KafkaConnection kafka, String topic, SecretCipher cipher) {
@@ -82,6 +87,7 @@ public final class InstallationStore implements InstallationView {
     this.topic = topic;
     this.cipher = cipher;
     this.clock = clock;
+    this.unreadable = new UnreadableInstallations(cipher.source());
     String suffix = "-" + CLIENT_SEQUENCE.incrementAndGet();
     this.writerConfig = producerConfig(kafka, "installations-writer" + suffix);
     this.writers = vertx.createSharedWorkerExecutor("installations-writer" + suffix, WRITER_THREADS);
@@ -99,14 +105,25 @@ public final class InstallationStore implements InstallationView {
     return caughtUp();
   }
 
-  /** Completes once the view has read every record that was in the topic when it started. */
+  /**
+   * Completes once the view has read every record that was in the topic when it started; fails with a {@link
+   * dev.webhooks.dispatcher.config.ConfigException} when some of them cannot be opened with this instance's key.
+   */
   public Future<Void> caughtUp() {
     return caughtUp.future();
   }
 
-  /** Whether the view has caught up and is still following the topic (false again once the reader stopped). */
+  /**
+   * Whether the view has caught up, is still following the topic (false again once the reader stopped) and serves every
+   * installation in it ({@link #isComplete}): what readiness needs of it.
+   */
   public boolean isCaughtUp() {
-    return caughtUpFlag;
+    return caughtUpFlag && isComplete();
+  }
+
+  @Override
+  public boolean isComplete() {
+    return unreadable.isEmpty();
   }
 
   @Override
@@ -253,6 +270,10 @@ public final class InstallationStore implements InstallationView {
     Map<TopicPartition, Long> positions = positions(partitions);
     applied.advance(positions);
     if (!caughtUpFlag && reached(positions, end)) {
+      if (!unreadable.isEmpty()) {
+        caughtUp.tryFail(unreadable.startUpError());
+        return;
+      }
       caughtUpFlag = true;
       LOG.info("Installations view caught up: {} installations", index.size());
       caughtUp.tryComplete();
@@ -298,14 +319,42 @@ public final class InstallationStore implements InstallationView {
     }
     if (record.value() == null) {
       index.remove(id);
+      readable(id);
       return;
     }
     try {
       StoredInstallation stored = StoredInstallation.fromJson(record.value());
-      index.put(stored, stored.open(id, cipher, clock.instant().getEpochSecond()));
+      Installation opened;
+      try {
+        opened = stored.open(id, cipher, clock.instant().getEpochSecond());
+      } catch (SecretCipher.WrongKeyException e) {
+        unreadable(id, record);
+        return;
+      }
+      index.put(stored, opened);
+      readable(id);
     } catch (RuntimeException e) {
       LOG.error("Skipping installation {} at {}-{}@{} that cannot be loaded: {}", id, record.topic(),
           record.partition(), record.offset(), e.getMessage());
+    }
+  }
+
+  /**
+   * The installation's latest record cannot be opened with this key: its older version is not served (it is not the
+   * installation's state any more), and the view is incomplete until a later record of it can be read.
+   */
+  private void unreadable(String id, ConsumerRecord<String, byte[]> record) {
+    String where = record.topic() + "-" + record.partition() + "@" + record.offset();
+    index.remove(id);
+    unreadable.add(id, where);
+    if (caughtUpFlag) { // while catching up, the start fails with all of them at once
+      LOG.error(unreadable.runtimeError(id, where));
+    }
+  }
+
+  private void readable(String id) {
+    if (unreadable.remove(id) && caughtUpFlag) {
+      LOG.info("Installation {} can be read again, as every other: routing resumes", id);
     }
   }
 

@@ -10,4 +10,12 @@ public interface InstallationView {
   List<Installation> installationsOf(String accountId);
 
   Optional<Installation> find(String installationId);
+
+  /**
+   * Whether the view serves every installation of the topic as its latest record has it. False while one cannot be
+   * read (written with another secrets key): routing must then wait, or its account's events would be lost as unrouted.
+   */
+  default boolean isComplete() {
+    return true;
+  }
 }

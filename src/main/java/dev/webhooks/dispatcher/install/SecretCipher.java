@@ -23,13 +23,23 @@ public final class SecretCipher {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final SecretKeySpec key;
+  private final String source;
 
-  private SecretCipher(byte[] key) {
+  private SecretCipher(byte[] key, String source) {
     this.key = new SecretKeySpec(key, "AES");
+    this.source = source;
   }
 
   /** A cipher from {@code SECRETS_KEY}'s value; a value that is not Base64 of 32 bytes stops start-up naming it. */
   public static SecretCipher fromBase64(String secretsKey) {
+    return fromBase64(secretsKey, "SECRETS_KEY");
+  }
+
+  /**
+   * As {@link #fromBase64(String)}, for a key that came from {@code source}: {@code SECRETS_KEY}, or the file it was
+   * read from (already checked by {@code Credentials}).
+   */
+  public static SecretCipher fromBase64(String secretsKey, String source) {
     byte[] key;
     try {
       key = Base64.getDecoder().decode(secretsKey.trim());
@@ -40,7 +50,12 @@ public final class SecretCipher {
       throw new ConfigException(
           "SECRETS_KEY must be Base64 of " + KEY_BYTES + " random bytes; it decodes to " + key.length + " bytes");
     }
-    return new SecretCipher(key);
+    return new SecretCipher(key, source);
+  }
+
+  /** Where the key came from: {@code SECRETS_KEY}, or the key file used while it is unset. */
+  public String source() {
+    return source;
   }
 
   /** A fresh random key in {@code SECRETS_KEY} form, for the embedded default. */
@@ -66,7 +81,9 @@ public final class SecretCipher {
   /**
    * The secret sealed by {@link #encrypt} for the same installation id.
    *
-   * @throws IllegalArgumentException when the text is malformed, was tampered with, or was sealed with another key or id
+   * @throws WrongKeyException when the text is well formed but does not authenticate: sealed with another key (or
+   *     for another id, or tampered with)
+   * @throws IllegalArgumentException when the text is malformed
    */
   public String decrypt(String sealed, String installationId) {
     if (!sealed.startsWith(PREFIX)) {
@@ -80,7 +97,19 @@ public final class SecretCipher {
       Cipher cipher = cipher(Cipher.DECRYPT_MODE, java.util.Arrays.copyOf(raw, IV_BYTES), installationId);
       return new String(cipher.doFinal(raw, IV_BYTES, raw.length - IV_BYTES), StandardCharsets.UTF_8);
     } catch (GeneralSecurityException e) {
-      throw new IllegalArgumentException("encrypted secret does not authenticate (wrong key, wrong id or tampered)", e);
+      throw new WrongKeyException(e);
+    }
+  }
+
+  /**
+   * A sealed secret that does not authenticate with this key. Sealed by this service, that almost always means by an
+   * instance with another key: what to do about it is the installation store's decision.
+   */
+  public static final class WrongKeyException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    WrongKeyException(GeneralSecurityException cause) {
+      super("encrypted secret does not authenticate (wrong key, wrong id or tampered)", cause);
     }
   }
 

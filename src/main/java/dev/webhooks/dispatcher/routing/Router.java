@@ -22,6 +22,14 @@ public final class Router {
   }
 
   /**
+   * Whether routing now decides as the installations topic says. False while the view lacks an installation it cannot
+   * read ({@link InstallationView#isComplete}): routing must wait, or that account's events would be taken for unrouted.
+   */
+  public boolean canRoute() {
+    return installations.isComplete();
+  }
+
+  /**
    * The delivery a retry makes as the app is installed now (its current endpoint, headers, secrets and {@code
    * max_retries}), or empty when the app is gone, disabled, or has no webhook for the key any more.
    */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.webhooks.dispatcher.config.ConfigException;
 import dev.webhooks.dispatcher.testing.TestKafka;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -29,6 +30,8 @@ import org.junit.jupiter.api.Test;
 class InstallationStoreIT {
   private static final long NOW = 1_700_000_000L;
   private static final SecretCipher CIPHER = SecretCipher.fromBase64(SecretCipher.generateKey());
+  /** The key of another instance, configured with another SECRETS_KEY. */
+  private static final SecretCipher OTHER_KEY = SecretCipher.fromBase64(SecretCipher.generateKey());
   private static Vertx vertx;
   private final List<InstallationStore> stores = new ArrayList<>();
 
@@ -97,14 +100,70 @@ class InstallationStoreIT {
         Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers()), new StringSerializer(),
         new ByteArraySerializer())) {
       raw.send(new ProducerRecord<>(topic, "garbage", "{not json".getBytes(StandardCharsets.UTF_8))).get();
-      raw.send(new ProducerRecord<>(topic, "other-key", record("app-x", "acc", "s", true).toJson())).get();
     }
     InstallationStore store = started(topic);
     assertThat(store.find("garbage")).isEmpty();
-    assertThat(store.find("other-key")).as("a secret sealed for another id does not open").isEmpty();
 
     installed(store, "app-1", record("app-1", "acc", "secret-1", true));
     assertThat(store.installationsOf("acc")).extracting(Installation::id).containsExactly("app-1");
+  }
+
+  @Test
+  void anInstallationSealedWithAnotherKeyStopsTheStartNamingTheKey() throws Exception {
+    String topic = InstallationTopics.create();
+    InstallationStore theirs = started(topic, OTHER_KEY);
+    installed(theirs, "app-1", record("app-1", "acc", "secret-1", true, OTHER_KEY));
+    installed(theirs, "app-2", record("app-2", "acc", "secret-2", true, OTHER_KEY));
+
+    InstallationStore store = new InstallationStore(vertx, TestKafka.connection(), topic, CIPHER);
+    stores.add(store);
+    Future<Void> caughtUp = store.start();
+
+    await().atMost(Duration.ofSeconds(30)).until(caughtUp::failed);
+    assertThat(caughtUp.cause()).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("the secrets key in SECRETS_KEY cannot open the client secrets of 2 installations")
+        .hasMessageContaining("app-1, app-2")
+        .hasMessageContaining("Restore the key the installations were written with");
+    assertThat(store.isCaughtUp()).isFalse();
+    assertThat(store.isComplete()).isFalse();
+  }
+
+  @Test
+  void anUnreadableRecordFollowedByOneThatReadsOrDeletesItDoesNotStopTheStart() throws Exception {
+    String topic = InstallationTopics.create();
+    try (KafkaProducer<String, byte[]> raw = rawProducer()) {
+      raw.send(new ProducerRecord<>(topic, "app-1", record("app-1", "acc", "old", true, OTHER_KEY).toJson())).get();
+      raw.send(new ProducerRecord<>(topic, "app-1", record("app-1", "acc", "new", true).toJson())).get();
+      raw.send(new ProducerRecord<>(topic, "app-2", record("app-2", "acc", "gone", true, OTHER_KEY).toJson())).get();
+      raw.send(new ProducerRecord<String, byte[]>(topic, "app-2", null)).get();
+    }
+
+    InstallationStore store = started(topic);
+
+    assertThat(store.isCaughtUp()).isTrue();
+    assertThat(store.installationsOf("acc")).extracting(Installation::currentSecret).containsExactly("new");
+  }
+
+  @Test
+  void anInstallationWrittenLaterWithAnotherKeyHoldsTheViewIncompleteUntilItIsWrittenAgain() throws Exception {
+    String topic = InstallationTopics.create();
+    InstallationStore store = started(topic);
+    installed(store, "app-1", record("app-1", "acc", "secret-1", true));
+
+    try (KafkaProducer<String, byte[]> raw = rawProducer()) { // as an instance with another SECRETS_KEY writes
+      raw.send(new ProducerRecord<>(topic, "app-1", record("app-1", "acc", "theirs", true, OTHER_KEY).toJson()))
+          .get();
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> !store.isComplete());
+    assertThat(store.isCaughtUp()).as("not ready").isFalse();
+    assertThat(store.find("app-1")).as("its older version is not its state any more").isEmpty();
+    assertThat(store.installationsOf("acc")).isEmpty();
+
+    installed(store, "app-1", record("app-1", "acc", "imported-again", true));
+
+    assertThat(store.isComplete()).isTrue();
+    assertThat(store.isCaughtUp()).isTrue();
+    assertThat(store.find("app-1").orElseThrow().currentSecret()).isEqualTo("imported-again");
   }
 
   @Test
@@ -173,15 +232,29 @@ class InstallationStoreIT {
   }
 
   private InstallationStore started(String topic) throws Exception {
-    InstallationStore store = new InstallationStore(vertx, TestKafka.connection(), topic, CIPHER);
+    return started(topic, CIPHER);
+  }
+
+  private InstallationStore started(String topic, SecretCipher cipher) throws Exception {
+    InstallationStore store = new InstallationStore(vertx, TestKafka.connection(), topic, cipher);
     stores.add(store);
     store.start().await(30, TimeUnit.SECONDS);
     return store;
   }
 
   private static StoredInstallation record(String id, String account, String secret, boolean enabled) {
+    return record(id, account, secret, enabled, CIPHER);
+  }
+
+  private static StoredInstallation record(String id, String account, String secret, boolean enabled,
+      SecretCipher cipher) {
     ObjectNode manifest = Manifests.withWebhook(WebhookKeys.CONTENT, "https://example.com/" + UUID.randomUUID())
         .put("enabled", enabled);
-    return StoredInstallation.create(id, account, Manifest.canonical(manifest), secret, CIPHER, NOW);
+    return StoredInstallation.create(id, account, Manifest.canonical(manifest), secret, cipher, NOW);
+  }
+
+  private static KafkaProducer<String, byte[]> rawProducer() {
+    return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers()),
+        new StringSerializer(), new ByteArraySerializer());
   }
 }

@@ -100,6 +100,14 @@ public final class ServiceProcess implements AutoCloseable {
     return process.exitValue();
   }
 
+  /** The exit code once the process has exited by itself, failing if it still runs after {@code within}. */
+  public int awaitExit(Duration within) throws InterruptedException {
+    if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError("the service still runs after " + within + "; see " + log);
+    }
+    return process.exitValue();
+  }
+
   public List<String> output() {
     try {
       return Files.readAllLines(log);

@@ -1,0 +1,84 @@
+package dev.webhooks.dispatcher.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A broken credential is a configuration error found before anything starts, naming where it came from. */
+class CredentialsTest {
+  @TempDir Path dir;
+
+  @Test
+  void anEmptyAdminTokenFileNamesTheFileAndHowToRecover() throws Exception {
+    Path token = Files.writeString(dir.resolve("admin-token"), "");
+
+    assertThatThrownBy(() -> Credentials.resolve(embedded()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(token + " is empty; delete it to have a new token generated, or set ADMIN_TOKEN");
+  }
+
+  @Test
+  void anAdminTokenFileOfOnlyWhitespaceIsEmptyToo() throws Exception {
+    Files.writeString(dir.resolve("admin-token"), " \n");
+
+    assertThatThrownBy(() -> Credentials.resolve(embedded()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("admin-token is empty");
+  }
+
+  @Test
+  void aKeyFileThatIsNotAKeyNamesTheFileNotTheVariable() throws Exception {
+    Path key = Files.writeString(dir.resolve("secrets-key"), "garbage");
+
+    assertThatThrownBy(() -> Credentials.resolve(embedded()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(key + " is not Base64 of 32 bytes")
+        .hasMessageContaining("restore the key the installations were written with")
+        .hasMessageNotContaining("SECRETS_KEY");
+    assertThat(Files.readString(key)).as("the file is left for the operator to restore").isEqualTo("garbage");
+  }
+
+  @Test
+  void anEmptyKeyFileIsNotAKey() throws Exception {
+    Path key = Files.writeString(dir.resolve("secrets-key"), "");
+
+    assertThatThrownBy(() -> Credentials.resolve(embedded()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(key + " is not Base64 of 32 bytes");
+  }
+
+  @Test
+  void aMalformedSecretsKeyVariableIsNamedWithAnEmbeddedBroker() {
+    assertThatThrownBy(() -> Credentials.resolve(Config.fromEnv(Map.of(
+            "DATA_DIR", dir.toString(), "SECRETS_KEY", "c2hvcnQ="))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("SECRETS_KEY must be Base64 of 32 random bytes; it decodes to 5 bytes");
+  }
+
+  @Test
+  void aMalformedSecretsKeyVariableIsNamedWithAnExternalBroker() {
+    assertThatThrownBy(() -> Credentials.resolve(Config.fromEnv(Map.of(
+            "KAFKA_BOOTSTRAP_SERVERS", "kafka:9092", "ADMIN_TOKEN", "t", "SECRETS_KEY", "not base64!"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("SECRETS_KEY must be Base64 of 32 random bytes; it is not valid Base64");
+  }
+
+  @Test
+  void theKeySourceSaysWhereTheKeyCameFrom() {
+    Credentials generated = Credentials.resolve(embedded());
+    assertThat(generated.secretsKeySource()).isEqualTo(dir.resolve("secrets-key").toString());
+
+    Credentials given = Credentials.resolve(Config.fromEnv(Map.of(
+        "DATA_DIR", dir.toString(), "SECRETS_KEY", generated.secretsKey())));
+    assertThat(given.secretsKeySource()).isEqualTo("SECRETS_KEY");
+  }
+
+  private Config embedded() {
+    return Config.fromEnv(Map.of("DATA_DIR", dir.toString()));
+  }
+}
