@@ -9,6 +9,10 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An exclusive hold on a {@code DATA_DIR} by one embedded broker, taken before anything is formatted or started there.
@@ -21,12 +25,21 @@ import java.nio.file.StandardOpenOption;
  * stays: deleting it on close would let two starters lock two different files of the same name.
  */
 final class DataDirLock implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(DataDirLock.class);
   static final String FILE_NAME = "kafka.lock";
+  /**
+   * The lock files this process holds. A second channel must never be opened on one of them: OS locks belong to the
+   * process, and on Linux closing any channel of a file drops every lock the process has on it, so a refused second
+   * broker in this process would let other processes in (FileChannel's javadoc: one channel per file for locks).
+   */
+  private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
 
+  private final Path file;
   private final FileChannel channel;
   private final FileLock lock;
 
-  private DataDirLock(FileChannel channel, FileLock lock) {
+  private DataDirLock(Path file, FileChannel channel, FileLock lock) {
+    this.file = file;
     this.channel = channel;
     this.lock = lock;
   }
@@ -38,30 +51,38 @@ final class DataDirLock implements AutoCloseable {
    * @throws UncheckedIOException when the directory or its lock file cannot be made
    */
   static DataDirLock acquire(Path dataDir) {
-    Path file = dataDir.toAbsolutePath().resolve(FILE_NAME);
+    Path file = dataDir.toAbsolutePath().normalize().resolve(FILE_NAME);
+    if (!HELD.add(file)) { // another broker in this process holds it: opening the file again would unlock it
+      throw inUse(dataDir, file);
+    }
     FileChannel channel;
     try {
       Files.createDirectories(file.getParent());
       channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     } catch (IOException e) {
+      HELD.remove(file);
       throw new UncheckedIOException("cannot create the lock file " + file + " of DATA_DIR " + dataDir, e);
     }
     FileLock lock;
     try {
       lock = channel.tryLock(); // null: another process holds it
-    } catch (OverlappingFileLockException e) {
-      lock = null; // this process holds it already: another broker started here on the same DATA_DIR
-    } catch (IOException e) {
+    } catch (IOException | OverlappingFileLockException e) {
       closeQuietly(channel);
-      throw new UncheckedIOException("cannot lock " + file + " of DATA_DIR " + dataDir, e);
+      HELD.remove(file);
+      throw new IllegalStateException("cannot lock " + file + " of DATA_DIR " + dataDir + ": " + e, e);
     }
     if (lock == null) {
       closeQuietly(channel);
-      throw new ConfigException("DATA_DIR " + dataDir + " is in use by another running dispatcher (its embedded Kafka"
-          + " holds " + file + "); stop that one, or give this one its own DATA_DIR, HTTP_PORT, MANAGEMENT_PORT and"
-          + " EMBEDDED_KAFKA_PORT");
+      HELD.remove(file);
+      throw inUse(dataDir, file);
     }
-    return new DataDirLock(channel, lock);
+    return new DataDirLock(file, channel, lock);
+  }
+
+  private static ConfigException inUse(Path dataDir, Path file) {
+    return new ConfigException("DATA_DIR " + dataDir + " is in use by another running dispatcher (its embedded Kafka"
+        + " holds " + file + "); stop that one, or give this one its own DATA_DIR, HTTP_PORT, MANAGEMENT_PORT and"
+        + " EMBEDDED_KAFKA_PORT");
   }
 
   /** Lets another instance have the directory. */
@@ -71,7 +92,10 @@ final class DataDirLock implements AutoCloseable {
       lock.release();
       channel.close();
     } catch (IOException e) {
-      closeQuietly(channel); // closing the channel releases the lock in any case
+      LOG.warn("Releasing {} failed ({}); closing its channel releases it", file, e.toString());
+      closeQuietly(channel);
+    } finally {
+      HELD.remove(file);
     }
   }
 
