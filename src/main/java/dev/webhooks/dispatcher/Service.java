@@ -192,7 +192,7 @@ public final class Service {
       // port taken ends the start before this instance takes partitions from the group or commits anything.
       b.apiServer = bind(deadlines.server(b.vertx, api.router()).listen(config.httpPort()), "HTTP_PORT",
           config.httpPort());
-      await(b.warmedUp); // never fails, and ends within its budget
+      b.awaitUnlessStopped(b.warmedUp.toCompletionStage()); // never fails, and ends within its budget
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.clientConfig(
           EventConsumer.consumerConfig(b.bootstrapServers, config.consumerGroup(), MAX_POLL_RECORDS,
               config.shutdownGrace())));
@@ -421,7 +421,7 @@ public final class Service {
     <T> T awaitUnlessStopped(CompletionStage<T> stage) {
       CompletableFuture<T> result = stage.toCompletableFuture();
       CompletableFuture.anyOf(result, stopRequested).handle((done, failure) -> null).join();
-      if (stopRequested.isDone()) {
+      if (stopRequested.isDone() && !result.isCompletedExceptionally()) { // a failure is reported, not taken for a stop
         throw new StoppedWhileStarting();
       }
       return join(result);
