@@ -96,6 +96,9 @@ public final class LogoFetcher implements LogoCheck {
     resolver.resolve(endpoint.host())
         .compose(addresses -> {
           Optional<String> refusal = guard.refusal(endpoint.host(), addresses);
+          if (image.future().isComplete()) { // the budget was spent on the lookup: connect to nothing
+            return Future.<HttpClientRequest>failedFuture(image.future().cause());
+          }
           return refusal.isPresent()
               ? Future.<HttpClientRequest>failedFuture(new IllegalStateException(refusal.get()))
               : client.request(request(endpoint, new InetSocketAddress(addresses.get(0), endpoint.port())));
