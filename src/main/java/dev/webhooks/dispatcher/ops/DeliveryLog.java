@@ -7,6 +7,7 @@ import dev.webhooks.dispatcher.delivery.DeliveryOutcome;
 import dev.webhooks.dispatcher.delivery.Endpoint;
 import java.time.Duration;
 import java.util.OptionalInt;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
@@ -29,6 +30,7 @@ import org.slf4j.spi.LoggingEventBuilder;
 public final class DeliveryLog implements DeliveryListener {
   /** A logger of its own, so operators can turn these lines up or down on their own (see {@code LOG_LEVELS}). */
   private static final Logger LOG = LoggerFactory.getLogger("dev.webhooks.dispatcher.ops.DeliveryLog");
+  private static final Pattern LINE_BREAKS = Pattern.compile("[\\r\\n]+");
 
   @Override
   public void attempted(Delivery delivery, int attempt, DeliveryOutcome outcome, Duration took) {
@@ -41,29 +43,34 @@ public final class DeliveryLog implements DeliveryListener {
     }
     LoggingEventBuilder line = notTried ? LOG.atDebug() : LOG.atWarn();
     String endpoint = delivery.webhook().endpoint();
+    String host = hostOf(endpoint);
     String error = errorText(errorOf(outcome), endpoint);
     fields(line, delivery.app().accountId(), delivery.app().clientId(), delivery.webhookKey(),
-        endpoint, outcome.status(), attempt, delivery.webhookId());
+        host, outcome.status(), attempt, delivery.webhookId());
     line.addKeyValue("reason", reasonOf(outcome))
         .addKeyValue("error", error)
         .log("delivery attempt failed: account={} client_id={} webhook_key={} endpoint_host={} status={} attempt={}"
                 + " webhook_id={} reason={} error={}",
             delivery.app().accountId(), delivery.app().clientId(), delivery.webhookKey(),
-            hostOf(endpoint), statusText(outcome.status()), attempt, delivery.webhookId(),
+            host, statusText(outcome.status()), attempt, delivery.webhookId(),
             reasonOf(outcome), error);
   }
 
   @Override
   public void deferred(Delivery delivery, int attempt, int deferral, DeliveryOutcome heldBack) {
+    if (!LOG.isInfoEnabled()) {
+      return;
+    }
     LoggingEventBuilder line = LOG.atInfo();
+    String host = hostOf(delivery.webhook().endpoint());
     fields(line, delivery.app().accountId(), delivery.app().clientId(), delivery.webhookKey(),
-        delivery.webhook().endpoint(), heldBack.status(), attempt, delivery.webhookId());
+        host, heldBack.status(), attempt, delivery.webhookId());
     line.addKeyValue("reason", reasonOf(heldBack))
         .addKeyValue("deferral", String.valueOf(deferral))
         .log("delivery attempt deferred: account={} client_id={} webhook_key={} endpoint_host={} attempt={}"
                 + " deferral={} webhook_id={} reason={}",
             delivery.app().accountId(), delivery.app().clientId(), delivery.webhookKey(),
-            hostOf(delivery.webhook().endpoint()), attempt, deferral, delivery.webhookId(), reasonOf(heldBack));
+            host, attempt, deferral, delivery.webhookId(), reasonOf(heldBack));
   }
 
   @Override
@@ -76,15 +83,16 @@ public final class DeliveryLog implements DeliveryListener {
       return;
     }
     String error = errorText(letter.error(), letter.endpoint());
+    String host = hostOf(letter.endpoint());
     LoggingEventBuilder line = LOG.atWarn();
-    fields(line, letter.accountId(), letter.clientId(), letter.webhookKey(), letter.endpoint(), letter.lastStatus(),
+    fields(line, letter.accountId(), letter.clientId(), letter.webhookKey(), host, letter.lastStatus(),
         letter.attempts(), letter.webhookId());
     line.addKeyValue("reason", letter.reason())
         .addKeyValue("source", letter.source().toString())
         .addKeyValue("error", error)
         .log("dead letter written: account={} client_id={} webhook_key={} endpoint_host={} status={} attempt={}"
                 + " webhook_id={} reason={} source={} error={}",
-            letter.accountId(), letter.clientId(), letter.webhookKey(), hostOf(letter.endpoint()),
+            letter.accountId(), letter.clientId(), letter.webhookKey(), host,
             statusText(letter.lastStatus()), letter.attempts(), letter.webhookId(), letter.reason(), letter.source(),
             error);
   }
@@ -109,11 +117,11 @@ public final class DeliveryLog implements DeliveryListener {
   }
 
   private static void fields(LoggingEventBuilder line, String account, String clientId, String webhookKey,
-      String endpoint, OptionalInt status, int attempt, String webhookId) {
+      String host, OptionalInt status, int attempt, String webhookId) {
     line.addKeyValue("account", account)
         .addKeyValue("client_id", clientId)
         .addKeyValue("webhook_key", webhookKey)
-        .addKeyValue("endpoint_host", hostOf(endpoint))
+        .addKeyValue("endpoint_host", host)
         .addKeyValue("status", statusText(status))
         .addKeyValue("attempt", String.valueOf(attempt))
         .addKeyValue("webhook_id", webhookId);
@@ -144,7 +152,8 @@ public final class DeliveryLog implements DeliveryListener {
    * does not parse is quoted whole by its error): they may carry the receiver's tokens.
    */
   static String errorText(String error, String endpoint) {
-    String line = error.replaceAll("[\\r\\n]+", " ");
+    boolean oneLine = error.indexOf('\n') < 0 && error.indexOf('\r') < 0;
+    String line = oneLine ? error : LINE_BREAKS.matcher(error).replaceAll(" ");
     if (endpoint == null || endpoint.isEmpty()) {
       return line;
     }
