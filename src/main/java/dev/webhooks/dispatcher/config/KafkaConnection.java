@@ -29,9 +29,10 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> setti
    */
   private static final Set<String> SET_BY_THE_SERVICE = Set.of(
       "client.id", "group.id", "enable.auto.commit", "auto.offset.reset", "max.poll.records",
-      "partition.assignment.strategy", "session.timeout.ms", "fetch.max.wait.ms", "allow.auto.create.topics",
-      "default.api.timeout.ms", "key.deserializer", "value.deserializer", "key.serializer", "value.serializer", "acks",
-      "enable.idempotence", "linger.ms", "max.block.ms", "delivery.timeout.ms", "request.timeout.ms");
+      "partition.assignment.strategy", "session.timeout.ms", "max.poll.interval.ms", "fetch.max.wait.ms",
+      "allow.auto.create.topics", "default.api.timeout.ms", "key.deserializer", "value.deserializer",
+      "key.serializer", "value.serializer", "acks", "enable.idempotence", "linger.ms", "max.block.ms",
+      "delivery.timeout.ms", "request.timeout.ms");
 
   /**
    * The settings every kind of client knows: how to connect (security, TLS, SASL, DNS, sockets, reconnects) and

@@ -103,7 +103,8 @@ class ConfigTest {
     List<String> variables = List.of("KAFKA_CLIENT_BOOTSTRAP_SERVERS", "KAFKA_CLIENT_GROUP_ID",
         "KAFKA_CLIENT_CLIENT_ID", "KAFKA_CLIENT_KEY_DESERIALIZER", "KAFKA_CLIENT_VALUE_SERIALIZER",
         "KAFKA_CLIENT_ENABLE_AUTO_COMMIT", "KAFKA_CLIENT_AUTO_OFFSET_RESET", "KAFKA_CLIENT_ACKS",
-        "KAFKA_CLIENT_ENABLE_IDEMPOTENCE", "KAFKA_CLIENT_REQUEST_TIMEOUT_MS", "KAFKA_CLIENT_DEFAULT_API_TIMEOUT_MS");
+        "KAFKA_CLIENT_ENABLE_IDEMPOTENCE", "KAFKA_CLIENT_REQUEST_TIMEOUT_MS", "KAFKA_CLIENT_DEFAULT_API_TIMEOUT_MS",
+        "KAFKA_CLIENT_MAX_POLL_INTERVAL_MS");
     Map<String, String> env = new HashMap<>(Map.of("KAFKA_BOOTSTRAP_SERVERS", "kafka:9093"));
     variables.forEach(variable -> env.put(variable, "x"));
 
@@ -112,6 +113,7 @@ class ConfigTest {
         .hasMessageContaining("KAFKA_CLIENT_BOOTSTRAP_SERVERS: the bootstrap servers are KAFKA_BOOTSTRAP_SERVERS")
         .hasMessageContaining("KAFKA_CLIENT_GROUP_ID: group.id is set by the service itself and cannot be overridden")
         .hasMessageContaining("KAFKA_CLIENT_ACKS: acks is set by the service itself")
+        .hasMessageContaining("KAFKA_CLIENT_MAX_POLL_INTERVAL_MS: max.poll.interval.ms is set by the service itself")
         .satisfies(e -> assertThat(variables).allSatisfy(variable -> assertThat(e.getMessage()).contains(variable)));
   }
 
