@@ -9,8 +9,8 @@ import dev.webhooks.dispatcher.delivery.DeadLetter;
 import dev.webhooks.dispatcher.delivery.DeliveryListener;
 import dev.webhooks.dispatcher.delivery.Outbox;
 import dev.webhooks.dispatcher.delivery.Retry;
-import dev.webhooks.dispatcher.install.Installation;
 import dev.webhooks.dispatcher.install.InstallationView;
+import dev.webhooks.dispatcher.testing.NoInstallations;
 import dev.webhooks.dispatcher.intake.EventConsumer;
 import dev.webhooks.dispatcher.intake.EventDecoder;
 import dev.webhooks.dispatcher.ops.Metrics;
@@ -23,7 +23,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
@@ -57,17 +56,7 @@ class DispatcherTest {
   }
 
   private Lane lane() {
-    InstallationView nothingInstalled = new InstallationView() {
-      @Override
-      public List<Installation> installationsOf(String accountId) {
-        return List.of();
-      }
-
-      @Override
-      public Optional<Installation> find(String installationId) {
-        return Optional.empty();
-      }
-    };
+    InstallationView nothingInstalled = new NoInstallations();
     Outbox refusing = new Outbox() {
       @Override
       public Future<Void> deadLetter(DeadLetter deadLetter) {

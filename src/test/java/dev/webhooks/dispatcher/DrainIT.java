@@ -9,8 +9,8 @@ import dev.webhooks.dispatcher.delivery.DeadLetter;
 import dev.webhooks.dispatcher.delivery.DeliveryListener;
 import dev.webhooks.dispatcher.delivery.Outbox;
 import dev.webhooks.dispatcher.delivery.Retry;
-import dev.webhooks.dispatcher.install.Installation;
 import dev.webhooks.dispatcher.install.InstallationView;
+import dev.webhooks.dispatcher.testing.NoInstallations;
 import dev.webhooks.dispatcher.intake.EventConsumer;
 import dev.webhooks.dispatcher.intake.EventDecoder;
 import dev.webhooks.dispatcher.intake.Incoming;
@@ -27,7 +27,6 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -82,17 +81,7 @@ class DrainIT {
   }
 
   private Lane lane() {
-    InstallationView nothingInstalled = new InstallationView() {
-      @Override
-      public List<Installation> installationsOf(String accountId) {
-        return List.of();
-      }
-
-      @Override
-      public Optional<Installation> find(String installationId) {
-        return Optional.empty();
-      }
-    };
+    InstallationView nothingInstalled = new NoInstallations();
     Outbox recording = new Outbox() {
       @Override
       public Future<Void> deadLetter(DeadLetter deadLetter) {
