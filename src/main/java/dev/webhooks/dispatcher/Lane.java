@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -40,8 +41,8 @@ final class Lane extends VerticleBase {
   /** Often enough that a crash replays little, rarely enough that commits cost nothing measurable. */
   private static final Duration COMMIT_INTERVAL = Duration.ofMillis(200);
   /**
-   * How often a lane whose records wait for the installation view looks again. The wait lasts until an operator acts,
-   * so a second more is nothing, and one timer per lane costs nothing either.
+   * How often a lane whose records wait for their account's installations looks again. The wait lasts until an operator
+   * acts, so a second more is nothing, and one timer per lane costs nothing either.
    */
   private static final Duration ROUTABLE_RECHECK = Duration.ofSeconds(1);
 
@@ -52,10 +53,15 @@ final class Lane extends VerticleBase {
   private final Set<TopicPartition> dirty = new HashSet<>();
   private volatile Committer committer;
   private long commitTimer = -1;
-  /** Completes when the router can route again; null while it can. Every waiting record waits on this one. */
-  private Promise<Void> routable;
-  private long routableTimer = -1;
+  /**
+   * The accounts whose records wait in this lane until the router can route them again, each with what completes
+   * then; empty almost always, which is what the hot path checks.
+   */
+  private final Map<String, Promise<Void>> holds = new HashMap<>();
+  private long holdsTimer = -1;
   private int inFlight;
+  /** How many of those in flight wait in {@link #holds}: they cannot finish, however long a drain waits. */
+  private int held;
 
   Lane(Router router, Courier courier, Metrics metrics) {
     this.router = router;
@@ -98,7 +104,7 @@ final class Lane extends VerticleBase {
     Promise<Map<TopicPartition, Long>> result = Promise.promise();
     context.runOnContext(v -> waitForIdle(deadlineNanos).onComplete(idle -> {
       vertx.cancelTimer(commitTimer);
-      vertx.cancelTimer(routableTimer); // records still waiting to be routed stay open: never delivered, never committed
+      vertx.cancelTimer(holdsTimer); // records still waiting to be routed stay open: never delivered, never committed
       courier.close();
       Map<TopicPartition, Long> finalOffsets = new HashMap<>();
       partitions.forEach((partition, state) -> {
@@ -111,10 +117,14 @@ final class Lane extends VerticleBase {
     return result.future();
   }
 
+  /** Until nothing is in flight but the records held for their account, which no wait would finish. */
   private Future<Void> waitForIdle(long deadline) {
-    if (inFlight == 0 || System.nanoTime() >= deadline) {
-      if (inFlight > 0) {
-        LOG.warn("{} records still in flight after the grace period; they stay uncommitted", inFlight);
+    if (inFlight == held || System.nanoTime() >= deadline) {
+      if (held > 0) {
+        LOG.warn("{} records wait for their account's installations to be readable; they stay uncommitted", held);
+      }
+      if (inFlight > held) {
+        LOG.warn("{} records still in flight after the grace period; they stay uncommitted", inFlight - held);
       }
       return Future.succeededFuture();
     }
@@ -136,30 +146,75 @@ final class Lane extends VerticleBase {
     PartitionState tracked = state;
     OffsetTracker.Ticket ticket = tracked.tracker.track(offset);
     inFlight++;
-    Future<Void> work = router.canRoute() ? process(incoming) : routable().compose(v -> process(incoming));
+    // the hot path: nothing held here and every installation readable, one cheap check each
+    Future<Void> work = holds.isEmpty() && router.canRoute() ? process(incoming, tracked) : processOrHold(incoming,
+        tracked);
     work.onComplete(done -> onLane(() -> ended(tracked, ticket, incoming, done.succeeded())));
   }
 
   /**
-   * Completes once the router can route again ({@link Router#canRoute}). Meanwhile the records wait here, in flight and
-   * uncommitted: the consumer's per-partition cap pauses their partitions, and readiness is down (the installation
-   * view decides both), so an event is neither taken for unrouted nor lost, only late.
+   * Holds a record whose account the router cannot route now, or whose account has records held here already: it
+   * waits behind them, so a partition's records of one account are still processed in order once routing resumes.
    */
-  private Future<Void> routable() {
-    if (routable == null) {
-      Promise<Void> waiting = Promise.promise();
-      routable = waiting;
-      LOG.warn("Routing waits until every installation can be read; the records stay uncommitted meanwhile");
-      routableTimer = vertx.setPeriodic(ROUTABLE_RECHECK.toMillis(), id -> {
-        if (router.canRoute()) {
-          vertx.cancelTimer(id);
-          routable = null;
-          LOG.info("Routing resumes");
-          waiting.complete();
-        }
-      });
+  private Future<Void> processOrHold(Incoming incoming, PartitionState state) {
+    String account = accountOf(incoming);
+    if (account != null && (holds.containsKey(account) || !router.canRoute(account))) {
+      return hold(account, incoming, state);
     }
-    return routable.future();
+    return process(incoming, state);
+  }
+
+  /**
+   * Completes with the record's work once the router can route its account again ({@link Router#canRoute(String)}).
+   * Meanwhile it waits here, in flight and uncommitted: the consumer's per-partition cap pauses its partition once
+   * enough wait, so an event is neither taken for unrouted nor lost, only late; other accounts' records go on. A record
+   * whose partition was revoked meanwhile (or read again from an earlier offset) is not processed: another reader
+   * owns it now. It ends not final.
+   */
+  private Future<Void> hold(String account, Incoming incoming, PartitionState state) {
+    Promise<Void> resumed = holds.get(account);
+    if (resumed == null) {
+      resumed = Promise.promise();
+      holds.put(account, resumed);
+      LOG.warn("Events of account {} wait until its installations can be read; they stay uncommitted meanwhile",
+          account);
+      if (holdsTimer == -1) {
+        holdsTimer = vertx.setPeriodic(ROUTABLE_RECHECK.toMillis(), id -> resumeRoutable());
+      }
+    }
+    held++;
+    return resumed.future().compose(v -> {
+      held--;
+      return state.tracker.isRevoked()
+          ? Future.failedFuture("partition " + state.partition + " was revoked while its record waited")
+          : process(incoming, state);
+    });
+  }
+
+  /** Lets the records of every account the router can route again go, in the order they came. */
+  private void resumeRoutable() {
+    List<String> routable = holds.keySet().stream().filter(router::canRoute).toList();
+    List<Promise<Void>> resumed = new ArrayList<>(routable.size());
+    for (String account : routable) {
+      LOG.info("Routing of account {} resumes", account);
+      resumed.add(holds.remove(account)); // first: a record that must wait again starts a hold of its own
+    }
+    resumed.forEach(Promise::complete);
+    if (holds.isEmpty()) {
+      vertx.cancelTimer(holdsTimer);
+      holdsTimer = -1;
+    }
+  }
+
+  /** The account a record is routed for; null for one that is not routed (rejected). */
+  private static String accountOf(Incoming incoming) {
+    if (incoming.decoded() instanceof Decoded.Accepted accepted) {
+      return accepted.event().accountId();
+    }
+    if (incoming.decoded() instanceof Decoded.Retrying retrying) {
+      return retrying.retry().accountId();
+    }
+    return null;
   }
 
   /**
@@ -178,9 +233,9 @@ final class Lane extends VerticleBase {
    * Takes a record to its end. A bug of ours on the way makes it a dead letter ({@code internal-error}): a record must
    * never stall its partition, nor be skipped while the ones after it commit.
    */
-  private Future<Void> process(Incoming incoming) {
+  private Future<Void> process(Incoming incoming, PartitionState state) {
     try {
-      return processOrThrow(incoming);
+      return processOrThrow(incoming, state);
     } catch (RuntimeException bug) {
       LOG.error("Processing the record at {} failed; it becomes a dead letter", incoming.source(), bug);
       String error = "processing failed: " + bug;
@@ -194,9 +249,18 @@ final class Lane extends VerticleBase {
     }
   }
 
-  private Future<Void> processOrThrow(Incoming incoming) {
+  /**
+   * Routes and delivers. Routing that finds no delivery checks its account again: an installation that became
+   * unreadable while routing left the view after its account was marked, so the record waits for it rather than be
+   * taken for unrouted (an event) or uninstalled (a retry).
+   */
+  private Future<Void> processOrThrow(Incoming incoming, PartitionState state) {
     if (incoming.decoded() instanceof Decoded.Retrying retrying) {
-      return courier.resume(retrying.retry(), router.resume(retrying.retry()));
+      Optional<Delivery> delivery = router.resume(retrying.retry());
+      if (delivery.isEmpty() && !router.canRoute(retrying.retry().accountId())) {
+        return hold(retrying.retry().accountId(), incoming, state);
+      }
+      return courier.resume(retrying.retry(), delivery);
     }
     if (incoming.decoded() instanceof Decoded.Rejected rejected) {
       metrics.eventConsumed("rejected");
@@ -205,6 +269,9 @@ final class Lane extends VerticleBase {
     Decoded.Accepted accepted = (Decoded.Accepted) incoming.decoded();
     List<Delivery> deliveries = router.route(accepted.event());
     if (deliveries.isEmpty()) {
+      if (!router.canRoute(accepted.event().accountId())) {
+        return hold(accepted.event().accountId(), incoming, state);
+      }
       metrics.eventConsumed("unrouted");
       return Future.succeededFuture();
     }

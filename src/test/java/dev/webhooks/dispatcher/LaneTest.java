@@ -28,6 +28,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -169,15 +171,155 @@ class LaneTest {
     assertThat(unrouted()).as("routed once the view is whole: its account has no app").isEqualTo(1);
   }
 
+  @Test
+  void anotherAccountsEventsFlowWhileOneAccountIsHeld() throws Exception {
+    FakeView view = new FakeView();
+    view.unreadable.add("held");
+    Lane lane = laneOver(view);
+    List<Map<TopicPartition, Long>> commits = new CopyOnWriteArrayList<>();
+    lane.attach((offsets, failed) -> commits.add(offsets));
+
+    lane.accept(List.of(event(0, 0, "held"), event(1, 0, "other")));
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> commits.contains(Map.of(new TopicPartition(EVENTS, 1), 1L)));
+    assertThat(unrouted()).as("the other account's event, routed: it has no app").isEqualTo(1);
+    await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3))
+        .until(() -> commits.stream().noneMatch(c -> c.containsKey(new TopicPartition(EVENTS, 0))));
+    view.unreadable.clear();
+    await().atMost(Duration.ofSeconds(10)).until(() -> commits.contains(Map.of(new TopicPartition(EVENTS, 0), 1L)));
+    assertThat(unrouted()).isEqualTo(2);
+  }
+
+  @Test
+  void anEventRoutedToNothingAsItsAppBecomesUnreadableWaitsRatherThanBeUnrouted() throws Exception {
+    FakeView view = new FakeView();
+    view.becomesUnreadable = "acc"; // the store marks the account, then drops the app, while the lane routes
+    Lane lane = laneOver(view);
+    List<Map<TopicPartition, Long>> commits = new CopyOnWriteArrayList<>();
+    lane.attach((offsets, failed) -> commits.add(offsets));
+
+    lane.accept(List.of(event(0, 0, "acc")));
+
+    await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3))
+        .until(() -> commits.isEmpty() && unrouted() == 0);
+    view.becomesUnreadable = null;
+    view.unreadable.clear();
+    await().atMost(Duration.ofSeconds(10)).until(() -> commits.contains(Map.of(new TopicPartition(EVENTS, 0), 1L)));
+    assertThat(unrouted()).as("routed once its app can be read: it has none").isEqualTo(1);
+  }
+
+  @Test
+  void aRetryRoutedToNothingAsItsAppBecomesUnreadableWaitsRatherThanBeADeadLetter() throws Exception {
+    FakeView view = new FakeView();
+    view.becomesUnreadable = "acc";
+    Lane lane = laneOver(view);
+
+    lane.accept(List.of(retry(0, 0, "msg_a")));
+
+    await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(letters::isEmpty);
+    view.becomesUnreadable = null;
+    view.unreadable.clear();
+    await().atMost(Duration.ofSeconds(10)).until(() -> letters.size() == 1);
+    assertThat(letters.get(0).reason()).as("its app is really gone").isEqualTo("uninstalled");
+  }
+
+  @Test
+  void aRecordOfAHeldAccountWaitsBehindItsHeldRecordsThoughRoutingResumed() throws Exception {
+    FakeView view = new FakeView();
+    view.unreadable.add("acc");
+    Lane lane = laneOver(view);
+    lane.accept(List.of(retry(0, 0, "msg_older")));
+    await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(letters::isEmpty);
+
+    view.unreadable.clear(); // the lane looks again within a second; a record that comes before must not overtake
+    lane.accept(List.of(retry(0, 1, "msg_newer")));
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> letters.size() == 2);
+    assertThat(letters).extracting(DeadLetter::webhookId).containsExactly("msg_older", "msg_newer");
+  }
+
+  @Test
+  void aRecordHeldWhenItsPartitionIsRevokedIsNotProcessedOnceRoutingResumes() throws Exception {
+    FakeView view = new FakeView();
+    view.unreadable.add("acc");
+    Lane lane = laneOver(view);
+    lane.accept(List.of(retry(0, 0, "msg_revoked")));
+    await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(letters::isEmpty);
+
+    lane.revoke(List.of(new TopicPartition(RETRIES, 0))).get(10, TimeUnit.SECONDS);
+    lane.accept(List.of(retry(1, 0, "msg_kept"))); // held behind it, so both are let go together
+    view.unreadable.clear();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> letters.size() == 1);
+    await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> letters.size() == 1);
+    assertThat(letters).extracting(DeadLetter::webhookId).as("the new owner of partition 0 has the other")
+        .containsExactly("msg_kept");
+  }
+
+  @Test
+  void aDrainDuringAHoldDoesNotWaitForTheHeldRecords() throws Exception {
+    FakeView view = new FakeView();
+    view.unreadable.add("acc");
+    Lane lane = laneOver(view);
+    lane.accept(List.of(event(0, 0, "acc"), rejected(1, 0)));
+    await().atMost(Duration.ofSeconds(5)).until(() -> letters.size() == 1);
+
+    Map<TopicPartition, Long> finalOffsets =
+        lane.finish(System.nanoTime() + Duration.ofSeconds(30).toNanos()).await(5, TimeUnit.SECONDS);
+
+    assertThat(finalOffsets).as("the held event stays uncommitted").containsExactly(
+        Map.entry(new TopicPartition(EVENTS, 1), 1L));
+  }
+
+  private Lane laneOver(InstallationView view) throws Exception {
+    Lane lane = new Lane(new Router(view), Courier.create(vertx, Config.fromEnv(Map.of()), outbox, metrics), metrics);
+    vertx.deployVerticle(lane).await(10, TimeUnit.SECONDS);
+    return lane;
+  }
+
+  /** A view with no app, where each account in {@code unreadable} has an installation it cannot read. */
+  private static final class FakeView implements InstallationView {
+    final Set<String> unreadable = ConcurrentHashMap.newKeySet();
+    /** Routing this account makes it unreadable, as the store marks it before the app leaves the view. */
+    volatile String becomesUnreadable;
+
+    @Override
+    public List<Installation> installationsOf(String accountId) {
+      if (accountId.equals(becomesUnreadable)) {
+        unreadable.add(accountId);
+      }
+      return List.of();
+    }
+
+    @Override
+    public Optional<Installation> find(String installationId) {
+      return Optional.empty();
+    }
+
+    @Override
+    public boolean isComplete() {
+      return unreadable.isEmpty();
+    }
+
+    @Override
+    public boolean isComplete(String accountId) {
+      return !unreadable.contains(accountId);
+    }
+  }
+
   private double unrouted() {
     var counter = registry.find("webhook.events.consumed").tag("result", "unrouted").counter();
     return counter == null ? 0 : counter.count();
   }
 
   private static Incoming event(int partition, long offset) {
+    return event(partition, offset, "acc");
+  }
+
+  private static Incoming event(int partition, long offset, String account) {
     ConsumerRecord<byte[], byte[]> record = new ConsumerRecord<>(EVENTS, partition, offset, "conv".getBytes(),
         Events.bytes(Events.content("conv", "hi")));
-    record.headers().add("account-id", "acc".getBytes());
+    record.headers().add("account-id", account.getBytes());
     Decoded decoded = new EventDecoder(256 * 1024).decode(record);
     assertThat(decoded).isInstanceOf(Decoded.Accepted.class);
     return incoming(new Source(EVENTS, partition, offset, 0), decoded);
@@ -192,8 +334,12 @@ class LaneTest {
   }
 
   private static Incoming retry(int partition, long offset) {
+    return retry(partition, offset, "msg_retry");
+  }
+
+  private static Incoming retry(int partition, long offset, String webhookId) {
     Source event = new Source(EVENTS, 2, 40, 0);
-    Retry retry = new Retry("acc", "client", "ms.MessagingEventNotification.ContentEvent", "msg_retry",
+    Retry retry = new Retry("acc", "client", "ms.MessagingEventNotification.ContentEvent", webhookId,
         "https://example.com/", 1, 0, 0, OptionalInt.of(500), "HTTP 500", event, Buffer.buffer("{}"));
     return incoming(new Source(RETRIES, partition, offset, 0), new Decoded.Retrying(retry));
   }

@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
  * what compaction keeps.
  *
  * <p>An installation whose secrets this instance's key cannot open is never skipped: routing without it would take its
- * account's events for unrouted. It fails the start as a configuration error, and later holds routing and readiness
- * ({@link UnreadableInstallations}).
+ * account's events for unrouted. It fails the start as a configuration error, and later holds routing of its account
+ * ({@link UnreadableInstallations}), counted as {@code unreadable} in {@link #countsByState}.
  */
 public final class InstallationStore implements InstallationView {
   private static final Logger LOG = LoggerFactory.getLogger(InstallationStore.class);
@@ -114,16 +114,22 @@ public final class InstallationStore implements InstallationView {
   }
 
   /**
-   * Whether the view has caught up, is still following the topic (false again once the reader stopped) and serves every
-   * installation in it ({@link #isComplete}): what readiness needs of it.
+   * Whether the view has caught up and is still following the topic (false again once the reader stopped): what
+   * readiness needs of it. An installation it cannot read later does not count: it holds its account's routing only,
+   * and an instance taken out of readiness for it would take the API that fixes it away too.
    */
   public boolean isCaughtUp() {
-    return caughtUpFlag && isComplete();
+    return caughtUpFlag;
   }
 
   @Override
   public boolean isComplete() {
     return unreadable.isEmpty();
+  }
+
+  @Override
+  public boolean isComplete(String accountId) {
+    return unreadable.isEmpty() || !unreadable.affects(accountId);
   }
 
   @Override
@@ -141,9 +147,14 @@ public final class InstallationStore implements InstallationView {
     return index.stored(installationId);
   }
 
-  /** Installations by state ({@code enabled}, {@code disabled}), for the {@code webhook_installations} gauge. */
+  /**
+   * Installations by state ({@code enabled}, {@code disabled}, and {@code unreadable}: written with another secrets key),
+   * for the {@code webhook_installations} gauge.
+   */
   public Map<String, Long> countsByState() {
-    return index.countsByState();
+    Map<String, Long> counts = new HashMap<>(index.countsByState());
+    counts.put("unreadable", (long) unreadable.size());
+    return counts;
   }
 
   /**
@@ -328,7 +339,7 @@ public final class InstallationStore implements InstallationView {
       try {
         opened = stored.open(id, cipher, clock.instant().getEpochSecond());
       } catch (SecretCipher.WrongKeyException e) {
-        unreadable(id, record);
+        unreadable(id, stored.accountId(), record);
         return;
       }
       index.put(stored, opened);
@@ -341,21 +352,27 @@ public final class InstallationStore implements InstallationView {
 
   /**
    * The installation's latest record cannot be opened with this key: its older version is not served (it is not the
-   * installation's state any more), and the view is incomplete until a later record of it can be read.
+   * installation's state any more), and its account's view is incomplete until a later record of it can be read. The
+   * account is marked before the installation leaves the index: a lane that routed to nothing because it is gone then
+   * sees the account held ({@link #isComplete(String)}) and waits, rather than take the event for unrouted.
    */
-  private void unreadable(String id, ConsumerRecord<String, byte[]> record) {
+  private void unreadable(String id, String accountId, ConsumerRecord<String, byte[]> record) {
     String where = record.topic() + "-" + record.partition() + "@" + record.offset();
+    unreadable.add(id, accountId, where);
     index.remove(id);
-    unreadable.add(id, where);
     if (caughtUpFlag) { // while catching up, the start fails with all of them at once
       LOG.error(unreadable.runtimeError(id, where));
     }
   }
 
+  /** Called once the index has {@code id} as its latest record says (or not at all: deleted), never before. */
   private void readable(String id) {
-    if (unreadable.remove(id) && caughtUpFlag) {
-      LOG.info("Installation {} can be read again, as every other: routing resumes", id);
-    }
+    unreadable.remove(id).ifPresent(account -> {
+      if (caughtUpFlag) {
+        LOG.info("Installation {} can be read again: routing of account {} resumes{}", id, account,
+            unreadable.affects(account) ? " once its other unreadable installations are too" : "");
+      }
+    });
   }
 
   private Map<TopicPartition, Long> positions(List<TopicPartition> partitions) {

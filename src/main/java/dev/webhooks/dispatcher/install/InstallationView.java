@@ -12,10 +12,18 @@ public interface InstallationView {
   Optional<Installation> find(String installationId);
 
   /**
-   * Whether the view serves every installation of the topic as its latest record has it. False while one cannot be
-   * read (written with another secrets key): routing must then wait, or its account's events would be lost as unrouted.
+   * Whether the view serves every installation of the topic as its latest record has it; false while one cannot be read
+   * (written with another secrets key). Cheap: the hot path asks it first, and {@link #isComplete(String)} only when not.
    */
   default boolean isComplete() {
     return true;
+  }
+
+  /**
+   * Whether the view serves every installation of {@code accountId} as its latest record has it. False while one cannot
+   * be read: routing of that account must then wait, or its events would be lost as unrouted.
+   */
+  default boolean isComplete(String accountId) {
+    return isComplete();
   }
 }

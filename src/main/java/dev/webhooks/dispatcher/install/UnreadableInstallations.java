@@ -3,39 +3,73 @@ package dev.webhooks.dispatcher.install;
 import dev.webhooks.dispatcher.config.ConfigException;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
  * The installations whose latest record this instance cannot open because their client secrets were sealed with another
- * secrets key. While there is one, the view is not the topic's: an event of its account would be taken for unrouted
- * and committed, lost. So at start-up it stops the start as a configuration error, and later it holds routing (see
- * {@link InstallationView#isComplete}) until a later record of that installation (a rewrite or a delete) can be read.
- * Written by the store's reader thread only; read from any thread.
+ * secrets key (the record parses; only its secrets do not open), with their accounts. While there is one, the view is
+ * not the topic's for that account: its events would be taken for unrouted and committed, lost. So at start-up it stops
+ * the start as a configuration error, and later it holds routing of that account only (see {@link
+ * InstallationView#isComplete(String)}) until a later record of that installation (a rewrite or a delete) can be read.
+ * Every other account routes on, and the instance stays ready, so the API that fixes it stays reachable. Written by
+ * the store's reader thread only; read from any thread.
  */
 final class UnreadableInstallations {
   /** Enough ids to find the records; a lost key makes every installation unreadable, and the message stays short. */
   private static final int IDS_NAMED = 5;
 
   private final String keySource;
-  /** Installation id to where its unreadable record is ({@code topic-partition@offset}); sorted for stable messages. */
-  private final Map<String, String> byId = new ConcurrentSkipListMap<>();
+  /** Installation id to its account and unreadable record; sorted for stable messages. */
+  private final Map<String, Unreadable> byId = new ConcurrentSkipListMap<>();
+  /** Account id to how many of its installations are unreadable; never holds a zero. */
+  private final Map<String, Integer> byAccount = new ConcurrentHashMap<>();
+
+  /** @param where the record, {@code topic-partition@offset} */
+  private record Unreadable(String accountId, String where) {}
 
   UnreadableInstallations(String keySource) {
     this.keySource = keySource;
   }
 
-  /** Notes that the latest record of {@code id}, at {@code where}, cannot be opened with this instance's key. */
-  void add(String id, String where) {
-    byId.put(id, where);
+  /**
+   * Notes that the latest record of {@code id}, of account {@code accountId} at {@code where}, cannot be opened with this
+   * instance's key. The account counts as affected before this returns.
+   */
+  void add(String id, String accountId, String where) {
+    byAccount.merge(accountId, 1, Integer::sum); // first: a reader that sees the entry sees its account held
+    Unreadable previous = byId.put(id, new Unreadable(accountId, where));
+    if (previous != null) {
+      unlist(previous.accountId());
+    }
   }
 
-  /** Notes that {@code id}'s latest record was read (or deleted it); true when that made every installation readable. */
-  boolean remove(String id) {
-    return byId.remove(id) != null && byId.isEmpty();
+  /**
+   * Notes that {@code id}'s latest record was read (or deleted it); answers the account it held, empty when it was not
+   * unreadable.
+   */
+  Optional<String> remove(String id) {
+    Unreadable removed = byId.remove(id);
+    if (removed == null) {
+      return Optional.empty();
+    }
+    unlist(removed.accountId());
+    return Optional.of(removed.accountId());
   }
 
+  /** Cheap: whether every installation can be read, as it is but for a key mix-up. */
   boolean isEmpty() {
     return byId.isEmpty();
+  }
+
+  /** Whether an installation of {@code accountId} cannot be read. */
+  boolean affects(String accountId) {
+    return !byAccount.isEmpty() && byAccount.containsKey(accountId);
+  }
+
+  int size() {
+    return byId.size();
   }
 
   /** The start-up error: which installations, which key, and what to do. */
@@ -50,10 +84,15 @@ final class UnreadableInstallations {
   /** The runtime error for one installation written by an instance with another key. */
   String runtimeError(String id, String where) {
     return "Installation " + id + " at " + where + " cannot be read: its client secret does not authenticate with "
-        + key() + ", so an instance with another SECRETS_KEY wrote it. This instance is not ready and routes no event"
-        + " (nothing is committed or lost) until the installation is imported again (its client_id and client_secret)"
+        + key() + ", so an instance with another SECRETS_KEY wrote it. This instance routes no event of account "
+        + byId.get(id).accountId() + " (they wait, uncommitted, nothing is lost; other accounts are served) until"
+        + " the installation is imported again (its client_id and client_secret)"
         + " through an instance with this key, or deleted through the one that wrote it; give every instance the same"
         + " SECRETS_KEY (see the runbook in docs/OPERATIONS.md).";
+  }
+
+  private void unlist(String accountId) {
+    byAccount.computeIfPresent(accountId, (account, count) -> count == 1 ? null : count - 1);
   }
 
   private String key() {

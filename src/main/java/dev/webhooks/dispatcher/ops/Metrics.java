@@ -65,9 +65,13 @@ public final class Metrics implements DeliveryListener {
             .register(registry);
   }
 
-  /** Reports installations by state ({@code enabled}, {@code disabled}) from the view, read at each scrape. */
+  /**
+   * Reports installations by state ({@code enabled}, {@code disabled}, {@code unreadable}: written with another secrets
+   * key, its account's events held) from the view, read at each scrape. Every state is there from the start, at 0, so
+   * an alert on one has data.
+   */
   public void installations(Supplier<Map<String, Long>> byState) {
-    for (String state : new String[] {"enabled", "disabled"}) {
+    for (String state : new String[] {"enabled", "disabled", "unreadable"}) {
       Gauge.builder("webhook.installations", () -> byState.get().getOrDefault(state, 0L))
           .tag("state", state)
           .register(registry);

@@ -22,11 +22,20 @@ public final class Router {
   }
 
   /**
-   * Whether routing now decides as the installations topic says. False while the view lacks an installation it cannot
-   * read ({@link InstallationView#isComplete}): routing must wait, or that account's events would be taken for unrouted.
+   * Whether routing now decides as the installations topic says, for every account: the cheap check of the hot path.
+   * When false, ask {@link #canRoute(String)} of the account at hand.
    */
   public boolean canRoute() {
     return installations.isComplete();
+  }
+
+  /**
+   * Whether routing decides as the installations topic says for {@code accountId}. False while the view lacks one of its
+   * installations, that it cannot read ({@link InstallationView#isComplete(String)}): routing of the account must wait,
+   * or its events would be taken for unrouted.
+   */
+  public boolean canRoute(String accountId) {
+    return installations.isComplete(accountId);
   }
 
   /**

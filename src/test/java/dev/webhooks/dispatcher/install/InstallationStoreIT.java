@@ -145,24 +145,29 @@ class InstallationStoreIT {
   }
 
   @Test
-  void anInstallationWrittenLaterWithAnotherKeyHoldsTheViewIncompleteUntilItIsWrittenAgain() throws Exception {
+  void anInstallationWrittenLaterWithAnotherKeyHoldsItsAccountIncompleteUntilItIsWrittenAgain() throws Exception {
     String topic = InstallationTopics.create();
     InstallationStore store = started(topic);
     installed(store, "app-1", record("app-1", "acc", "secret-1", true));
+    installed(store, "app-2", record("app-2", "other", "secret-2", true));
 
     try (KafkaProducer<String, byte[]> raw = rawProducer()) { // as an instance with another SECRETS_KEY writes
       raw.send(new ProducerRecord<>(topic, "app-1", record("app-1", "acc", "theirs", true, OTHER_KEY).toJson()))
           .get();
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> !store.isComplete());
-    assertThat(store.isCaughtUp()).as("not ready").isFalse();
+    assertThat(store.isComplete("acc")).isFalse();
+    assertThat(store.isComplete("other")).as("another account routes on").isTrue();
+    assertThat(store.isCaughtUp()).as("still ready: the API that fixes it stays reachable").isTrue();
+    assertThat(store.countsByState()).containsEntry("unreadable", 1L).containsEntry("enabled", 1L);
     assertThat(store.find("app-1")).as("its older version is not its state any more").isEmpty();
     assertThat(store.installationsOf("acc")).isEmpty();
 
     installed(store, "app-1", record("app-1", "acc", "imported-again", true));
 
     assertThat(store.isComplete()).isTrue();
-    assertThat(store.isCaughtUp()).isTrue();
+    assertThat(store.isComplete("acc")).isTrue();
+    assertThat(store.countsByState()).containsEntry("unreadable", 0L).containsEntry("enabled", 2L);
     assertThat(store.find("app-1").orElseThrow().currentSecret()).isEqualTo("imported-again");
   }
 
