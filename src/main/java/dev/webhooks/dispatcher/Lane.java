@@ -250,9 +250,9 @@ final class Lane extends VerticleBase {
   }
 
   /**
-   * Routes and delivers. Routing that finds no delivery checks its account again: an installation that became
-   * unreadable while routing left the view after its account was marked, so the record waits for it rather than be
-   * taken for unrouted (an event) or uninstalled (a retry).
+   * Routes and delivers. Routing checks its account again after it looked: an installation that became unreadable
+   * meanwhile left the view after its account was marked, so the record waits for it rather than be taken for unrouted,
+   * delivered to the account's other apps only (an event) or taken for uninstalled (a retry).
    */
   private Future<Void> processOrThrow(Incoming incoming, PartitionState state) {
     if (incoming.decoded() instanceof Decoded.Retrying retrying) {
@@ -268,10 +268,10 @@ final class Lane extends VerticleBase {
     }
     Decoded.Accepted accepted = (Decoded.Accepted) incoming.decoded();
     List<Delivery> deliveries = router.route(accepted.event());
+    if (!router.canRoute(accepted.event().accountId())) { // routed while one of its apps left: none is delivered yet
+      return hold(accepted.event().accountId(), incoming, state);
+    }
     if (deliveries.isEmpty()) {
-      if (!router.canRoute(accepted.event().accountId())) {
-        return hold(accepted.event().accountId(), incoming, state);
-      }
       metrics.eventConsumed("unrouted");
       return Future.succeededFuture();
     }
