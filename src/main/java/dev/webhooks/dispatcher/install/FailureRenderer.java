@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The API's one failure handler: renders an {@link ApiException}, or a failure of Vert.x Web itself (413 from the body
  * limit; 404 and 405 when no route matches, as the router's error handler), as {@code {"errors":[...]}}; anything else
- * is a bug, logged and answered 500. A 401 names the Bearer scheme in {@code WWW-Authenticate}.
+ * is a bug, logged and answered 500. A 401 names the Bearer scheme in {@code WWW-Authenticate}, a 405 the resource's
+ * methods in {@code Allow}.
  */
 final class FailureRenderer implements Handler<RoutingContext> {
   private static final Logger LOG = LoggerFactory.getLogger(FailureRenderer.class);
@@ -34,6 +35,10 @@ final class FailureRenderer implements Handler<RoutingContext> {
     ctx.response().headers().remove("ac-revision");
     if (error.status() == 401) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer"); // RFC 6750: the scheme the API asks for
+    }
+    String allowed = error.status() == 405 ? InstallApi.allowedMethods(ctx.request().path()) : "";
+    if (!allowed.isEmpty()) {
+      ctx.response().putHeader("Allow", allowed); // RFC 9110: a 405 names what the resource takes
     }
     InstallApi.send(ctx, error.status(), body);
   }

@@ -45,6 +45,8 @@ public final class InstallApi {
   /** The calls an app's own access token may make: read its installation, rotate its secret. */
   private static final Pattern APP_CALL =
       Pattern.compile("/api/account/([^/]+)/configuration/app-install/installations/([^/]+)(/secret)?");
+  private static final Pattern COLLECTION =
+      Pattern.compile("/api/account/[^/]+/configuration/app-install/installations/?");
   /** The OpenAPI 3 document of this API, served without a token: it describes the API and holds no data. */
   public static final String OPENAPI_PATH = "/openapi.yaml";
   private static final ObjectMapper MAPPER = ManifestBodies.MAPPER;
@@ -115,6 +117,25 @@ public final class InstallApi {
     router.errorHandler(404, renderer);
     router.errorHandler(405, renderer);
     return router;
+  }
+
+  /**
+   * The methods a path of this API takes, for the {@code Allow} header a 405 must carry (RFC 9110, 15.5.6); empty for
+   * a path that is not the API's. A POST on an installation is only a PUT under {@code X-HTTP-Method-Override}.
+   */
+  static String allowedMethods(String path) {
+    if (COLLECTION.matcher(path).matches()) {
+      return "GET, POST";
+    }
+    Matcher call = APP_CALL.matcher(path);
+    if (call.matches()) {
+      return call.group(3) == null ? "GET, PUT, DELETE" : "POST";
+    }
+    return switch (path) {
+      case OPENAPI_PATH -> "GET";
+      case TokenEndpoint.PATH -> "POST";
+      default -> "";
+    };
   }
 
   /**

@@ -188,6 +188,13 @@ class InstallApiIT {
     assertThat(patch.statusCode()).isEqualTo(405);
     assertThat(patch.bodyAsString()).isEqualTo(
         "{\"errors\":[{\"code\":\"method-not-allowed\",\"message\":\"this method is not allowed on this resource\"}]}");
+    assertThat(patch.getHeader("Allow")).isEqualTo("GET, PUT, DELETE");
+    assertThat(request(HttpMethod.DELETE, base()).send().await().getHeader("Allow")).isEqualTo("GET, POST");
+    assertThat(request(HttpMethod.GET, base() + "/some-id/secret").send().await().getHeader("Allow")).isEqualTo("POST");
+    HttpResponse<Buffer> getToken = client.request(HttpMethod.GET, server.actualPort(), "localhost", "/oauth/token")
+        .send().await();
+    assertThat(getToken.statusCode()).isEqualTo(405);
+    assertThat(getToken.getHeader("Allow")).isEqualTo("POST");
   }
 
   @Test

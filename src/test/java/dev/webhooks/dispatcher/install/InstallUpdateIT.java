@@ -155,6 +155,7 @@ class InstallUpdateIT {
     assertThat(overridden.statusCode()).as(overridden.bodyAsString()).isEqualTo(200);
     assertThat(store.find(id).orElseThrow().manifest().get("description").asText()).isEqualTo("via override");
     assertThat(plainPost.statusCode()).isEqualTo(405);
+    assertThat(plainPost.getHeader("Allow")).isEqualTo("GET, PUT, DELETE");
     assertThat(json(plainPost).at("/errors/0/code").asText()).isEqualTo("method-not-allowed");
   }
 
