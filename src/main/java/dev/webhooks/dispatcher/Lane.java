@@ -176,8 +176,10 @@ final class Lane extends VerticleBase {
     if (resumed == null) {
       resumed = Promise.promise();
       holds.put(account, resumed);
-      LOG.warn("Events of account {} wait until its installations can be read; they stay uncommitted meanwhile",
-          account);
+      if (!router.canRoute(account)) { // else its installations changed while it was routed: it only looks again
+        LOG.warn("Events of account {} wait until its installations can be read; they stay uncommitted meanwhile",
+            account);
+      }
       if (holdsTimer == -1) {
         holdsTimer = vertx.setPeriodic(ROUTABLE_RECHECK.toMillis(), id -> resumeRoutable());
       }
@@ -185,9 +187,11 @@ final class Lane extends VerticleBase {
     held++;
     return resumed.future().compose(v -> {
       held--;
-      return state.tracker.isRevoked()
-          ? Future.failedFuture("partition " + state.partition + " was revoked while its record waited")
-          : process(incoming, state);
+      if (state.tracker.isRevoked()) {
+        return Future.failedFuture("partition " + state.partition + " was revoked while its record waited");
+      }
+      // a record let go before it may have found the account held again: this one stays behind it
+      return holds.containsKey(account) ? hold(account, incoming, state) : process(incoming, state);
     });
   }
 
@@ -250,14 +254,15 @@ final class Lane extends VerticleBase {
   }
 
   /**
-   * Routes and delivers. Routing checks its account again after it looked: an installation that became unreadable
-   * meanwhile left the view after its account was marked, so the record waits for it rather than be taken for unrouted,
-   * delivered to the account's other apps only (an event) or taken for uninstalled (a retry).
+   * Routes and delivers. Routing checks its account again after it looked ({@link #routedWhole}): an installation that
+   * became unreadable meanwhile left the view after its account was marked, so the record waits for it rather than be
+   * taken for unrouted, delivered to the account's other apps only (an event) or taken for uninstalled (a retry).
    */
   private Future<Void> processOrThrow(Incoming incoming, PartitionState state) {
+    long changes = router.completenessChanges();
     if (incoming.decoded() instanceof Decoded.Retrying retrying) {
       Optional<Delivery> delivery = router.resume(retrying.retry());
-      if (delivery.isEmpty() && !router.canRoute(retrying.retry().accountId())) {
+      if (delivery.isEmpty() && !routedWhole(retrying.retry().accountId(), changes)) {
         return hold(retrying.retry().accountId(), incoming, state);
       }
       return courier.resume(retrying.retry(), delivery);
@@ -268,7 +273,7 @@ final class Lane extends VerticleBase {
     }
     Decoded.Accepted accepted = (Decoded.Accepted) incoming.decoded();
     List<Delivery> deliveries = router.route(accepted.event());
-    if (!router.canRoute(accepted.event().accountId())) { // routed while one of its apps left: none is delivered yet
+    if (!routedWhole(accepted.event().accountId(), changes)) { // none is delivered yet: all wait, then route again
       return hold(accepted.event().accountId(), incoming, state);
     }
     if (deliveries.isEmpty()) {
@@ -281,6 +286,15 @@ final class Lane extends VerticleBase {
       all.add(courier.deliver(delivery));
     }
     return Future.join(all).mapEmpty();
+  }
+
+  /**
+   * Whether routing for {@code account} saw all of its installations: none of them unreadable now, and none became
+   * unreadable or readable again since the router's count read {@code changesBefore}. A false answer for an account
+   * that is not held only makes its record wait for the next look (a second at most).
+   */
+  private boolean routedWhole(String account, long changesBefore) {
+    return router.completenessChanges() == changesBefore && router.canRoute(account);
   }
 
   /**

@@ -34,6 +34,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterEach;
@@ -224,6 +225,21 @@ class LaneTest {
   }
 
   @Test
+  void anEventRoutedWhileItsAppWasGoneAndBackIsRoutedAgainNotTakenForUnrouted() throws Exception {
+    FakeView view = new FakeView();
+    view.flickers = "acc"; // unreadable and readable again while the lane looked: the account is not held after it
+    Lane lane = laneOver(view);
+    List<Map<TopicPartition, Long>> commits = new CopyOnWriteArrayList<>();
+    lane.attach((offsets, failed) -> commits.add(offsets));
+
+    lane.accept(List.of(event(0, 0, "acc")));
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> commits.contains(Map.of(new TopicPartition(EVENTS, 0), 1L)));
+    assertThat(view.routings).as("routed again once it had looked").hasValue(2);
+    assertThat(unrouted()).isEqualTo(1);
+  }
+
+  @Test
   void aRecordOfAHeldAccountWaitsBehindItsHeldRecordsThoughRoutingResumed() throws Exception {
     FakeView view = new FakeView();
     view.unreadable.add("acc");
@@ -282,13 +298,27 @@ class LaneTest {
     final Set<String> unreadable = ConcurrentHashMap.newKeySet();
     /** Routing this account makes it unreadable, as the store marks it before the app leaves the view. */
     volatile String becomesUnreadable;
+    /** Routing this account once finds its app gone and back again when it looks at it (the count moves). */
+    volatile String flickers;
+    final AtomicLong changes = new AtomicLong();
+    final AtomicInteger routings = new AtomicInteger();
 
     @Override
     public List<Installation> installationsOf(String accountId) {
+      routings.incrementAndGet();
       if (accountId.equals(becomesUnreadable)) {
         unreadable.add(accountId);
       }
+      if (accountId.equals(flickers)) {
+        flickers = null;
+        changes.addAndGet(2);
+      }
       return List.of();
+    }
+
+    @Override
+    public long completenessChanges() {
+      return changes.get();
     }
 
     @Override

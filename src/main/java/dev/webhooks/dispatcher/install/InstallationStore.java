@@ -133,6 +133,11 @@ public final class InstallationStore implements InstallationView {
   }
 
   @Override
+  public long completenessChanges() {
+    return unreadable.changes();
+  }
+
+  @Override
   public List<Installation> installationsOf(String accountId) {
     return index.installationsOf(accountId);
   }

@@ -26,4 +26,13 @@ public interface InstallationView {
   default boolean isComplete(String accountId) {
     return isComplete();
   }
+
+  /**
+   * How often an installation left the view as unreadable, or came back, so far. Routing that reads the same count before
+   * and after it looks, and then finds its account complete, routed as the topic says; a count that moved means an
+   * installation may have been missing while it looked, though it is back now.
+   */
+  default long completenessChanges() {
+    return 0;
+  }
 }

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The installations whose latest record this instance cannot open because their client secrets were sealed with another
@@ -25,6 +26,8 @@ final class UnreadableInstallations {
   private final Map<String, Unreadable> byId = new ConcurrentSkipListMap<>();
   /** Account id to how many of its installations are unreadable; never holds a zero. */
   private final Map<String, Integer> byAccount = new ConcurrentHashMap<>();
+  /** How often an installation became unreadable or readable again; see {@link #changes}. */
+  private final AtomicLong changes = new AtomicLong();
 
   /** @param where the record, {@code topic-partition@offset} */
   private record Unreadable(String accountId, String where) {}
@@ -38,6 +41,7 @@ final class UnreadableInstallations {
    * instance's key. The account counts as affected before this returns.
    */
   void add(String id, String accountId, String where) {
+    changes.incrementAndGet(); // before the index loses it: see changes()
     byAccount.merge(accountId, 1, Integer::sum); // first: a reader that sees the entry sees its account held
     Unreadable previous = byId.put(id, new Unreadable(accountId, where));
     if (previous != null) {
@@ -54,8 +58,18 @@ final class UnreadableInstallations {
     if (removed == null) {
       return Optional.empty();
     }
+    changes.incrementAndGet(); // after the index has it again, before its account is let go: see changes()
     unlist(removed.accountId());
     return Optional.of(removed.accountId());
+  }
+
+  /**
+   * How often an installation became unreadable, or readable again, so far. A router that reads the same count before
+   * and after it looks at an account's installations, and then finds the account not held, saw them as they are: a
+   * change between its looks (one gone and back again, say) shows as a count that moved. One volatile read.
+   */
+  long changes() {
+    return changes.get();
   }
 
   /** Cheap: whether every installation can be read, as it is but for a key mix-up. */

@@ -39,6 +39,15 @@ public final class Router {
   }
 
   /**
+   * A count that moves whenever an installation becomes unreadable or readable again ({@link
+   * InstallationView#completenessChanges}): read it before routing and again after, and route only when it stayed and
+   * {@link #canRoute(String)} holds, or an installation that left and came back meanwhile goes without its delivery.
+   */
+  public long completenessChanges() {
+    return installations.completenessChanges();
+  }
+
+  /**
    * The delivery a retry makes as the app is installed now (its current endpoint, headers, secrets and {@code
    * max_retries}), or empty when the app is gone, disabled, or has no webhook for the key any more.
    */
