@@ -54,10 +54,10 @@ final class Lane extends VerticleBase {
   private volatile Committer committer;
   private long commitTimer = -1;
   /**
-   * The accounts whose records wait in this lane until the router can route them again, each with what completes
-   * then; empty almost always, which is what the hot path checks.
+   * The accounts whose records wait in this lane until the router can route them again, each with its records in the
+   * order they came; empty almost always, which is what the hot path checks.
    */
-  private final Map<String, Promise<Void>> holds = new HashMap<>();
+  private final Map<String, List<Held>> holds = new HashMap<>();
   private long holdsTimer = -1;
   private int inFlight;
   /** How many of those in flight wait in {@link #holds}: they cannot finish, however long a drain waits. */
@@ -140,6 +140,7 @@ final class Lane extends VerticleBase {
     if (!state.tracker.follows(offset)) { // what follows is read again: its old reads must never commit
       LOG.warn("Partition {} went back to offset {}; its records from there are delivered again", partition, offset);
       state.tracker.revoke();
+      releaseRevoked();
       state = new PartitionState(partition);
       partitions.put(partition, state);
     }
@@ -168,14 +169,14 @@ final class Lane extends VerticleBase {
    * Completes with the record's work once the router can route its account again ({@link Router#canRoute(String)}).
    * Meanwhile it waits here, in flight and uncommitted: the consumer's per-partition cap pauses its partition once
    * enough wait, so an event is neither taken for unrouted nor lost, only late; other accounts' records go on. A record
-   * whose partition was revoked meanwhile (or read again from an earlier offset) is not processed: another reader
-   * owns it now. It ends not final.
+   * whose partition is revoked meanwhile (or read again from an earlier offset) ends then, not final, and is never
+   * processed here: another reader owns it now ({@link #releaseRevoked}).
    */
   private Future<Void> hold(String account, Incoming incoming, PartitionState state) {
-    Promise<Void> resumed = holds.get(account);
-    if (resumed == null) {
-      resumed = Promise.promise();
-      holds.put(account, resumed);
+    List<Held> waiting = holds.get(account);
+    if (waiting == null) {
+      waiting = new ArrayList<>();
+      holds.put(account, waiting);
       if (!router.canRoute(account)) { // else its installations changed while it was routed: it only looks again
         LOG.warn("Events of account {} wait until its installations can be read; they stay uncommitted meanwhile",
             account);
@@ -184,8 +185,10 @@ final class Lane extends VerticleBase {
         holdsTimer = vertx.setPeriodic(ROUTABLE_RECHECK.toMillis(), id -> resumeRoutable());
       }
     }
+    Promise<Void> letGo = Promise.promise();
+    waiting.add(new Held(state, letGo));
     held++;
-    return resumed.future().compose(v -> {
+    return letGo.future().compose(v -> {
       held--;
       if (state.tracker.isRevoked()) {
         return Future.failedFuture("partition " + state.partition + " was revoked while its record waited");
@@ -198,16 +201,32 @@ final class Lane extends VerticleBase {
   /** Lets the records of every account the router can route again go, in the order they came. */
   private void resumeRoutable() {
     List<String> routable = holds.keySet().stream().filter(router::canRoute).toList();
-    List<Promise<Void>> resumed = new ArrayList<>(routable.size());
+    List<Held> resumed = new ArrayList<>();
     for (String account : routable) {
       LOG.info("Routing of account {} resumes", account);
-      resumed.add(holds.remove(account)); // first: a record that must wait again starts a hold of its own
+      resumed.addAll(holds.remove(account)); // first: a record that must wait again starts a hold of its own
     }
-    resumed.forEach(Promise::complete);
+    resumed.forEach(Held::letGo);
     if (holds.isEmpty()) {
       vertx.cancelTimer(holdsTimer);
       holdsTimer = -1;
     }
+  }
+
+  /**
+   * Ends, now, the held records of partitions revoked or read again: another reader (or the new read) owns them, so
+   * they end not final, and no longer take memory and the drain's notice until their account resumes.
+   */
+  private void releaseRevoked() {
+    if (held == 0) {
+      return;
+    }
+    List<Held> revoked = new ArrayList<>();
+    for (List<Held> waiting : holds.values()) {
+      waiting.removeIf(record -> record.state().tracker.isRevoked() && revoked.add(record));
+    }
+    holds.values().removeIf(List::isEmpty); // the timer stops at its next look when none is left
+    revoked.forEach(Held::letGo);
   }
 
   /** The account a record is routed for; null for one that is not routed (rejected). */
@@ -350,6 +369,7 @@ final class Lane extends VerticleBase {
         finalOffsets.put(partition, state.tracker.committable());
       }
     }
+    releaseRevoked();
     return finalOffsets;
   }
 
@@ -357,6 +377,13 @@ final class Lane extends VerticleBase {
     return new DeadLetter(
         rejected.accountId(), "", "", "", "", 0, OptionalInt.empty(), rejected.reason(), rejected.error(),
         incoming.source(), Bodies.of(incoming.value()));
+  }
+
+  /** A record waiting for its account in {@link #holds}; {@link #letGo} lets it go, to be processed or to end. */
+  private record Held(PartitionState state, Promise<Void> waiting) {
+    void letGo() {
+      waiting.complete();
+    }
   }
 
   /** One partition's offsets and last commit. */

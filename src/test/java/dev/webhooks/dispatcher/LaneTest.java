@@ -259,11 +259,13 @@ class LaneTest {
     FakeView view = new FakeView();
     view.unreadable.add("acc");
     Lane lane = laneOver(view);
-    lane.accept(List.of(retry(0, 0, "msg_revoked")));
+    Incoming revoked = retry(0, 0, "msg_revoked");
+    lane.accept(List.of(revoked));
     await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(letters::isEmpty);
 
     lane.revoke(List.of(new TopicPartition(RETRIES, 0))).get(10, TimeUnit.SECONDS);
-    lane.accept(List.of(retry(1, 0, "msg_kept"))); // held behind it, so both are let go together
+    assertThat(revoked.partitionInFlight()).as("ended at the revocation, not when its account resumes").hasValue(0);
+    lane.accept(List.of(retry(1, 0, "msg_kept")));
     view.unreadable.clear();
 
     await().atMost(Duration.ofSeconds(10)).until(() -> letters.size() == 1);
