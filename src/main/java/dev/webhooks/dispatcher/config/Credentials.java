@@ -2,9 +2,13 @@ package dev.webhooks.dispatcher.config;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
@@ -94,14 +98,15 @@ public record Credentials(String adminToken, String secretsKey, String secretsKe
   }
 
   /**
-   * Reads the secret in {@code file}, or makes one: created readable by its owner only from the start (no moment when
-   * others could open it), and an existing one that others may read is made owner-only before it is used.
+   * Reads the secret in {@code file}, or makes one. A new one is written whole to a file of its own, readable by its
+   * owner only from the start and flushed to disk, and then linked in under its name in one step that never replaces a
+   * file: a crash leaves no empty or half-written secret behind, and of two starts making one at once, the second reads
+   * the first's. An existing file that others may read is made owner-only before it is used.
    */
   private static String readOrCreate(Path file, int bytes, boolean urlSafe) {
     try {
       if (Files.exists(file)) {
-        restrictToOwner(file);
-        return Files.readString(file, StandardCharsets.UTF_8).trim();
+        return readOwnerOnly(file);
       }
       Files.createDirectories(file.getParent());
       byte[] random = new byte[bytes];
@@ -110,14 +115,43 @@ public record Credentials(String adminToken, String secretsKey, String secretsKe
           urlSafe
               ? Base64.getUrlEncoder().withoutPadding().encodeToString(random)
               : Base64.getEncoder().encodeToString(random);
-      if (posix(file)) {
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+      Path written = writeDurably(file, value + "\n");
+      try {
+        Files.createLink(file, written);
+        return value;
+      } catch (FileAlreadyExistsException madeMeanwhile) {
+        return readOwnerOnly(file);
+      } finally {
+        Files.deleteIfExists(written);
       }
-      Files.writeString(file, value + "\n", StandardCharsets.UTF_8);
-      return value;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read or create " + file, e);
+    } catch (IOException | UnsupportedOperationException e) {
+      throw new UncheckedIOException("cannot read or create " + file, e instanceof IOException io ? io
+          : new IOException("the file system of " + file.getParent() + " cannot link files", e));
     }
+  }
+
+  private static String readOwnerOnly(Path file) throws IOException {
+    restrictToOwner(file);
+    return Files.readString(file, StandardCharsets.UTF_8).trim();
+  }
+
+  /** A new file beside {@code file} holding {@code content}, on disk before this returns. */
+  private static Path writeDurably(Path file, String content) throws IOException {
+    Path temp = posix(file)
+        ? Files.createTempFile(file.getParent(), file.getFileName() + ".", ".new",
+            PosixFilePermissions.asFileAttribute(OWNER_ONLY))
+        : Files.createTempFile(file.getParent(), file.getFileName() + ".", ".new");
+    try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+      ByteBuffer bytes = ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8));
+      while (bytes.hasRemaining()) {
+        channel.write(bytes);
+      }
+      channel.force(true);
+    } catch (IOException e) {
+      Files.deleteIfExists(temp);
+      throw e;
+    }
+    return temp;
   }
 
   private static void restrictToOwner(Path file) throws IOException {

@@ -5,7 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -76,6 +84,37 @@ class CredentialsTest {
     Credentials given = Credentials.resolve(Config.fromEnv(Map.of(
         "DATA_DIR", dir.toString(), "SECRETS_KEY", generated.secretsKey())));
     assertThat(given.secretsKeySource()).isEqualTo("SECRETS_KEY");
+  }
+
+  @Test
+  void twoStartsMakingTheSecretsAtOnceUseTheSameOnesAndLeaveNothingElse() throws Exception {
+    ExecutorService starts = Executors.newFixedThreadPool(2);
+    try {
+      for (int round = 0; round < 40; round++) {
+        Config config = Config.fromEnv(Map.of("DATA_DIR", dir.resolve("round-" + round).toString()));
+        CyclicBarrier together = new CyclicBarrier(2);
+        Callable<Credentials> start = () -> {
+          together.await();
+          return Credentials.resolve(config);
+        };
+        Future<Credentials> first = starts.submit(start);
+        Future<Credentials> second = starts.submit(start);
+
+        Credentials one = first.get(10, TimeUnit.SECONDS);
+        Credentials other = second.get(10, TimeUnit.SECONDS);
+        assertThat(other.adminToken()).as("round %d", round).isEqualTo(one.adminToken());
+        assertThat(other.secretsKey()).as("round %d", round).isEqualTo(one.secretsKey());
+        assertThat(Files.readString(config.dataDir().resolve("secrets-key")).trim()).isEqualTo(one.secretsKey());
+        try (Stream<Path> files = Files.list(config.dataDir())) {
+          assertThat(files.map(file -> file.getFileName().toString()))
+              .as("no temporary file left").containsExactlyInAnyOrder("admin-token", "secrets-key");
+        }
+        assertThat(Files.getPosixFilePermissions(config.dataDir().resolve("secrets-key")))
+            .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+      }
+    } finally {
+      starts.shutdownNow();
+    }
   }
 
   private Config embedded() {
