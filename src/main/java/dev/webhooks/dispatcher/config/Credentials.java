@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -117,16 +118,32 @@ public record Credentials(String adminToken, String secretsKey, String secretsKe
               : Base64.getEncoder().encodeToString(random);
       Path written = writeDurably(file, value + "\n");
       try {
-        Files.createLink(file, written);
-        return value;
-      } catch (FileAlreadyExistsException madeMeanwhile) {
-        return readOwnerOnly(file);
+        return putInPlace(written, file) ? value : readOwnerOnly(file);
       } finally {
         Files.deleteIfExists(written);
       }
-    } catch (IOException | UnsupportedOperationException e) {
-      throw new UncheckedIOException("cannot read or create " + file, e instanceof IOException io ? io
-          : new IOException("the file system of " + file.getParent() + " cannot link files", e));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read or create " + file, e);
+    }
+  }
+
+  /**
+   * Gives {@code written} the name {@code file} without ever replacing a file there: false when one is there already
+   * (another start made it meanwhile). A hard link does it in one step; where the file system has none, a move.
+   */
+  private static boolean putInPlace(Path written, Path file) throws IOException {
+    try {
+      Files.createLink(file, written);
+      return true;
+    } catch (FileAlreadyExistsException madeMeanwhile) {
+      return false;
+    } catch (UnsupportedOperationException | FileSystemException noLinks) {
+      try {
+        Files.move(written, file); // refuses, rather than replaces, a file that is there
+        return true;
+      } catch (FileAlreadyExistsException madeMeanwhile) {
+        return false;
+      }
     }
   }
 
