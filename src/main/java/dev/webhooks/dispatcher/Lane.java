@@ -309,11 +309,12 @@ final class Lane extends VerticleBase {
 
   /**
    * Whether routing for {@code account} saw all of its installations: none of them unreadable now, and none became
-   * unreadable or readable again since the router's count read {@code changesBefore}. A false answer for an account
-   * that is not held only makes its record wait for the next look (a second at most).
+   * unreadable or readable again since the router's count read {@code changesBefore}. In this order: an installation
+   * that came back raises the count before its account reads as whole. A false answer for an account that is not held
+   * only makes its record wait for the next look (a second at most).
    */
   private boolean routedWhole(String account, long changesBefore) {
-    return router.completenessChanges() == changesBefore && router.canRoute(account);
+    return router.canRoute(account) && router.completenessChanges() == changesBefore;
   }
 
   /**

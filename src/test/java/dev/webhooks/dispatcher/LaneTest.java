@@ -240,6 +240,21 @@ class LaneTest {
   }
 
   @Test
+  void anEventWhoseAppCameBackAsTheLaneCheckedItsAccountIsRoutedAgain() throws Exception {
+    FakeView view = new FakeView();
+    view.leavesAndComesBack = "acc";
+    Lane lane = laneOver(view);
+    List<Map<TopicPartition, Long>> commits = new CopyOnWriteArrayList<>();
+    lane.attach((offsets, failed) -> commits.add(offsets));
+
+    lane.accept(List.of(event(0, 0, "acc")));
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> commits.contains(Map.of(new TopicPartition(EVENTS, 0), 1L)));
+    assertThat(view.routings).as("routed again: the first routing missed the app").hasValue(2);
+    assertThat(unrouted()).isEqualTo(1);
+  }
+
+  @Test
   void aRecordOfAHeldAccountWaitsBehindItsHeldRecordsThoughRoutingResumed() throws Exception {
     FakeView view = new FakeView();
     view.unreadable.add("acc");
@@ -302,6 +317,12 @@ class LaneTest {
     volatile String becomesUnreadable;
     /** Routing this account once finds its app gone and back again when it looks at it (the count moves). */
     volatile String flickers;
+    /**
+     * This account's app leaves as a record passes the lane's first check, and comes back, its account let go, just as
+     * the lane asks whether the account is whole: the store raises the count first each time.
+     */
+    volatile String leavesAndComesBack;
+    private final AtomicInteger leaving = new AtomicInteger();
     final AtomicLong changes = new AtomicLong();
     final AtomicInteger routings = new AtomicInteger();
 
@@ -330,11 +351,20 @@ class LaneTest {
 
     @Override
     public boolean isComplete() {
+      if (leavesAndComesBack != null && leaving.compareAndSet(0, 1)) {
+        changes.incrementAndGet();
+        unreadable.add(leavesAndComesBack);
+        return true; // asked just before it left
+      }
       return unreadable.isEmpty();
     }
 
     @Override
     public boolean isComplete(String accountId) {
+      if (accountId.equals(leavesAndComesBack) && leaving.compareAndSet(1, 2)) {
+        changes.incrementAndGet();
+        unreadable.remove(accountId);
+      }
       return !unreadable.contains(accountId);
     }
   }

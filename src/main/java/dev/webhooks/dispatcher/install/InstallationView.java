@@ -28,9 +28,9 @@ public interface InstallationView {
   }
 
   /**
-   * How often an installation left the view as unreadable, or came back, so far. Routing that reads the same count before
-   * and after it looks, and then finds its account complete, routed as the topic says; a count that moved means an
-   * installation may have been missing while it looked, though it is back now.
+   * How often an installation left the view as unreadable, or came back, so far. Routing that reads the count, looks,
+   * finds its account complete ({@link #isComplete(String)}), and then reads the same count again, routed as the topic
+   * says; a count that moved means an installation may have been missing while it looked, though it is back now.
    */
   default long completenessChanges() {
     return 0;

@@ -54,19 +54,20 @@ final class UnreadableInstallations {
    * unreadable.
    */
   Optional<String> remove(String id) {
-    Unreadable removed = byId.remove(id);
-    if (removed == null) {
+    if (!byId.containsKey(id)) { // only the store's reader writes: it is still there below
       return Optional.empty();
     }
-    changes.incrementAndGet(); // after the index has it again, before its account is let go: see changes()
+    changes.incrementAndGet(); // after the index has it again, before anything says its account is whole: changes()
+    Unreadable removed = byId.remove(id);
     unlist(removed.accountId());
     return Optional.of(removed.accountId());
   }
 
   /**
-   * How often an installation became unreadable, or readable again, so far. A router that reads the same count before
-   * and after it looks at an account's installations, and then finds the account not held, saw them as they are: a
-   * change between its looks (one gone and back again, say) shows as a count that moved. One volatile read.
+   * How often an installation became unreadable, or readable again, so far: raised before the index loses one and
+   * before the account of one that came back is let go. A router that reads the count, looks at an account's
+   * installations, finds the account not held ({@link #affects}), and then reads the same count, saw them as they are:
+   * one that was gone while it looked and is back now shows as a count that moved. One volatile read.
    */
   long changes() {
     return changes.get();

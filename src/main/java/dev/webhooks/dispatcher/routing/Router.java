@@ -40,8 +40,9 @@ public final class Router {
 
   /**
    * A count that moves whenever an installation becomes unreadable or readable again ({@link
-   * InstallationView#completenessChanges}): read it before routing and again after, and route only when it stayed and
-   * {@link #canRoute(String)} holds, or an installation that left and came back meanwhile goes without its delivery.
+   * InstallationView#completenessChanges}): read it before routing, then ask {@link #canRoute(String)}, then read it
+   * again, and route only when the account can be and the count stayed, or an installation that left and came back
+   * meanwhile goes without its delivery.
    */
   public long completenessChanges() {
     return installations.completenessChanges();
