@@ -118,7 +118,11 @@ public record Credentials(String adminToken, String secretsKey, String secretsKe
               : Base64.getEncoder().encodeToString(random);
       Path written = writeDurably(file, value + "\n");
       try {
-        return putInPlace(written, file) ? value : readOwnerOnly(file);
+        if (!putInPlace(written, file)) {
+          return readOwnerOnly(file);
+        }
+        syncDirectory(file.getParent()); // the name too, or a power cut could lose the key the data was sealed with
+        return value;
       } finally {
         Files.deleteIfExists(written);
       }
@@ -128,8 +132,9 @@ public record Credentials(String adminToken, String secretsKey, String secretsKe
   }
 
   /**
-   * Gives {@code written} the name {@code file} without ever replacing a file there: false when one is there already
-   * (another start made it meanwhile). A hard link does it in one step; where the file system has none, a move.
+   * Gives {@code written} the name {@code file} without replacing a file there: false when one is there already
+   * (another start made it meanwhile). A hard link does it in one step; where the file system has none, a move, which
+   * looks first: two first starts at the very same moment could then both write, on such a file system only.
    */
   private static boolean putInPlace(Path written, Path file) throws IOException {
     try {
@@ -139,7 +144,7 @@ public record Credentials(String adminToken, String secretsKey, String secretsKe
       return false;
     } catch (UnsupportedOperationException | FileSystemException noLinks) {
       try {
-        Files.move(written, file); // refuses, rather than replaces, a file that is there
+        Files.move(written, file);
         return true;
       } catch (FileAlreadyExistsException madeMeanwhile) {
         return false;
@@ -150,6 +155,15 @@ public record Credentials(String adminToken, String secretsKey, String secretsKe
   private static String readOwnerOnly(Path file) throws IOException {
     restrictToOwner(file);
     return Files.readString(file, StandardCharsets.UTF_8).trim();
+  }
+
+  /** Flushes a directory's entries to disk, where the platform can (POSIX); elsewhere the file system decides. */
+  private static void syncDirectory(Path directory) throws IOException {
+    if (posix(directory)) {
+      try (FileChannel entries = FileChannel.open(directory, StandardOpenOption.READ)) {
+        entries.force(true);
+      }
+    }
   }
 
   /** A new file beside {@code file} holding {@code content}, on disk before this returns. */

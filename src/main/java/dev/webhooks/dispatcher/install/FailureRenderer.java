@@ -36,7 +36,7 @@ final class FailureRenderer implements Handler<RoutingContext> {
     if (error.status() == 401) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer"); // RFC 6750: the scheme the API asks for
     }
-    String allowed = error.status() == 405 ? InstallApi.allowedMethods(ctx.request().path()) : "";
+    String allowed = error.status() == 405 ? InstallApi.allowedMethods(ctx.normalizedPath()) : "";
     if (!allowed.isEmpty()) {
       ctx.response().putHeader("Allow", allowed); // RFC 9110: a 405 names what the resource takes
     }

@@ -46,7 +46,7 @@ public final class InstallApi {
   private static final Pattern APP_CALL =
       Pattern.compile("/api/account/([^/]+)/configuration/app-install/installations/([^/]+)(/secret)?");
   private static final Pattern COLLECTION =
-      Pattern.compile("/api/account/[^/]+/configuration/app-install/installations/?");
+      Pattern.compile("/api/account/[^/]+/configuration/app-install/installations");
   /** The OpenAPI 3 document of this API, served without a token: it describes the API and holds no data. */
   public static final String OPENAPI_PATH = "/openapi.yaml";
   private static final ObjectMapper MAPPER = ManifestBodies.MAPPER;
@@ -123,7 +123,11 @@ public final class InstallApi {
    * The methods a path of this API takes, for the {@code Allow} header a 405 must carry (RFC 9110, 15.5.6); empty for
    * a path that is not the API's. A POST on an installation is only a PUT under {@code X-HTTP-Method-Override}.
    */
-  static String allowedMethods(String path) {
+  static String allowedMethods(String normalizedPath) {
+    // routes take one trailing slash too
+    String path = normalizedPath.length() > 1 && normalizedPath.endsWith("/")
+        ? normalizedPath.substring(0, normalizedPath.length() - 1)
+        : normalizedPath;
     if (COLLECTION.matcher(path).matches()) {
       return "GET, POST";
     }

@@ -191,6 +191,8 @@ class InstallApiIT {
     assertThat(patch.getHeader("Allow")).isEqualTo("GET, PUT, DELETE");
     assertThat(request(HttpMethod.DELETE, base()).send().await().getHeader("Allow")).isEqualTo("GET, POST");
     assertThat(request(HttpMethod.GET, base() + "/some-id/secret").send().await().getHeader("Allow")).isEqualTo("POST");
+    assertThat(request(HttpMethod.PATCH, base() + "/some-id/").send().await().getHeader("Allow"))
+        .as("a trailing slash is the same resource").isEqualTo("GET, PUT, DELETE");
     HttpResponse<Buffer> getToken = client.request(HttpMethod.GET, server.actualPort(), "localhost", "/oauth/token")
         .send().await();
     assertThat(getToken.statusCode()).isEqualTo(405);
