@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -13,6 +14,8 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.Optional;
 import java.util.Set;
@@ -37,6 +40,9 @@ public record Credentials(String adminToken, String secretsKey, String secretsKe
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final Logger LOG = LoggerFactory.getLogger(Credentials.class);
   private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
+  /** A secret being written, before it is linked in under its name. */
+  private static final String TEMP_SUFFIX = ".new";
+  private static final Duration LEFTOVER_AGE = Duration.ofMinutes(1);
 
   public static Credentials resolve(Config config) {
     if (!config.embeddedKafka()) {
@@ -107,6 +113,7 @@ public record Credentials(String adminToken, String secretsKey, String secretsKe
   private static String readOrCreate(Path file, int bytes, boolean urlSafe) {
     try {
       if (Files.exists(file)) {
+        deleteLeftovers(file);
         return readOwnerOnly(file);
       }
       Files.createDirectories(file.getParent());
@@ -152,6 +159,22 @@ public record Credentials(String adminToken, String secretsKey, String secretsKe
     }
   }
 
+  /**
+   * Deletes what a start that crashed while making {@code file} left of it ({@link #writeDurably}'s files, which hold a
+   * secret); only those a minute old, so that one another start is about to link in stays.
+   */
+  private static void deleteLeftovers(Path file) throws IOException {
+    Instant before = Instant.now().minus(LEFTOVER_AGE);
+    try (DirectoryStream<Path> leftovers =
+        Files.newDirectoryStream(file.getParent(), file.getFileName() + ".*" + TEMP_SUFFIX)) {
+      for (Path leftover : leftovers) {
+        if (Files.getLastModifiedTime(leftover).toInstant().isBefore(before)) {
+          Files.deleteIfExists(leftover);
+        }
+      }
+    }
+  }
+
   private static String readOwnerOnly(Path file) throws IOException {
     restrictToOwner(file);
     return Files.readString(file, StandardCharsets.UTF_8).trim();
@@ -169,9 +192,9 @@ public record Credentials(String adminToken, String secretsKey, String secretsKe
   /** A new file beside {@code file} holding {@code content}, on disk before this returns. */
   private static Path writeDurably(Path file, String content) throws IOException {
     Path temp = posix(file)
-        ? Files.createTempFile(file.getParent(), file.getFileName() + ".", ".new",
+        ? Files.createTempFile(file.getParent(), file.getFileName() + ".", TEMP_SUFFIX,
             PosixFilePermissions.asFileAttribute(OWNER_ONLY))
-        : Files.createTempFile(file.getParent(), file.getFileName() + ".", ".new");
+        : Files.createTempFile(file.getParent(), file.getFileName() + ".", TEMP_SUFFIX);
     try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
       ByteBuffer bytes = ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8));
       while (bytes.hasRemaining()) {

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CyclicBarrier;
@@ -115,6 +118,20 @@ class CredentialsTest {
     } finally {
       starts.shutdownNow();
     }
+  }
+
+  @Test
+  void whatACrashedStartLeftOfANewSecretIsDeletedOnceItIsAMinuteOld() throws Exception {
+    Credentials made = Credentials.resolve(embedded());
+    Path crashed = Files.writeString(dir.resolve("secrets-key.1234.new"), "a key never linked in");
+    Files.setLastModifiedTime(crashed, FileTime.from(Instant.now().minus(Duration.ofMinutes(2))));
+    Path beingMade = Files.writeString(dir.resolve("admin-token.5678.new"), "another start's, about to be linked");
+
+    Credentials again = Credentials.resolve(embedded());
+
+    assertThat(again.secretsKey()).isEqualTo(made.secretsKey());
+    assertThat(crashed).doesNotExist();
+    assertThat(beingMade).exists();
   }
 
   private Config embedded() {
