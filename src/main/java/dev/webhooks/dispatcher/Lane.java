@@ -58,6 +58,8 @@ final class Lane extends VerticleBase {
    * order they came; empty almost always, which is what the hot path checks.
    */
   private final Map<String, List<Held>> holds = new HashMap<>();
+  /** The held accounts whose wait was logged (an unreadable installation), so that their resumption is logged too. */
+  private final Set<String> announced = new HashSet<>();
   private long holdsTimer = -1;
   private int inFlight;
   /** How many of those in flight wait in {@link #holds}: they cannot finish, however long a drain waits. */
@@ -177,7 +179,7 @@ final class Lane extends VerticleBase {
     if (waiting == null) {
       waiting = new ArrayList<>();
       holds.put(account, waiting);
-      if (!router.canRoute(account)) { // else its installations changed while it was routed: it only looks again
+      if (!router.canRoute(account) && announced.add(account)) { // else it was routed as an app changed: a look again
         LOG.warn("Events of account {} wait until its installations can be read; they stay uncommitted meanwhile",
             account);
       }
@@ -203,7 +205,9 @@ final class Lane extends VerticleBase {
     List<String> routable = holds.keySet().stream().filter(router::canRoute).toList();
     List<Held> resumed = new ArrayList<>();
     for (String account : routable) {
-      LOG.info("Routing of account {} resumes", account);
+      if (announced.remove(account)) {
+        LOG.info("Routing of account {} resumes", account);
+      }
       resumed.addAll(holds.remove(account)); // first: a record that must wait again starts a hold of its own
     }
     resumed.forEach(Held::letGo);
@@ -226,6 +230,7 @@ final class Lane extends VerticleBase {
       waiting.removeIf(record -> record.state().tracker.isRevoked() && revoked.add(record));
     }
     holds.values().removeIf(List::isEmpty); // the timer stops at its next look when none is left
+    announced.retainAll(holds.keySet()); // a later wait of such an account is logged again
     revoked.forEach(Held::letGo);
   }
 
