@@ -32,7 +32,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -139,41 +138,7 @@ class LaneTest {
   }
 
   @Test
-  void anEventWaitsUncommittedWhileTheViewLacksAnInstallationAndIsRoutedOnceItHasItAgain() throws Exception {
-    AtomicBoolean complete = new AtomicBoolean(false);
-    InstallationView incomplete = new InstallationView() {
-      @Override
-      public List<Installation> installationsOf(String accountId) {
-        return List.of();
-      }
-
-      @Override
-      public Optional<Installation> find(String installationId) {
-        return Optional.empty();
-      }
-
-      @Override
-      public boolean isComplete() {
-        return complete.get();
-      }
-    };
-    Lane waiting = new Lane(new Router(incomplete), Courier.create(vertx, Config.fromEnv(Map.of()), outbox, metrics),
-        metrics);
-    vertx.deployVerticle(waiting).await(10, TimeUnit.SECONDS);
-    List<Map<TopicPartition, Long>> commits = new CopyOnWriteArrayList<>();
-    waiting.attach((offsets, failed) -> commits.add(offsets));
-
-    waiting.accept(List.of(event(0, 0)));
-
-    await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3))
-        .until(() -> commits.isEmpty() && unrouted() == 0);
-    complete.set(true);
-    await().atMost(Duration.ofSeconds(10)).until(() -> commits.contains(Map.of(new TopicPartition(EVENTS, 0), 1L)));
-    assertThat(unrouted()).as("routed once the view is whole: its account has no app").isEqualTo(1);
-  }
-
-  @Test
-  void anotherAccountsEventsFlowWhileOneAccountIsHeld() throws Exception {
+  void anAccountsEventsWaitUncommittedWhileItIsHeldAndOtherAccountsFlow() throws Exception {
     FakeView view = new FakeView();
     view.unreadable.add("held");
     Lane lane = laneOver(view);
