@@ -62,8 +62,6 @@ final class Lane extends VerticleBase {
   private final Set<String> announced = new HashSet<>();
   private long holdsTimer = -1;
   private int inFlight;
-  /** How many of those in flight wait in {@link #holds}: they cannot finish, however long a drain waits. */
-  private int held;
 
   Lane(Router router, Courier courier, Metrics metrics) {
     this.router = router;
@@ -121,6 +119,7 @@ final class Lane extends VerticleBase {
 
   /** Until nothing is in flight but the records held for their account, which no wait would finish. */
   private Future<Void> waitForIdle(long deadline) {
+    int held = held();
     if (inFlight == held || System.nanoTime() >= deadline) {
       if (held > 0) {
         LOG.warn("{} records wait for their account's installations to be readable; they stay uncommitted", held);
@@ -189,15 +188,25 @@ final class Lane extends VerticleBase {
     }
     Promise<Void> letGo = Promise.promise();
     waiting.add(new Held(state, letGo));
-    held++;
     return letGo.future().compose(v -> {
-      held--;
       if (state.tracker.isRevoked()) {
         return Future.failedFuture("partition " + state.partition + " was revoked while its record waited");
       }
       // a record let go before it may have found the account held again: this one stays behind it
       return holds.containsKey(account) ? hold(account, incoming, state) : process(incoming, state);
     });
+  }
+
+  /**
+   * How many of those in flight wait in {@link #holds}: they cannot finish, however long a drain waits. A record leaves
+   * its list as it is let go, so the lists are the count.
+   */
+  private int held() {
+    int held = 0;
+    for (List<Held> waiting : holds.values()) {
+      held += waiting.size();
+    }
+    return held;
   }
 
   /** Lets the records of every account the router can route again go, in the order they came. */
@@ -222,7 +231,7 @@ final class Lane extends VerticleBase {
    * they end not final, and no longer take memory and the drain's notice until their account resumes.
    */
   private void releaseRevoked() {
-    if (held == 0) {
+    if (holds.isEmpty()) {
       return;
     }
     List<Held> revoked = new ArrayList<>();
