@@ -1,10 +1,14 @@
 package dev.webhooks.dispatcher.delivery;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.PromiseInternal;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.internal.resolver.NameResolver;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
@@ -13,12 +17,12 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Resolves host names with a blocking lookup on a worker thread and keeps each answer for a short time, so concurrent
- * and repeated deliveries to one host share one lookup. Failed lookups are not kept: the next delivery asks again.
+ * Resolves host names and keeps each answer for a short time, so concurrent and repeated deliveries to one host share
+ * one lookup. Failed lookups are not kept: the next delivery asks again.
  *
  * <p>A lookup that takes longer than its deadline fails its callers with {@link HostResolver.LookupTimeoutException},
- * but it stays the host's one lookup until it returns: the blocked worker thread cannot be taken back, and callers
- * meanwhile get the same failure at once rather than blocking another thread each. A late answer is kept as usual.
+ * but it stays the host's one lookup until it ends: callers meanwhile get the same failure at once rather than sending
+ * queries of their own to a name server that does not answer. A late answer is kept as usual.
  *
  * <p>One cache serves every delivery lane, and a Vert.x future runs its callbacks on the context that made it, so an
  * answer is always handed over on the caller's own context: a lane given another lane's future would otherwise carry
@@ -28,13 +32,13 @@ final class CachingHostResolver implements HostResolver {
   /** A bound on memory when endpoints churn; expired entries are swept when it is crossed. */
   private static final int MAX_ENTRIES = 10_000;
 
-  /** A blocking lookup, such as {@link InetAddress#getAllByName}. */
+  /** A lookup of every address of a host name; fails with {@link UnknownHostException} for a name that has none. */
   @FunctionalInterface
   interface Lookup {
-    List<InetAddress> lookup(String host) throws UnknownHostException;
+    Future<List<InetAddress>> lookup(String host);
   }
 
-  /** What callers are given, and the blocking lookup behind it: in flight, the entry is kept whatever its age. */
+  /** What callers are given, and the lookup behind it: in flight, the entry is kept whatever its age. */
   private record Entry(Future<List<InetAddress>> answer, Future<List<InetAddress>> lookup, long expiresAtNanos) {
     boolean live(long now) {
       return now - expiresAtNanos < 0 || !lookup.isComplete();
@@ -63,7 +67,7 @@ final class CachingHostResolver implements HostResolver {
       return onCallersContext(cached.answer());
     }
     ContextInternal caller = (ContextInternal) vertx.getOrCreateContext();
-    Future<List<InetAddress>> lookedUp = caller.executeBlocking(() -> lookup.lookup(host), false);
+    Future<List<InetAddress>> lookedUp = lookup.lookup(host);
     PromiseInternal<List<InetAddress>> answer = caller.promise(); // made on the caller's context
     long deadline = caller.setTimer(deadlineMs, late -> answer.tryFail(new LookupTimeoutException(host, deadlineMs)));
     Entry fresh = new Entry(answer.future(), lookedUp, now + ttlNanos);
@@ -81,6 +85,19 @@ final class CachingHostResolver implements HostResolver {
       cache.entrySet().removeIf(e -> !e.getValue().live(now));
     }
     return answer.future();
+  }
+
+  /**
+   * Vert.x's own resolver, the one its clients connect with: Netty's DNS client, which sends its queries from the
+   * event loop and waits for none of them on a thread.
+   */
+  static Lookup dns(Vertx vertx) {
+    NameResolver names = ((VertxInternal) vertx).nameResolver();
+    return host -> {
+      Promise<List<InetSocketAddress>> found = Promise.promise();
+      names.resolveAll(host, found::handle);
+      return found.future().map(all -> all.stream().map(InetSocketAddress::getAddress).toList());
+    };
   }
 
   /** The shared answer as a future of the caller's context (which also lets callers put a timeout on what follows). */

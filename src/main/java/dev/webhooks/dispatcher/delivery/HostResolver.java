@@ -20,10 +20,10 @@ public interface HostResolver {
   Duration DEFAULT_TTL = Duration.ofSeconds(10);
 
   /**
-   * How long a delivery waits for a lookup. A working DNS answers in milliseconds; the JDK's lookup waits out the
-   * system resolver (by default 5 s per try of each name server, two tries), so a dead name server would hold the
-   * delivery, and a worker thread, for 10 s or more. At 5 s the delivery fails, retryable, and is retried with backoff.
-   * A constant, not {@code DELIVERY_CONNECT_TIMEOUT_MS}: that bounds a receiver's TCP connect, this our own DNS.
+   * How long a delivery waits for a lookup. A working DNS answers in milliseconds; a dead name server answers nothing,
+   * and Vert.x's resolver waits 5 s for each query it sends (more than one for a name tried with search domains). At
+   * 5 s the delivery fails, retryable, and is retried with backoff. A constant, not {@code
+   * DELIVERY_CONNECT_TIMEOUT_MS}: that bounds a receiver's TCP connect, this our own DNS.
    */
   Duration LOOKUP_DEADLINE = Duration.ofSeconds(5);
 
@@ -31,12 +31,13 @@ public interface HostResolver {
   Future<List<InetAddress>> resolve(String host);
 
   /**
-   * The JVM's resolver, called on a worker thread, cached for {@link #DEFAULT_TTL} and waited for at most {@link
-   * #LOOKUP_DEADLINE}; IP literals are parsed.
+   * Vert.x's non-blocking resolver (Netty's DNS client: {@code /etc/hosts}, then the name servers and search domains
+   * of {@code /etc/resolv.conf}, or the Vert.x instance's {@code AddressResolverOptions}), cached for {@link
+   * #DEFAULT_TTL} and waited for at most {@link #LOOKUP_DEADLINE}; IP literals are parsed. A lookup holds no thread
+   * while it waits, so a dead name server costs open queries, not worker threads.
    */
   static HostResolver system(Vertx vertx) {
-    return literalsFirst(new CachingHostResolver(
-        vertx, DEFAULT_TTL, LOOKUP_DEADLINE, host -> List.of(InetAddress.getAllByName(host))));
+    return literalsFirst(new CachingHostResolver(vertx, DEFAULT_TTL, LOOKUP_DEADLINE, CachingHostResolver.dns(vertx)));
   }
 
   /** Answers IP literals itself, without a lookup, and asks {@code names} for everything else. */

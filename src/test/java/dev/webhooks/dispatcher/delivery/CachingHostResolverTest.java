@@ -4,24 +4,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.webhooks.dispatcher.testing.TestNameServer;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class CachingHostResolverTest {
+  private static final byte[] EXAMPLE = {93, (byte) 184, (byte) 216, 34};
   private static Vertx vertx;
 
   @BeforeAll
@@ -40,7 +45,7 @@ class CachingHostResolverTest {
     HostResolver resolver =
         new CachingHostResolver(vertx, Duration.ofMinutes(1), HostResolver.LOOKUP_DEADLINE, host -> {
           lookups.incrementAndGet();
-          return List.of(InetAddress.getByAddress(host, new byte[] {93, (byte) 184, (byte) 216, 34}));
+          return Future.succeededFuture(List.of(address(host, EXAMPLE)));
         });
     assertThat(resolver.resolve("hooks.example").await(5, TimeUnit.SECONDS)).hasSize(1);
     assertThat(resolver.resolve("HOOKS.example").await(5, TimeUnit.SECONDS)).hasSize(1);
@@ -53,9 +58,9 @@ class CachingHostResolverTest {
     HostResolver resolver =
         new CachingHostResolver(vertx, Duration.ZERO, HostResolver.LOOKUP_DEADLINE, host -> {
           if (lookups.incrementAndGet() == 1) {
-            throw new UnknownHostException(host);
+            return Future.failedFuture(new UnknownHostException(host));
           }
-          return List.of(InetAddress.getByAddress(host, new byte[] {8, 8, 8, 8}));
+          return Future.succeededFuture(List.of(address(host, EXAMPLE)));
         });
     assertThatThrownBy(() -> resolver.resolve("late.example").await(5, TimeUnit.SECONDS)).isInstanceOf(UnknownHostException.class);
     resolver.resolve("late.example").await(5, TimeUnit.SECONDS);
@@ -69,12 +74,9 @@ class CachingHostResolverTest {
    */
   @Test
   void handsEveryCallerTheAnswerOnItsOwnContext() throws Exception {
-    CompletableFuture<Void> slowLookup = new CompletableFuture<>();
+    Promise<List<InetAddress>> slowLookup = Promise.promise();
     HostResolver resolver =
-        new CachingHostResolver(vertx, Duration.ofMinutes(1), HostResolver.LOOKUP_DEADLINE, host -> {
-          slowLookup.join();
-          return List.of(InetAddress.getByAddress(host, new byte[] {93, (byte) 184, (byte) 216, 34}));
-        });
+        new CachingHostResolver(vertx, Duration.ofMinutes(1), HostResolver.LOOKUP_DEADLINE, host -> slowLookup.future());
     Context first = vertx.getOrCreateContext();
     Context second = vertx.getOrCreateContext();
     assertThat(first).isNotSameAs(second);
@@ -82,7 +84,7 @@ class CachingHostResolverTest {
     for (Context caller : List.of(first, second)) { // the second joins the first's lookup while it is in flight
       onOwnContext.add(onContext(caller, () -> resolver.resolve("hooks.example").map(a -> Vertx.currentContext() == caller)));
     }
-    slowLookup.complete(null);
+    slowLookup.complete(List.of(address("hooks.example", EXAMPLE)));
     onOwnContext.add(onContext(second, () -> resolver.resolve("hooks.example").map(a -> Vertx.currentContext() == second)));
     for (Future<Boolean> each : onOwnContext) {
       assertThat(each.await(5, TimeUnit.SECONDS)).isTrue();
@@ -90,40 +92,96 @@ class CachingHostResolverTest {
   }
 
   /**
-   * A dead name server holds the JDK's lookup for 10 s or more. Its callers fail at the deadline, and it stays the
-   * host's one lookup (one blocked worker thread) until it returns: a caller after the deadline fails at once, without
-   * a lookup of its own. Its late answer is kept.
+   * A dead name server holds a lookup for 5 s or more. Its callers fail at the deadline, and it stays the host's one
+   * lookup until it ends: a caller after the deadline fails at once, without a lookup of its own. Its late answer is
+   * kept.
    */
   @Test
   void failsCallersAtTheDeadlineWhileTheHungLookupStaysTheOnlyOne() throws Exception {
     AtomicInteger lookups = new AtomicInteger();
-    CompletableFuture<Void> deadNameServer = new CompletableFuture<>();
+    Promise<List<InetAddress>> deadNameServer = Promise.promise();
     HostResolver resolver =
         new CachingHostResolver(vertx, Duration.ofMinutes(1), Duration.ofMillis(100), host -> {
           lookups.incrementAndGet();
-          deadNameServer.join();
-          return List.of(InetAddress.getByAddress(host, new byte[] {93, (byte) 184, (byte) 216, 34}));
+          return deadNameServer.future();
         });
-    try {
-      Future<List<InetAddress>> first = resolver.resolve("hooks.example");
-      Future<List<InetAddress>> second = resolver.resolve("HOOKS.example"); // joins the first's lookup
+    Future<List<InetAddress>> first = resolver.resolve("hooks.example");
+    Future<List<InetAddress>> second = resolver.resolve("HOOKS.example"); // joins the first's lookup
 
-      for (Future<List<InetAddress>> caller : List.of(first, second)) {
-        assertThatThrownBy(() -> caller.await(5, TimeUnit.SECONDS))
-            .isInstanceOf(HostResolver.LookupTimeoutException.class)
-            .hasMessage("DNS lookup for hooks.example took longer than 100 ms");
+    for (Future<List<InetAddress>> caller : List.of(first, second)) {
+      assertThatThrownBy(() -> caller.await(5, TimeUnit.SECONDS))
+          .isInstanceOf(HostResolver.LookupTimeoutException.class)
+          .hasMessage("DNS lookup for hooks.example took longer than 100 ms");
+    }
+    assertThatThrownBy(() -> resolver.resolve("hooks.example").await(5, TimeUnit.SECONDS))
+        .isInstanceOf(HostResolver.LookupTimeoutException.class);
+    assertThat(lookups).hasValue(1);
+
+    deadNameServer.complete(List.of(address("hooks.example", EXAMPLE)));
+    await().atMost(Duration.ofSeconds(5))
+        .ignoreExceptionsInstanceOf(HostResolver.LookupTimeoutException.class)
+        .untilAsserted(() -> assertThat(resolver.resolve("hooks.example").await(5, TimeUnit.SECONDS)).hasSize(1));
+    assertThat(lookups).hasValue(1);
+  }
+
+  /** Through a real name server: Vert.x's resolver needs no thread, so it answers while the only worker is busy. */
+  @Test
+  void looksUpThroughANameServerWithoutAWorkerThread() throws Exception {
+    try (TestNameServer dns = TestNameServer.answering(Map.of("hooks.example", address("hooks.example", EXAMPLE)))) {
+      Vertx resolving = resolvingThrough(dns, 5_000);
+      CountDownLatch release = new CountDownLatch(1);
+      try {
+        resolving.executeBlocking(() -> release.await(10, TimeUnit.SECONDS)); // the only worker thread, taken
+        HostResolver resolver = new CachingHostResolver(
+            resolving, Duration.ofMinutes(1), HostResolver.LOOKUP_DEADLINE, CachingHostResolver.dns(resolving));
+
+        assertThat(resolver.resolve("hooks.example").await(5, TimeUnit.SECONDS))
+            .extracting(InetAddress::getHostAddress).containsExactly("93.184.216.34");
+        assertThatThrownBy(() -> resolver.resolve("nowhere.example").await(5, TimeUnit.SECONDS))
+            .isInstanceOf(UnknownHostException.class).hasMessageContaining("nowhere.example");
+      } finally {
+        release.countDown();
+        resolving.close().await(10, TimeUnit.SECONDS);
       }
-      assertThatThrownBy(() -> resolver.resolve("hooks.example").await(5, TimeUnit.SECONDS))
-          .isInstanceOf(HostResolver.LookupTimeoutException.class);
-      assertThat(lookups).hasValue(1);
+    }
+  }
 
-      deadNameServer.complete(null);
-      await().atMost(Duration.ofSeconds(5))
-          .ignoreExceptionsInstanceOf(HostResolver.LookupTimeoutException.class)
-          .untilAsserted(() -> assertThat(resolver.resolve("hooks.example").await(5, TimeUnit.SECONDS)).hasSize(1));
-      assertThat(lookups).hasValue(1);
-    } finally {
-      deadNameServer.complete(null);
+  /**
+   * With the name server dead, every lookup fails at its deadline and none holds a thread: the only worker runs a task
+   * while twenty hosts' queries go unanswered. (The JDK's blocking lookup held a worker thread per host for 10 s.)
+   */
+  @Test
+  void aDeadNameServerFailsEachLookupAtItsDeadlineAndHoldsNoThread() throws Exception {
+    try (TestNameServer dns = TestNameServer.answering(Map.of())) {
+      dns.goSilent();
+      Vertx resolving = resolvingThrough(dns, 60_000);
+      try {
+        HostResolver resolver = new CachingHostResolver(
+            resolving, Duration.ofMinutes(1), Duration.ofMillis(200), CachingHostResolver.dns(resolving));
+        List<Future<List<InetAddress>>> lookups =
+            IntStream.range(0, 20).mapToObj(i -> resolver.resolve("host" + i + ".example")).toList();
+
+        assertThat(resolving.executeBlocking(() -> "ran").await(5, TimeUnit.SECONDS)).isEqualTo("ran");
+        for (Future<List<InetAddress>> lookup : lookups) {
+          assertThatThrownBy(() -> lookup.await(5, TimeUnit.SECONDS))
+              .isInstanceOf(HostResolver.LookupTimeoutException.class);
+        }
+        assertThat(dns.queries()).isGreaterThanOrEqualTo(20);
+      } finally {
+        resolving.close().await(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private static Vertx resolvingThrough(TestNameServer dns, long queryTimeoutMs) {
+    return Vertx.vertx(new VertxOptions().setWorkerPoolSize(1).setAddressResolverOptions(dns.resolverOptions(queryTimeoutMs)));
+  }
+
+  private static InetAddress address(String host, byte[] ip) {
+    try {
+      return InetAddress.getByAddress(host, ip);
+    } catch (UnknownHostException e) {
+      throw new AssertionError(e);
     }
   }
 

@@ -28,7 +28,6 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
@@ -408,11 +407,9 @@ class WebhookSenderTest {
 
   @Test
   void aLookupPastItsDeadlineIsARetryableDnsFailureThatSaysSo() throws Exception {
-    CompletableFuture<Void> deadNameServer = new CompletableFuture<>();
-    HostResolver slowDns = new CachingHostResolver(vertx, HostResolver.DEFAULT_TTL, Duration.ofMillis(100), host -> {
-      deadNameServer.join();
-      return List.of(InetAddress.getByAddress(host, new byte[] {93, (byte) 184, (byte) 216, 34}));
-    });
+    Promise<List<InetAddress>> deadNameServer = Promise.promise();
+    HostResolver slowDns =
+        new CachingHostResolver(vertx, HostResolver.DEFAULT_TTL, Duration.ofMillis(100), host -> deadNameServer.future());
     WebhookSender sending = new WebhookSender(vertx, Deliveries.config(), slowDns, Clock.fixed(NOW, ZoneOffset.UTC));
     try {
       DeliveryOutcome outcome =
@@ -421,7 +418,7 @@ class WebhookSenderTest {
       assertThat(outcome).isEqualTo(new DeliveryOutcome.RetryableFailure(
           OptionalInt.empty(), "dns", "DNS lookup for hooks.example took longer than 100 ms", Optional.empty()));
     } finally {
-      deadNameServer.complete(null);
+      deadNameServer.tryFail("test over");
       sending.close().await(10, TimeUnit.SECONDS);
     }
   }
