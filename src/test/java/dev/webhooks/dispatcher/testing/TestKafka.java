@@ -15,6 +15,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
+import org.apache.kafka.common.test.JaasUtils;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.apache.kafka.server.common.MetadataVersion;
@@ -27,6 +29,12 @@ import org.testcontainers.kafka.KafkaContainer;
  * group names ({@link #uniqueName}).
  */
 public final class TestKafka {
+  /** A super user of {@link #startSasl}'s broker (the test kit's). */
+  public static final String SASL_ADMIN = JaasUtils.KAFKA_PLAIN_ADMIN;
+
+  /** A user of {@link #startSasl}'s broker with no rights but those ACLs give it (the test kit's). */
+  public static final String SASL_USER = JaasUtils.KAFKA_PLAIN_USER1;
+
   private static String bootstrapServers;
 
   private TestKafka() {}
@@ -119,12 +127,45 @@ public final class TestKafka {
         "ssl.truststore.certificates", TestCertificates.read(ca.caPem()).toString()));
   }
 
-  /** One combined broker and controller, started and ready; {@code brokerSettings} override the test kit's. */
+  /**
+   * A broker of its own, in this process, that takes SASL/PLAIN connections only and authorizes every request with
+   * Kafka's {@code StandardAuthorizer}, denying what no ACL allows: {@link #SASL_ADMIN} is a super user, {@link
+   * #SASL_USER} may do what ACLs grant it and nothing else. Clients connect with {@link #saslSettings}. The caller closes
+   * it.
+   */
+  public static KafkaClusterTestKit startSasl() {
+    return inProcess(Map.of(), SecurityProtocol.SASL_PLAINTEXT);
+  }
+
+  /** Client settings that log in to {@link #startSasl}'s broker as {@code user}, with {@code password}. */
+  public static Map<String, String> saslSettings(String user, String password) {
+    return Map.of(
+        "security.protocol", "SASL_PLAINTEXT",
+        "sasl.mechanism", "PLAIN",
+        "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"%s\" password=\"%s\";"
+            .formatted(user, password));
+  }
+
+  /** The password of {@link #SASL_ADMIN} or {@link #SASL_USER}. */
+  public static String saslPassword(String user) {
+    return user.equals(SASL_ADMIN) ? JaasUtils.KAFKA_PLAIN_ADMIN_PASSWORD : JaasUtils.KAFKA_PLAIN_USER1_PASSWORD;
+  }
+
   private static KafkaClusterTestKit inProcess(Map<String, String> brokerSettings) {
+    return inProcess(brokerSettings, SecurityProtocol.PLAINTEXT);
+  }
+
+  /**
+   * One combined broker and controller, started and ready; {@code brokerSettings} override the test kit's, and both
+   * listeners speak {@code protocol} (the test kit sets up SASL and ACLs for {@code SASL_PLAINTEXT}).
+   */
+  private static KafkaClusterTestKit inProcess(Map<String, String> brokerSettings, SecurityProtocol protocol) {
     try {
       KafkaClusterTestKit cluster =
           new KafkaClusterTestKit.Builder(
                   new TestKitNodes.Builder()
+                      .setBrokerSecurityProtocol(protocol)
+                      .setControllerSecurityProtocol(protocol)
                       .setCombined(true)
                       .setNumBrokerNodes(1)
                       .setNumControllerNodes(1)
