@@ -336,7 +336,8 @@ public final class Service {
   private static Vertx vertx(PrometheusMeterRegistry registry) {
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions().setEnabled(true).addLabels(Label.LOCAL)
         .addDisabledMetricsCategory(MetricsDomain.HTTP_CLIENT);
-    VertxOptions options = new VertxOptions().setMetricsOptions(metrics);
+    VertxOptions options = new VertxOptions().setMetricsOptions(metrics)
+        .setAddressResolverOptions(HostResolver.resolverOptions());
     return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
   }
 

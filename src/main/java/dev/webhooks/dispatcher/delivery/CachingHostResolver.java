@@ -1,5 +1,6 @@
 package dev.webhooks.dispatcher.delivery;
 
+import io.netty.channel.EventLoop;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -88,15 +89,27 @@ final class CachingHostResolver implements HostResolver {
   }
 
   /**
-   * Vert.x's own resolver, the one its clients connect with: Netty's DNS client, which sends its queries from the
-   * event loop and waits for none of them on a thread.
+   * Vert.x's own resolver, the one its clients connect with: Netty's DNS client, which sends its queries from an event
+   * loop and waits for none of them on a thread. The answer completes on that event loop, whatever the caller's
+   * context; {@link #resolve} hands it over. A resolver that refuses to start a lookup (Vert.x closing) fails it.
    */
   static Lookup dns(Vertx vertx) {
     NameResolver names = ((VertxInternal) vertx).nameResolver();
     return host -> {
-      Promise<List<InetSocketAddress>> found = Promise.promise();
-      names.resolveAll(host, found::handle);
-      return found.future().map(all -> all.stream().map(InetSocketAddress::getAddress).toList());
+      Promise<List<InetAddress>> found = Promise.promise();
+      try {
+        EventLoop loop = ((ContextInternal) vertx.getOrCreateContext()).nettyEventLoop();
+        names.resolveAll(loop, host).addListener((io.netty.util.concurrent.Future<List<InetSocketAddress>> done) -> {
+          if (done.isSuccess()) {
+            found.complete(done.getNow().stream().map(InetSocketAddress::getAddress).toList());
+          } else {
+            found.fail(done.cause());
+          }
+        });
+      } catch (RuntimeException refused) {
+        found.fail(refused);
+      }
+      return found.future();
     };
   }
 

@@ -3,6 +3,7 @@ package dev.webhooks.dispatcher.delivery;
 import io.netty.util.NetUtil;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.dns.AddressResolverOptions;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -21,9 +22,9 @@ public interface HostResolver {
 
   /**
    * How long a delivery waits for a lookup. A working DNS answers in milliseconds; a dead name server answers nothing,
-   * and Vert.x's resolver waits 5 s for each query it sends (more than one for a name tried with search domains). At
-   * 5 s the delivery fails, retryable, and is retried with backoff. A constant, not {@code
-   * DELIVERY_CONNECT_TIMEOUT_MS}: that bounds a receiver's TCP connect, this our own DNS.
+   * and the lookup goes on until its query times out ({@link #resolverOptions}). At 5 s the delivery fails, retryable,
+   * and is retried with backoff. A constant, not {@code DELIVERY_CONNECT_TIMEOUT_MS}: that bounds a receiver's TCP
+   * connect, this our own DNS.
    */
   Duration LOOKUP_DEADLINE = Duration.ofSeconds(5);
 
@@ -32,12 +33,24 @@ public interface HostResolver {
 
   /**
    * Vert.x's non-blocking resolver (Netty's DNS client: {@code /etc/hosts}, then the name servers and search domains
-   * of {@code /etc/resolv.conf}, or the Vert.x instance's {@code AddressResolverOptions}), cached for {@link
-   * #DEFAULT_TTL} and waited for at most {@link #LOOKUP_DEADLINE}; IP literals are parsed. A lookup holds no thread
-   * while it waits, so a dead name server costs open queries, not worker threads.
+   * of {@code /etc/resolv.conf}, or the Vert.x instance's {@link #resolverOptions}), cached for {@link #DEFAULT_TTL} and
+   * waited for at most {@link #LOOKUP_DEADLINE}; IP literals are parsed. A lookup holds no thread while it waits, so a
+   * dead name server costs open queries, not worker threads.
    */
   static HostResolver system(Vertx vertx) {
     return literalsFirst(new CachingHostResolver(vertx, DEFAULT_TTL, LOOKUP_DEADLINE, CachingHostResolver.dns(vertx)));
+  }
+
+  /**
+   * The resolver settings of the service's Vert.x instance, which {@link #system} looks up with. Each query waits twice
+   * {@link #LOOKUP_DEADLINE} (the JDK's resolver: 5 s, two tries), so a hung lookup outlives its callers' deadline and
+   * stays its host's one lookup meanwhile: later callers fail at once instead of each waiting out a lookup of its own.
+   * A name that does not exist is remembered for 10 s, as the JDK does, so deliveries to it do not each query again.
+   */
+  static AddressResolverOptions resolverOptions() {
+    return new AddressResolverOptions()
+        .setQueryTimeout(LOOKUP_DEADLINE.multipliedBy(2).toMillis())
+        .setCacheNegativeTimeToLive(10);
   }
 
   /** Answers IP literals itself, without a lookup, and asks {@code names} for everything else. */

@@ -66,17 +66,11 @@ public final class TestNameServer implements AutoCloseable {
     return queries.get();
   }
 
-  /**
-   * Options that send a Vert.x instance's lookups here alone: no search domains, {@code queryTimeoutMs} per query and
-   * one query per lookup, so a silent server fails a lookup after that long.
-   */
-  public AddressResolverOptions resolverOptions(long queryTimeoutMs) {
+  /** {@code options}, sending a Vert.x instance's lookups here alone (no search domains). */
+  public AddressResolverOptions pointing(AddressResolverOptions options) {
     InetSocketAddress local = (InetSocketAddress) channel.localAddress();
-    return new AddressResolverOptions()
-        .setServers(List.of(local.getAddress().getHostAddress() + ":" + local.getPort()))
-        .setSearchDomains(List.of())
-        .setQueryTimeout(queryTimeoutMs)
-        .setMaxQueries(1);
+    return options.setServers(List.of(local.getAddress().getHostAddress() + ":" + local.getPort()))
+        .setSearchDomains(List.of());
   }
 
   @Override
