@@ -34,6 +34,9 @@ import org.apache.kafka.common.resource.ResourcePattern;
 import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.config.Configurator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,6 +49,10 @@ import org.junit.jupiter.api.Timeout;
  * itself once it is granted.
  */
 class KafkaAclIT {
+  private static final String JAAS_FILE = "java.security.auth.login.config";
+  private static final String AUTHORIZER_LOG = "kafka.authorizer.logger";
+  private static String jaasBefore;
+  private static Level authorizerLogBefore;
   private static KafkaClusterTestKit broker;
   private static KafkaConnection asAdmin;
   private static Vertx vertx;
@@ -53,6 +60,9 @@ class KafkaAclIT {
 
   @BeforeAll
   static void start() {
+    jaasBefore = System.getProperty(JAAS_FILE);
+    authorizerLogBefore = LogManager.getLogger(AUTHORIZER_LOG).getLevel();
+    Configurator.setLevel(AUTHORIZER_LOG, Level.INFO); // where the broker logs each request it denies
     broker = TestKafka.startSasl();
     asAdmin = new KafkaConnection(broker.bootstrapServers(),
         TestKafka.saslSettings(TestKafka.SASL_ADMIN, TestKafka.saslPassword(TestKafka.SASL_ADMIN)));
@@ -65,6 +75,13 @@ class KafkaAclIT {
     receiver.close();
     vertx.close().await(10, TimeUnit.SECONDS);
     broker.close();
+    Configurator.setLevel(AUTHORIZER_LOG, authorizerLogBefore);
+    if (jaasBefore == null) { // the test kit pointed the JVM's JAAS at its own file: later tests get what they had
+      System.clearProperty(JAAS_FILE);
+    } else {
+      System.setProperty(JAAS_FILE, jaasBefore);
+    }
+    javax.security.auth.login.Configuration.setConfiguration(null);
   }
 
   @Test
@@ -84,7 +101,7 @@ class KafkaAclIT {
       publish(config, null, Events.content("conversation-2", "no account"));
       await().atMost(Duration.ofSeconds(60)).until(() -> TestKafka.readAll(asAdmin, config.deadLetterTopic()).stream()
           .anyMatch(r -> "missing-account".equals(RunningService.header(r, "reason"))));
-      assertThat(logs.text()).doesNotContainIgnoringCase("authoriz");
+      assertThat(logs.text()).doesNotContainIgnoringCase("authoriz").doesNotContain("Denied");
     }
   }
 
@@ -104,6 +121,7 @@ class KafkaAclIT {
       await().atMost(Duration.ofSeconds(60)).until(() -> logs.text().contains("consumer group " + group
           + " is not authorized: grant READ on group " + group + " (CONSUMER_GROUP) to the service's principal"));
       assertThat(service.get("/health/ready").statusCode()).isEqualTo(503);
+      assertThat(logs.text()).contains("Denied"); // the broker's own word, which the other test must not see
 
       grant(List.of(groupRead));
 

@@ -44,7 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A Kafka that takes TLS connections only, with a certificate from a CA made here and trusted nowhere else: with
  * {@code KAFKA_CLIENT_*} settings that trust that CA the service becomes ready and every client of it works (the
  * installations, the probe, the events consumer, the dead-letter producer), and so does the {@code publish} tool;
- * without them the service stays live and never becomes ready.
+ * without them the service stays live and never becomes ready. A broker that also requires a client certificate takes
+ * the service's from a keystore.
  */
 class KafkaTlsIT {
   private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -91,6 +92,40 @@ class KafkaTlsIT {
       assertThat(service.awaitDeadLetters(r -> "missing-account".equals(RunningService.header(r, "reason")), 1))
           .hasSize(1);
       service.awaitAllCommitted();
+    }
+  }
+
+  /**
+   * A broker that takes only clients with a certificate from its CA: the service shows one from a PKCS#12 keystore
+   * (as Strimzi gives a KafkaUser), with every client of it, and delivers.
+   */
+  @Test
+  @Timeout(120)
+  void withAClientCertificateTheServiceWorksWithABrokerThatRequiresOne() throws Exception {
+    try (KafkaClusterTestKit mutual = TestKafka.startMutualTls(kafkaCa)) {
+      Map<String, String> env = RunningService.environment(TestKafka.uniqueName("kafka-mtls"));
+      env.put("KAFKA_BOOTSTRAP_SERVERS", mutual.bootstrapServers());
+      env.putAll(tlsTrustingTheBrokersCa());
+      env.put("KAFKA_CLIENT_SSL_KEYSTORE_TYPE", "PKCS12");
+      env.put("KAFKA_CLIENT_SSL_KEYSTORE_LOCATION",
+          kafkaCa.pkcs12(kafkaCa.leaf("webhook-dispatcher"), "keystore-password").toString());
+      env.put("KAFKA_CLIENT_SSL_KEYSTORE_PASSWORD", "keystore-password");
+
+      try (RunningService service = RunningService.startWith(env)) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> service.get("/health/ready").statusCode() == 200);
+        String account = "acc" + UUID.randomUUID().toString().substring(0, 8);
+        service.install(account, """
+            {"client_name": "kafka-mtls-it", "capabilities": {"webhooks": {
+              "ms.MessagingEventNotification.ContentEvent": {"endpoint": "%s"}}}}
+            """.formatted(receiver.url("/" + account)));
+        String event = Events.content("conversation-4", "over mutual TLS");
+
+        service.publish(account, "conversation-4", Events.bytes(event));
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> receiver.requests().stream()
+            .anyMatch(r -> r.uri().equals("/" + account) && r.body().toString().equals(event)));
+        service.awaitEventsCommitted();
+      }
     }
   }
 

@@ -4,6 +4,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.net.InetAddress;
@@ -11,11 +12,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.PrivateKey;
 import java.security.SecureRandom;
+import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
@@ -154,7 +160,8 @@ public final class TestCertificates {
               caName, serial(), Date.from(notBefore), Date.from(notAfter), new X500Name("CN=" + names[0]), keys.getPublic());
       builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
       builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-      builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
+      builder.addExtension(Extension.extendedKeyUsage, false, // a server's, or a client's (Kafka with mutual TLS)
+          new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
       builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(alternatives));
       X509Certificate certificate = sign(builder);
       String stem = "leaf-" + certificate.getSerialNumber();
@@ -164,6 +171,28 @@ public final class TestCertificates {
           write(stem + ".key", pem("PRIVATE KEY", keys.getPrivate().getEncoded())));
     } catch (IOException | GeneralSecurityException e) {
       throw new IllegalStateException("cannot make a test certificate for " + String.join(",", names), e);
+    }
+  }
+
+  /**
+   * {@code leaf}'s key and certificate, with this CA's certificate after it, in a PKCS#12 file under {@code password}:
+   * a keystore as Strimzi gives a Kafka user.
+   */
+  public Path pkcs12(Leaf leaf, String password) {
+    try {
+      String base64 = Files.readString(leaf.keyPem(), StandardCharsets.US_ASCII).replaceAll("-----[A-Z ]+-----|\\s", "");
+      PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64)));
+      KeyStore store = KeyStore.getInstance("PKCS12");
+      store.load(null, null);
+      store.setKeyEntry("client", key, password.toCharArray(), new Certificate[] {leaf.certificate(), ca});
+      Path file = dir.resolve("leaf-" + leaf.certificate().getSerialNumber() + ".p12");
+      try (OutputStream out = Files.newOutputStream(file)) {
+        store.store(out, password.toCharArray());
+      }
+      file.toFile().deleteOnExit();
+      return file;
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalStateException("cannot write a PKCS#12 keystore", e);
     }
   }
 

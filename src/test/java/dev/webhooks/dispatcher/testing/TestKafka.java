@@ -3,6 +3,7 @@ package dev.webhooks.dispatcher.testing;
 import dev.webhooks.dispatcher.config.KafkaConnection;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -117,14 +118,28 @@ public final class TestKafka {
    * {@code ca}; a client must trust {@code ca.caPem()}. The caller closes it.
    */
   public static KafkaClusterTestKit startTls(TestCertificates ca) {
+    return inProcess(tls(ca));
+  }
+
+  /**
+   * As {@link #startTls}, and the broker takes only clients that show a certificate signed by {@code ca} (mutual TLS,
+   * {@code ssl.client.auth=required}). The caller closes it.
+   */
+  public static KafkaClusterTestKit startMutualTls(TestCertificates ca) {
+    Map<String, String> settings = new HashMap<>(tls(ca));
+    settings.put("ssl.client.auth", "required");
+    return inProcess(settings);
+  }
+
+  private static Map<String, String> tls(TestCertificates ca) {
     TestCertificates.Leaf localhost = ca.localhost();
-    return inProcess(Map.of(
+    return Map.of(
         "listener.security.protocol.map", "EXTERNAL:SSL,CONTROLLER:PLAINTEXT",
         "ssl.keystore.type", "PEM",
         "ssl.keystore.certificate.chain", TestCertificates.read(localhost.certPem()).toString(),
         "ssl.keystore.key", TestCertificates.read(localhost.keyPem()).toString(),
         "ssl.truststore.type", "PEM",
-        "ssl.truststore.certificates", TestCertificates.read(ca.caPem()).toString()));
+        "ssl.truststore.certificates", TestCertificates.read(ca.caPem()).toString());
   }
 
   /**
