@@ -167,7 +167,8 @@ public final class Service {
           AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers,
           AdminClientConfig.CLIENT_ID_CONFIG, "webhook-probe"))));
       Future<Void> kafkaAnswers = b.probe.start();
-      LOG.info("Reading the installations from topic {}", config.installationsTopic());
+      LOG.info("Reading the installations from topic {} with the secrets key {} (key id {})",
+          config.installationsTopic(), cipher.source(), cipher.keyId());
       Future<Void> viewCaughtUp = b.store.start();
 
       // Built while the probe and the view's reader wait on Kafka on their own threads: start-up is mostly class

@@ -262,7 +262,8 @@ public final class InstallApi {
     String id = ctx.pathParam("id");
     writes.run(id, () -> untilWritten(() -> storedOfAccount(ctx)
             .compose(current -> store.write(id, Optional.of(current), current.rotate(
-                cipher.encrypt(Credentials.newSecret(), id), now(), rotationGrace.toSeconds())))))
+                StoredInstallation.Secret.seal(Credentials.newSecret(), id, cipher, now()), now(),
+                rotationGrace.toSeconds())))))
         .onSuccess(installation -> respond(ctx, 200, installation))
         .onFailure(ctx::fail);
   }

@@ -87,7 +87,7 @@ public final class InstallationStore implements InstallationView {
     this.topic = topic;
     this.cipher = cipher;
     this.clock = clock;
-    this.unreadable = new UnreadableInstallations(cipher.source());
+    this.unreadable = new UnreadableInstallations(cipher.source(), cipher.keyId());
     String suffix = "-" + CLIENT_SEQUENCE.incrementAndGet();
     this.writerConfig = producerConfig(kafka, "installations-writer" + suffix);
     this.writers = vertx.createSharedWorkerExecutor("installations-writer" + suffix, WRITER_THREADS);
@@ -344,7 +344,7 @@ public final class InstallationStore implements InstallationView {
       try {
         opened = stored.open(id, cipher, clock.instant().getEpochSecond());
       } catch (SecretCipher.WrongKeyException e) {
-        unreadable(id, stored.accountId(), record);
+        unreadable(id, stored.accountId(), record, stored.signingKeyIds(clock.instant().getEpochSecond()));
         return;
       }
       index.put(stored, opened);
@@ -361,9 +361,9 @@ public final class InstallationStore implements InstallationView {
    * account is marked before the installation leaves the index: a lane that routed to nothing because it is gone then
    * sees the account held ({@link #isComplete(String)}) and waits, rather than take the event for unrouted.
    */
-  private void unreadable(String id, String accountId, ConsumerRecord<String, byte[]> record) {
+  private void unreadable(String id, String accountId, ConsumerRecord<String, byte[]> record, List<String> keyIds) {
     String where = record.topic() + "-" + record.partition() + "@" + record.offset();
-    unreadable.add(id, accountId, where);
+    unreadable.add(id, accountId, where, keyIds);
     index.remove(id);
     if (caughtUpFlag) { // while catching up, the start fails with all of them at once
       LOG.error(unreadable.runtimeError(id, where));

@@ -6,13 +6,17 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.HexFormat;
 import javax.crypto.Cipher;
+import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Encrypts client secrets at rest with AES-256-GCM. The text form is {@code v1:<base64(iv || ciphertext+tag)>}; the
- * installation id is the associated data, so a secret copied onto another installation does not decrypt. Thread-safe.
+ * installation id is the associated data, so a secret copied onto another installation does not decrypt. Records keep
+ * the {@link #keyId} beside the text, which tells a secret sealed with another key from one that is not this
+ * installation's. Thread-safe.
  */
 public final class SecretCipher {
   private static final String PREFIX = "v1:";
@@ -22,12 +26,16 @@ public final class SecretCipher {
   private static final int TAG_BITS = 128;
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  private static final byte[] KEY_ID_LABEL = "webhook-dispatcher secrets key id".getBytes(StandardCharsets.US_ASCII);
+
   private final SecretKeySpec key;
   private final String source;
+  private final String keyId;
 
   private SecretCipher(byte[] key, String source) {
     this.key = new SecretKeySpec(key, "AES");
     this.source = source;
+    this.keyId = keyId(key);
   }
 
   /** A cipher from {@code SECRETS_KEY}'s value; a value that is not Base64 of 32 bytes stops start-up naming it. */
@@ -56,6 +64,15 @@ public final class SecretCipher {
   /** Where the key came from: {@code SECRETS_KEY}, or the key file used while it is unset. */
   public String source() {
     return source;
+  }
+
+  /**
+   * The key's public name: 8 hex digits of an HMAC-SHA256 of a fixed label under the key. Two instances with the same
+   * key show the same id, and the id tells nothing about the key, so it can be logged and stored beside what the key
+   * sealed.
+   */
+  public String keyId() {
+    return keyId;
   }
 
   /** A fresh random key in {@code SECRETS_KEY} form, for the embedded default. */
@@ -110,6 +127,16 @@ public final class SecretCipher {
 
     WrongKeyException(GeneralSecurityException cause) {
       super("encrypted secret does not authenticate (wrong key, wrong id or tampered)", cause);
+    }
+  }
+
+  private static String keyId(byte[] key) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      return HexFormat.of().formatHex(mac.doFinal(KEY_ID_LABEL), 0, 4);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HMAC-SHA256 is required by every Java runtime", e);
     }
   }
 

@@ -13,7 +13,7 @@ import java.util.Objects;
  * tombstone). Compact JSON, credentials only in sealed form:
  *
  * <pre>{"format":1,"account_id":"123","client_id_issued_at":1700000000,"revision":1,"updated_at":1700000000,
- *  "client_secrets":[{"sealed":"v1:...","created_at":1700000000}],"manifest":{...}}</pre>
+ *  "client_secrets":[{"sealed":"v1:...","key_id":"3f9a12c0","created_at":1700000000}],"manifest":{...}}</pre>
  *
  * @param accountId the account the app is installed on
  * @param manifest the canonical manifest ({@link Manifest#canonical}), no credentials
@@ -42,15 +42,21 @@ public record StoredInstallation(
   /**
    * One sealed client secret.
    *
+   * @param keyId the {@link SecretCipher#keyId} of the key that sealed it, or null in records written before key ids
    * @param expiresAt epoch seconds after which it no longer signs, or 0 when it does not expire (rotation sets it on
    *     the previous secret)
    */
-  public record Secret(String sealed, long createdAt, long expiresAt) {}
+  public record Secret(String sealed, String keyId, long createdAt, long expiresAt) {
+    /** {@code clientSecret} sealed for installation {@code id}, created now, not expiring. */
+    public static Secret seal(String clientSecret, String id, SecretCipher cipher, long nowSeconds) {
+      return new Secret(cipher.encrypt(clientSecret, id), cipher.keyId(), nowSeconds, 0);
+    }
+  }
 
   /** A first revision with one secret, sealed for this installation id. */
   public static StoredInstallation create(
       String id, String accountId, ObjectNode manifest, String clientSecret, SecretCipher cipher, long nowSeconds) {
-    Secret secret = new Secret(cipher.encrypt(clientSecret, id), nowSeconds, 0);
+    Secret secret = Secret.seal(clientSecret, id, cipher, nowSeconds);
     return new StoredInstallation(accountId, manifest, List.of(secret), nowSeconds, 1, nowSeconds);
   }
 
@@ -63,14 +69,14 @@ public record StoredInstallation(
    * The next revision with a new current secret (sealed for this id): the previous current one keeps signing until
    * {@code now + graceSeconds}, earlier ones until their own expiry; those already expired are dropped.
    */
-  public StoredInstallation rotate(String sealedSecret, long nowSeconds, long graceSeconds) {
+  public StoredInstallation rotate(Secret fresh, long nowSeconds, long graceSeconds) {
     List<Secret> next = new ArrayList<>();
-    next.add(new Secret(sealedSecret, nowSeconds, 0));
+    next.add(fresh);
     for (int i = 0; i < secrets.size(); i++) {
       Secret s = secrets.get(i);
       long expiresAt = i == 0 || s.expiresAt() == 0 ? nowSeconds + graceSeconds : s.expiresAt();
       if (expiresAt > nowSeconds) {
-        next.add(new Secret(s.sealed(), s.createdAt(), expiresAt));
+        next.add(new Secret(s.sealed(), s.keyId(), s.createdAt(), expiresAt));
       }
     }
     return new StoredInstallation(accountId, manifest, next, clientIdIssuedAt, revision + 1, nowSeconds);
@@ -97,6 +103,17 @@ public record StoredInstallation(
     return i == 0 || expiresAt == 0 || expiresAt > nowSeconds;
   }
 
+  /** The key ids of the secrets that sign at {@code now} (null for a secret stored without one), current first. */
+  List<String> signingKeyIds(long nowSeconds) {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < secrets.size(); i++) {
+      if (signs(i, nowSeconds)) {
+        ids.add(secrets.get(i).keyId());
+      }
+    }
+    return ids;
+  }
+
   /** The installation the dispatcher serves: secrets decrypted, current first, those expired at {@code now} left out. */
   public Installation open(String id, SecretCipher cipher, long nowSeconds) {
     List<String> signing = new ArrayList<>();
@@ -117,8 +134,11 @@ public record StoredInstallation(
         .put("revision", revision)
         .put("updated_at", updatedAt);
     for (Secret s : secrets) {
-      ObjectNode secret = json.withArray("client_secrets").addObject().put("sealed", s.sealed())
-          .put("created_at", s.createdAt());
+      ObjectNode secret = json.withArray("client_secrets").addObject().put("sealed", s.sealed());
+      if (s.keyId() != null) {
+        secret.put("key_id", s.keyId());
+      }
+      secret.put("created_at", s.createdAt());
       if (s.expiresAt() != 0) {
         secret.put("expires_at", s.expiresAt());
       }
@@ -150,7 +170,9 @@ public record StoredInstallation(
       if (!s.path("sealed").isTextual()) {
         throw new IllegalArgumentException("client secret without its sealed value");
       }
-      secrets.add(new Secret(s.get("sealed").textValue(), s.path("created_at").asLong(), s.path("expires_at").asLong(0)));
+      String keyId = s.path("key_id").isTextual() ? s.get("key_id").textValue() : null;
+      secrets.add(new Secret(
+          s.get("sealed").textValue(), keyId, s.path("created_at").asLong(), s.path("expires_at").asLong(0)));
     }
     return new StoredInstallation(json.get("account_id").textValue(), (ObjectNode) json.get("manifest"), secrets,
         json.path("client_id_issued_at").asLong(), json.path("revision").asLong(1), json.path("updated_at").asLong());

@@ -1,9 +1,12 @@
 package dev.webhooks.dispatcher.install;
 
 import dev.webhooks.dispatcher.config.ConfigException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,6 +25,7 @@ final class UnreadableInstallations {
   private static final int IDS_NAMED = 5;
 
   private final String keySource;
+  private final String keyId;
   /** Installation id to its account and unreadable record; sorted for stable messages. */
   private final Map<String, Unreadable> byId = new ConcurrentSkipListMap<>();
   /** Account id to how many of its installations are unreadable; never holds a zero. */
@@ -29,21 +33,32 @@ final class UnreadableInstallations {
   /** How often an installation became unreadable or readable again; see {@link #changes}. */
   private final AtomicLong changes = new AtomicLong();
 
-  /** @param where the record, {@code topic-partition@offset} */
-  private record Unreadable(String accountId, String where) {}
+  /**
+   * @param where the record, {@code topic-partition@offset}
+   * @param keyIds the key ids its signing secrets were stored with (null where a record has none)
+   */
+  private record Unreadable(String accountId, String where, List<String> keyIds) {
+    /** Stored with key ids, all of them {@code keyId}: sealed with this key, so not a key mix-up. */
+    boolean sealedWith(String keyId) {
+      return !keyIds.isEmpty() && keyIds.stream().allMatch(keyId::equals);
+    }
+  }
 
-  UnreadableInstallations(String keySource) {
+  /** @param keyId this instance's {@link SecretCipher#keyId}, named in the messages */
+  UnreadableInstallations(String keySource, String keyId) {
     this.keySource = keySource;
+    this.keyId = keyId;
   }
 
   /**
    * Notes that the latest record of {@code id}, of account {@code accountId} at {@code where}, cannot be opened with this
-   * instance's key. The account counts as affected before this returns.
+   * instance's key; {@code keyIds} are those its signing secrets were stored with. The account counts as affected
+   * before this returns.
    */
-  void add(String id, String accountId, String where) {
+  void add(String id, String accountId, String where, List<String> keyIds) {
     changes.incrementAndGet(); // before the index loses it: see changes()
     byAccount.merge(accountId, 1, Integer::sum); // first: a reader that sees the entry sees its account held
-    Unreadable previous = byId.put(id, new Unreadable(accountId, where));
+    Unreadable previous = byId.put(id, new Unreadable(accountId, where, new ArrayList<>(keyIds)));
     if (previous != null) {
       unlist(previous.accountId());
     }
@@ -87,23 +102,40 @@ final class UnreadableInstallations {
     return byId.size();
   }
 
-  /** The start-up error: which installations, which key, and what to do. */
+  /** The start-up error: which installations, which keys, and what to do. */
   ConfigException startUpError() {
     List<String> ids = byId.keySet().stream().limit(IDS_NAMED).toList();
     String more = byId.size() > IDS_NAMED ? " and " + (byId.size() - IDS_NAMED) + " more" : "";
+    Set<String> others = new TreeSet<>();
+    byId.values().forEach(u -> u.keyIds().stream().filter(k -> k != null && !k.equals(keyId)).forEach(others::add));
+    String sealedHere = byId.values().stream().allMatch(u -> u.sealedWith(keyId))
+        ? "they were sealed with this key (key id " + keyId + "), yet do not open for their installation ids: their"
+            + " records were copied between installations or altered, and no key opens them. Delete those records"
+            + " from the topic (a tombstone per id) and start again; nothing was consumed."
+        : "they were written with another key (" + (others.isEmpty() ? "" : "key id " + String.join(", ", others)
+            + "; ") + "this key's id is " + keyId + "). Restore the key the installations were written with and start"
+            + " again; nothing was consumed.";
     return new ConfigException(key() + " cannot open the client secrets of " + byId.size() + " installation"
-        + (byId.size() == 1 ? "" : "s") + " (" + String.join(", ", ids) + more + "): they were written with another"
-        + " key. Restore the key the installations were written with and start again; nothing was consumed.");
+        + (byId.size() == 1 ? "" : "s") + " (" + String.join(", ", ids) + more + "): " + sealedHere);
   }
 
-  /** The runtime error for one installation written by an instance with another key. */
+  /** The runtime error for one installation whose record does not open: written with another key, or copied. */
   String runtimeError(String id, String where) {
+    Unreadable u = byId.get(id);
+    String holds = " This instance routes no event of account " + u.accountId() + " (they wait, uncommitted, nothing"
+        + " is lost; other accounts are served) until the installation is imported again (its client_id and"
+        + " client_secret) through an instance with this key, or deleted";
+    if (u.sealedWith(keyId)) {
+      return "Installation " + id + " at " + where + " cannot be read: its client secret was sealed with this key (key"
+          + " id " + keyId + ") but not for this installation id: its record was copied from another installation, or"
+          + " altered." + holds + " (see the runbook in docs/OPERATIONS.md).";
+    }
+    List<String> others = u.keyIds().stream().filter(k -> k != null && !k.equals(keyId)).distinct().toList();
     return "Installation " + id + " at " + where + " cannot be read: its client secret does not authenticate with "
-        + key() + ", so an instance with another SECRETS_KEY wrote it. This instance routes no event of account "
-        + byId.get(id).accountId() + " (they wait, uncommitted, nothing is lost; other accounts are served) until"
-        + " the installation is imported again (its client_id and client_secret)"
-        + " through an instance with this key, or deleted through the one that wrote it; give every instance the same"
-        + " SECRETS_KEY (see the runbook in docs/OPERATIONS.md).";
+        + key() + " (key id " + keyId + ")" + (others.isEmpty() ? "" : "; it was sealed with key id "
+        + String.join(", ", others)) + ", so an instance with another SECRETS_KEY wrote it." + holds
+        + " through the one that wrote it; give every instance the same SECRETS_KEY (see the runbook in"
+        + " docs/OPERATIONS.md).";
   }
 
   private void unlist(String accountId) {

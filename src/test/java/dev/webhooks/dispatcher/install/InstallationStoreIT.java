@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.webhooks.dispatcher.config.ConfigException;
+import dev.webhooks.dispatcher.testing.CapturedLogs;
 import dev.webhooks.dispatcher.testing.TestKafka;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -123,9 +124,39 @@ class InstallationStoreIT {
     assertThat(caughtUp.cause()).isInstanceOf(ConfigException.class)
         .hasMessageContaining("the secrets key in SECRETS_KEY cannot open the client secrets of 2 installations")
         .hasMessageContaining("app-1, app-2")
+        .hasMessageContaining("written with another key (key id " + OTHER_KEY.keyId() + "; this key's id is "
+            + CIPHER.keyId() + ")")
         .hasMessageContaining("Restore the key the installations were written with");
     assertThat(store.isCaughtUp()).isFalse();
     assertThat(store.isComplete()).isFalse();
+  }
+
+  /** A record sealed with this key for another installation id is not a key mix-up, and is not called one. */
+  @Test
+  void aSecretCopiedFromAnotherInstallationIsToldApartFromAnotherKey() throws Exception {
+    String topic = InstallationTopics.create();
+    try (KafkaProducer<String, byte[]> raw = rawProducer()) {
+      raw.send(new ProducerRecord<>(topic, "app-2", record("app-1", "acc", "copied", true).toJson())).get();
+    }
+    InstallationStore store = new InstallationStore(vertx, TestKafka.connection(), topic, CIPHER);
+    stores.add(store);
+    Future<Void> caughtUp = store.start();
+
+    await().atMost(Duration.ofSeconds(30)).until(caughtUp::failed);
+    assertThat(caughtUp.cause()).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("cannot open the client secrets of 1 installation (app-2): they were sealed with this key"
+            + " (key id " + CIPHER.keyId() + "), yet do not open for their installation ids")
+        .hasMessageNotContaining("Restore the key");
+
+    String liveTopic = InstallationTopics.create();
+    InstallationStore live = started(liveTopic);
+    try (CapturedLogs logs = CapturedLogs.capture(); KafkaProducer<String, byte[]> raw = rawProducer()) {
+      raw.send(new ProducerRecord<>(liveTopic, "app-2", record("app-1", "acc", "copied", true).toJson())).get();
+      await().atMost(Duration.ofSeconds(10)).until(() -> !live.isComplete("acc"));
+      await().atMost(Duration.ofSeconds(10)).until(() -> logs.text().contains("Installation app-2 at "));
+      assertThat(logs.text()).contains("its client secret was sealed with this key (key id " + CIPHER.keyId()
+          + ") but not for this installation id").doesNotContain("another SECRETS_KEY");
+    }
   }
 
   @Test
@@ -151,9 +182,14 @@ class InstallationStoreIT {
     installed(store, "app-1", record("app-1", "acc", "secret-1", true));
     installed(store, "app-2", record("app-2", "other", "secret-2", true));
 
-    try (KafkaProducer<String, byte[]> raw = rawProducer()) { // as an instance with another SECRETS_KEY writes
+    try (CapturedLogs logs = CapturedLogs.capture(); KafkaProducer<String, byte[]> raw = rawProducer()) {
+      // as an instance with another SECRETS_KEY writes
       raw.send(new ProducerRecord<>(topic, "app-1", record("app-1", "acc", "theirs", true, OTHER_KEY).toJson()))
           .get();
+      await().atMost(Duration.ofSeconds(10)).until(() -> logs.text().contains("Installation app-1 at "));
+      assertThat(logs.text()).contains("does not authenticate with the secrets key in SECRETS_KEY (key id "
+          + CIPHER.keyId() + "); it was sealed with key id " + OTHER_KEY.keyId() + ", so an instance with another"
+          + " SECRETS_KEY wrote it");
     }
     await().atMost(Duration.ofSeconds(10)).until(() -> !store.isComplete());
     assertThat(store.isComplete("acc")).isFalse();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.webhooks.dispatcher.config.ConfigException;
 import java.util.Base64;
+import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
 
 class SecretCipherTest {
@@ -42,6 +43,15 @@ class SecretCipherTest {
     String sealed = cipher.encrypt("s3cr3t", "app-1");
     SecretCipher other = SecretCipher.fromBase64(SecretCipher.generateKey());
     assertThatThrownBy(() -> other.decrypt(sealed, "app-1")).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void namesItsKeyWithAnIdThatIsTheSameForTheSameKeyAndTellsNothingOfIt() {
+    String key = SecretCipher.generateKey();
+    String id = SecretCipher.fromBase64(key).keyId();
+    assertThat(id).matches("[0-9a-f]{8}").isEqualTo(SecretCipher.fromBase64(key, "DATA_DIR/secrets-key").keyId());
+    assertThat(cipher.keyId()).isNotEqualTo(id);
+    assertThat(HexFormat.of().formatHex(Base64.getDecoder().decode(key))).doesNotContain(id);
   }
 
   @Test

@@ -31,12 +31,16 @@ class StoredInstallationTest {
   @Test
   void signsWithThePreviousSecretUntilItExpires() {
     StoredInstallation stored = new StoredInstallation("acc", Manifests.withWebhook(WebhookKeys.CONTENT, "https://e.x"),
-        List.of(new StoredInstallation.Secret(cipher.encrypt("new", "app-1"), NOW, 0),
-            new StoredInstallation.Secret(cipher.encrypt("old", "app-1"), NOW - 100, NOW + 60)),
+        List.of(seal("new", NOW), new StoredInstallation.Secret(cipher.encrypt("old", "app-1"), null, NOW - 100, NOW + 60)),
         NOW - 100, 2, NOW);
     StoredInstallation read = StoredInstallation.fromJson(stored.toJson());
     assertThat(read.open("app-1", cipher, NOW).signingSecrets()).containsExactly("new", "old");
     assertThat(read.open("app-1", cipher, NOW + 60).signingSecrets()).containsExactly("new");
+    assertThat(read.signingKeyIds(NOW)).as("a secret stored before key ids has none").containsExactly(cipher.keyId(), null);
+  }
+
+  private StoredInstallation.Secret seal(String secret, long now) {
+    return StoredInstallation.Secret.seal(secret, "app-1", cipher, now);
   }
 
   @Test
@@ -52,8 +56,8 @@ class StoredInstallationTest {
   @Test
   void rotationPutsTheNewSecretFirstAndExpiresThePreviousOneAfterTheGrace() {
     StoredInstallation first = StoredInstallation.create("app-1", "acc", Manifests.specExample(), "one", cipher, NOW);
-    StoredInstallation second = first.rotate(cipher.encrypt("two", "app-1"), NOW + 10, 100);
-    StoredInstallation third = second.rotate(cipher.encrypt("three", "app-1"), NOW + 20, 100);
+    StoredInstallation second = first.rotate(seal("two", NOW + 10), NOW + 10, 100);
+    StoredInstallation third = second.rotate(seal("three", NOW + 20), NOW + 20, 100);
 
     assertThat(second.revision()).isEqualTo(2);
     assertThat(second.open("app-1", cipher, NOW + 10).signingSecrets()).containsExactly("two", "one");
@@ -62,7 +66,7 @@ class StoredInstallationTest {
     assertThat(third.open("app-1", cipher, NOW + 20).signingSecrets()).containsExactly("three", "two", "one");
     assertThat(third.open("app-1", cipher, NOW + 115).signingSecrets()).containsExactly("three", "two");
     assertThat(third.signingCount(NOW + 120)).isEqualTo(1);
-    assertThat(first.rotate(cipher.encrypt("now", "app-1"), NOW, 0).secrets()).hasSize(1);
+    assertThat(first.rotate(seal("now", NOW), NOW, 0).secrets()).hasSize(1);
   }
 
   @Test
