@@ -72,16 +72,19 @@ class KafkaAclIT {
 
   @AfterAll
   static void stop() throws Exception {
-    receiver.close();
-    vertx.close().await(10, TimeUnit.SECONDS);
-    broker.close();
-    Configurator.setLevel(AUTHORIZER_LOG, authorizerLogBefore);
-    if (jaasBefore == null) { // the test kit pointed the JVM's JAAS at its own file: later tests get what they had
-      System.clearProperty(JAAS_FILE);
-    } else {
-      System.setProperty(JAAS_FILE, jaasBefore);
+    try {
+      receiver.close();
+      vertx.close().await(10, TimeUnit.SECONDS);
+      broker.close();
+    } finally {
+      Configurator.setLevel(AUTHORIZER_LOG, authorizerLogBefore);
+      if (jaasBefore == null) { // the test kit pointed the JVM's JAAS at its own file: later tests get what they had
+        System.clearProperty(JAAS_FILE);
+      } else {
+        System.setProperty(JAAS_FILE, jaasBefore);
+      }
+      javax.security.auth.login.Configuration.setConfiguration(null);
     }
-    javax.security.auth.login.Configuration.setConfiguration(null);
   }
 
   @Test

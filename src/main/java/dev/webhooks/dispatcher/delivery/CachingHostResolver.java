@@ -19,7 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Resolves host names and keeps each answer for a short time, so concurrent and repeated deliveries to one host share
- * one lookup. Failed lookups are not kept: the next delivery asks again.
+ * one lookup. Failed lookups are not kept here: the next delivery asks again (and Vert.x's resolver answers a name that
+ * does not exist from its own cache for a while, {@link HostResolver#resolverOptions}).
  *
  * <p>A lookup that takes longer than its deadline fails its callers with {@link HostResolver.LookupTimeoutException},
  * but it stays the host's one lookup until it ends: callers meanwhile get the same failure at once rather than sending

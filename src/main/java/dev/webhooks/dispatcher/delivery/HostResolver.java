@@ -42,14 +42,15 @@ public interface HostResolver {
   }
 
   /**
-   * The resolver settings of the service's Vert.x instance, which {@link #system} looks up with. Each query waits twice
-   * {@link #LOOKUP_DEADLINE} (the JDK's resolver: 5 s, two tries), so a hung lookup outlives its callers' deadline and
-   * stays its host's one lookup meanwhile: later callers fail at once instead of each waiting out a lookup of its own.
-   * A name that does not exist is remembered for 10 s, as the JDK does, so deliveries to it do not each query again.
+   * The resolver settings of the service's Vert.x instance, which {@link #system} looks up with. A query waits a second
+   * longer than {@link #LOOKUP_DEADLINE}, so a hung lookup outlives its callers' deadline and stays its host's one
+   * lookup meanwhile (later callers fail at once, rather than race a query of their own against the deadline), while a
+   * dead first name server delays the next one little more than the JDK's 5 s would. A name that does not exist is
+   * remembered for 10 s, as the JDK does, so deliveries to it do not each query again.
    */
   static AddressResolverOptions resolverOptions() {
     return new AddressResolverOptions()
-        .setQueryTimeout(LOOKUP_DEADLINE.multipliedBy(2).toMillis())
+        .setQueryTimeout(LOOKUP_DEADLINE.plusSeconds(1).toMillis())
         .setCacheNegativeTimeToLive(10);
   }
 

@@ -340,11 +340,12 @@ public final class InstallationStore implements InstallationView {
     }
     try {
       StoredInstallation stored = StoredInstallation.fromJson(record.value());
+      long now = clock.instant().getEpochSecond();
       Installation opened;
       try {
-        opened = stored.open(id, cipher, clock.instant().getEpochSecond());
+        opened = stored.open(id, cipher, now);
       } catch (SecretCipher.WrongKeyException e) {
-        unreadable(id, stored.accountId(), record, stored.signingKeyIds(clock.instant().getEpochSecond()));
+        unreadable(id, stored.accountId(), record, stored.signingKeyIds(now));
         return;
       }
       index.put(stored, opened);

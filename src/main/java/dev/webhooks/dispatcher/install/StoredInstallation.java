@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * The value of an installation's record on the installations topic (the key is the installation id; a deleted one is a
@@ -27,6 +28,7 @@ public record StoredInstallation(
     String accountId, ObjectNode manifest, List<Secret> secrets, long clientIdIssuedAt, long revision, long updatedAt) {
   /** Bumped only for a change old readers cannot skip safely; readers refuse formats they do not know. */
   static final int FORMAT = 1;
+  private static final Pattern KEY_ID = Pattern.compile("[0-9a-f]{8}");
   /** The manifests' own mapper: its numbers come back from the topic exactly as they were installed. */
   private static final ObjectMapper MAPPER = ManifestBodies.MAPPER;
 
@@ -170,7 +172,8 @@ public record StoredInstallation(
       if (!s.path("sealed").isTextual()) {
         throw new IllegalArgumentException("client secret without its sealed value");
       }
-      String keyId = s.path("key_id").isTextual() ? s.get("key_id").textValue() : null;
+      String keyId = s.path("key_id").asText("");
+      keyId = KEY_ID.matcher(keyId).matches() ? keyId : null; // a name for messages: never anything else
       secrets.add(new Secret(
           s.get("sealed").textValue(), keyId, s.path("created_at").asLong(), s.path("expires_at").asLong(0)));
     }

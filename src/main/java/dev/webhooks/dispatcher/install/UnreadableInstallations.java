@@ -102,21 +102,31 @@ final class UnreadableInstallations {
     return byId.size();
   }
 
-  /** The start-up error: which installations, which keys, and what to do. */
+  /**
+   * The start-up error: which installations, which keys, and what to do; those sealed with this key (copied or
+   * altered, which no key opens) are named apart from those written with another key.
+   */
   ConfigException startUpError() {
-    List<String> ids = byId.keySet().stream().limit(IDS_NAMED).toList();
-    String more = byId.size() > IDS_NAMED ? " and " + (byId.size() - IDS_NAMED) + " more" : "";
+    List<String> copied = byId.entrySet().stream().filter(e -> e.getValue().sealedWith(keyId)).map(Map.Entry::getKey)
+        .toList();
     Set<String> others = new TreeSet<>();
     byId.values().forEach(u -> u.keyIds().stream().filter(k -> k != null && !k.equals(keyId)).forEach(others::add));
-    String sealedHere = byId.values().stream().allMatch(u -> u.sealedWith(keyId))
-        ? "they were sealed with this key (key id " + keyId + "), yet do not open for their installation ids: their"
-            + " records were copied between installations or altered, and no key opens them. Delete those records"
-            + " from the topic (a tombstone per id) and start again; nothing was consumed."
+    String sealedHere = "sealed with this key (key id " + keyId + "), yet they do not open for their installation ids:"
+        + " their records were copied between installations or altered, and no key opens them; delete those records"
+        + " from the topic (a tombstone per id)";
+    String what = copied.size() == byId.size()
+        ? "they were " + sealedHere + " and start again"
         : "they were written with another key (" + (others.isEmpty() ? "" : "key id " + String.join(", ", others)
             + "; ") + "this key's id is " + keyId + "). Restore the key the installations were written with and start"
-            + " again; nothing was consumed.";
+            + " again" + (copied.isEmpty() ? "" : ". Besides, the records of " + named(copied) + " were " + sealedHere);
     return new ConfigException(key() + " cannot open the client secrets of " + byId.size() + " installation"
-        + (byId.size() == 1 ? "" : "s") + " (" + String.join(", ", ids) + more + "): " + sealedHere);
+        + (byId.size() == 1 ? "" : "s") + " (" + named(List.copyOf(byId.keySet())) + "): " + what
+        + "; nothing was consumed.");
+  }
+
+  private static String named(List<String> ids) {
+    String more = ids.size() > IDS_NAMED ? " and " + (ids.size() - IDS_NAMED) + " more" : "";
+    return String.join(", ", ids.subList(0, Math.min(ids.size(), IDS_NAMED))) + more;
   }
 
   /** The runtime error for one installation whose record does not open: written with another key, or copied. */

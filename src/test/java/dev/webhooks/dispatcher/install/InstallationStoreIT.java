@@ -115,6 +115,9 @@ class InstallationStoreIT {
     InstallationStore theirs = started(topic, OTHER_KEY);
     installed(theirs, "app-1", record("app-1", "acc", "secret-1", true, OTHER_KEY));
     installed(theirs, "app-2", record("app-2", "acc", "secret-2", true, OTHER_KEY));
+    try (KafkaProducer<String, byte[]> raw = rawProducer()) { // sealed with this key, for another installation
+      raw.send(new ProducerRecord<>(topic, "app-3", record("app-1", "acc", "copied", true).toJson())).get();
+    }
 
     InstallationStore store = new InstallationStore(vertx, TestKafka.connection(), topic, CIPHER);
     stores.add(store);
@@ -122,11 +125,12 @@ class InstallationStoreIT {
 
     await().atMost(Duration.ofSeconds(30)).until(caughtUp::failed);
     assertThat(caughtUp.cause()).isInstanceOf(ConfigException.class)
-        .hasMessageContaining("the secrets key in SECRETS_KEY cannot open the client secrets of 2 installations")
-        .hasMessageContaining("app-1, app-2")
+        .hasMessageContaining("the secrets key in SECRETS_KEY cannot open the client secrets of 3 installations")
+        .hasMessageContaining("app-1, app-2, app-3")
         .hasMessageContaining("written with another key (key id " + OTHER_KEY.keyId() + "; this key's id is "
             + CIPHER.keyId() + ")")
-        .hasMessageContaining("Restore the key the installations were written with");
+        .hasMessageContaining("Restore the key the installations were written with")
+        .hasMessageContaining("Besides, the records of app-3 were sealed with this key (key id " + CIPHER.keyId() + ")");
     assertThat(store.isCaughtUp()).isFalse();
     assertThat(store.isComplete()).isFalse();
   }
@@ -145,7 +149,7 @@ class InstallationStoreIT {
     await().atMost(Duration.ofSeconds(30)).until(caughtUp::failed);
     assertThat(caughtUp.cause()).isInstanceOf(ConfigException.class)
         .hasMessageContaining("cannot open the client secrets of 1 installation (app-2): they were sealed with this key"
-            + " (key id " + CIPHER.keyId() + "), yet do not open for their installation ids")
+            + " (key id " + CIPHER.keyId() + "), yet they do not open for their installation ids")
         .hasMessageNotContaining("Restore the key");
 
     String liveTopic = InstallationTopics.create();
