@@ -77,18 +77,9 @@ class KafkaTlsIT {
 
     try (RunningService service = RunningService.startWith(env)) {
       await().atMost(Duration.ofSeconds(30)).until(() -> service.get("/health/ready").statusCode() == 200);
-      String account = "acc" + UUID.randomUUID().toString().substring(0, 8);
-      service.install(account, """
-          {"client_name": "kafka-tls-it", "capabilities": {"webhooks": {
-            "ms.MessagingEventNotification.ContentEvent": {"endpoint": "%s"}}}}
-          """.formatted(receiver.url("/" + account)));
-      String event = Events.content("conversation-1", "over TLS");
-
-      service.publish(account, "conversation-1", Events.bytes(event));
+      deliversAnInstalledAppsEvent(service, "over TLS");
       service.publish(null, "conversation-2", Events.bytes(Events.content("conversation-2", "no account")));
 
-      await().atMost(Duration.ofSeconds(30)).until(() -> receiver.requests().stream()
-          .anyMatch(r -> r.uri().equals("/" + account) && r.body().toString().equals(event)));
       assertThat(service.awaitDeadLetters(r -> "missing-account".equals(RunningService.header(r, "reason")), 1))
           .hasSize(1);
       service.awaitAllCommitted();
@@ -113,17 +104,7 @@ class KafkaTlsIT {
 
       try (RunningService service = RunningService.startWith(env)) {
         await().atMost(Duration.ofSeconds(30)).until(() -> service.get("/health/ready").statusCode() == 200);
-        String account = "acc" + UUID.randomUUID().toString().substring(0, 8);
-        service.install(account, """
-            {"client_name": "kafka-mtls-it", "capabilities": {"webhooks": {
-              "ms.MessagingEventNotification.ContentEvent": {"endpoint": "%s"}}}}
-            """.formatted(receiver.url("/" + account)));
-        String event = Events.content("conversation-4", "over mutual TLS");
-
-        service.publish(account, "conversation-4", Events.bytes(event));
-
-        await().atMost(Duration.ofSeconds(30)).until(() -> receiver.requests().stream()
-            .anyMatch(r -> r.uri().equals("/" + account) && r.body().toString().equals(event)));
+        deliversAnInstalledAppsEvent(service, "over mutual TLS");
         service.awaitEventsCommitted();
       }
     }
@@ -175,6 +156,21 @@ class KafkaTlsIT {
       starting.join(Duration.ofSeconds(30).toMillis());
       started.thenAccept(Service::stop);
     }
+  }
+
+  /** An app installed through the service's API (a transaction) gets an event published through its connection. */
+  private static void deliversAnInstalledAppsEvent(RunningService service, String message) {
+    String account = "acc" + UUID.randomUUID().toString().substring(0, 8);
+    service.install(account, """
+        {"client_name": "kafka-tls-it", "capabilities": {"webhooks": {
+          "ms.MessagingEventNotification.ContentEvent": {"endpoint": "%s"}}}}
+        """.formatted(receiver.url("/" + account)));
+    String event = Events.content("conversation-1", message);
+
+    service.publish(account, "conversation-1", Events.bytes(event));
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> receiver.requests().stream()
+        .anyMatch(r -> r.uri().equals("/" + account) && r.body().toString().equals(event)));
   }
 
   /** TLS to Kafka, trusting the CA of the broker's certificate (a PEM file), as KAFKA_CLIENT_* variables. */
