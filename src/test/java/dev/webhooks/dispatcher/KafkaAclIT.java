@@ -15,8 +15,8 @@ import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -234,7 +234,7 @@ class KafkaAclIT {
     Map<String, String> env = RunningService.environment(TestKafka.uniqueName(prefix));
     env.put("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers());
     TestKafka.saslSettings(TestKafka.SASL_USER, TestKafka.saslPassword(TestKafka.SASL_USER)).forEach((name, value) ->
-        env.put("KAFKA_CLIENT_" + name.toUpperCase(java.util.Locale.ROOT).replace('.', '_'), value));
-    return new HashMap<>(env);
+        env.put("KAFKA_CLIENT_" + name.toUpperCase(Locale.ROOT).replace('.', '_'), value));
+    return env;
   }
 }

@@ -10,6 +10,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 
 /**
  * The installations whose latest record this instance cannot open because their client secrets were sealed with another
@@ -41,6 +42,11 @@ final class UnreadableInstallations {
     /** Stored with key ids, all of them {@code keyId}: sealed with this key, so not a key mix-up. */
     boolean sealedWith(String keyId) {
       return !keyIds.isEmpty() && keyIds.stream().allMatch(keyId::equals);
+    }
+
+    /** The ids, other than {@code keyId}, that its secrets were stored with. */
+    Stream<String> otherKeyIds(String keyId) {
+      return keyIds.stream().filter(k -> k != null && !k.equals(keyId));
     }
   }
 
@@ -110,7 +116,7 @@ final class UnreadableInstallations {
     List<String> copied = byId.entrySet().stream().filter(e -> e.getValue().sealedWith(keyId)).map(Map.Entry::getKey)
         .toList();
     Set<String> others = new TreeSet<>();
-    byId.values().forEach(u -> u.keyIds().stream().filter(k -> k != null && !k.equals(keyId)).forEach(others::add));
+    byId.values().forEach(u -> u.otherKeyIds(keyId).forEach(others::add));
     String sealedHere = "sealed with this key (key id " + keyId + "), yet they do not open for their installation ids:"
         + " their records were copied between installations or altered, and no key opens them; delete those records"
         + " from the topic (a tombstone per id)";
@@ -140,7 +146,7 @@ final class UnreadableInstallations {
           + " id " + keyId + ") but not for this installation id: its record was copied from another installation, or"
           + " altered." + holds + " (see the runbook in docs/OPERATIONS.md).";
     }
-    List<String> others = u.keyIds().stream().filter(k -> k != null && !k.equals(keyId)).distinct().toList();
+    List<String> others = u.otherKeyIds(keyId).distinct().toList();
     return "Installation " + id + " at " + where + " cannot be read: its client secret does not authenticate with "
         + key() + " (key id " + keyId + ")" + (others.isEmpty() ? "" : "; it was sealed with key id "
         + String.join(", ", others)) + ", so an instance with another SECRETS_KEY wrote it." + holds
