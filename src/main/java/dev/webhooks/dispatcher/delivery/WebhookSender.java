@@ -21,8 +21,10 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
@@ -145,7 +147,7 @@ public final class WebhookSender {
     RequestOptions request =
         new RequestOptions()
             .setMethod(HttpMethod.POST)
-            .setServer(SocketAddress.inetSocketAddress(new InetSocketAddress(addresses.get(0), endpoint.port())))
+            .setServer(SocketAddress.inetSocketAddress(new InetSocketAddress(nameless(addresses.get(0)), endpoint.port())))
             .setHost(endpoint.host())
             .setPort(endpoint.port())
             .setURI(endpoint.pathAndQuery())
@@ -163,6 +165,22 @@ public final class WebhookSender {
             endpoint.host(), outcome))
         .onFailure(failure -> outcome.tryComplete(Outcomes.ofFailure(failure, endpoint.host())));
     return outcome.future();
+  }
+
+  /**
+   * The address without the name it was looked up by. Vert.x keys its connection pools by the server's host string,
+   * which is that name when the address carries one (as every looked-up address does), and a pool keeps connecting to
+   * the address of its first request: a name that moved to another address would be followed only once the pool had
+   * no connection left. Keyed by the address, each address gets a pool of its own (Host and SNI stay the endpoint's).
+   */
+  private static InetAddress nameless(InetAddress address) {
+    try {
+      return address instanceof Inet6Address v6
+          ? Inet6Address.getByAddress(null, v6.getAddress(), v6.getScopeId())
+          : InetAddress.getByAddress(address.getAddress());
+    } catch (UnknownHostException impossible) { // thrown only for an address of a length other than 4 or 16 bytes
+      throw new IllegalStateException(impossible);
+    }
   }
 
   /**

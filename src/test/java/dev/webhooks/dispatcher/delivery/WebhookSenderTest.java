@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -330,6 +331,31 @@ class WebhookSenderTest {
   }
 
   @Test
+  void aNameThatMovesToAnotherAddressIsFollowedWhileTheOldOneStillHasAPooledConnection() throws Exception {
+    Assumptions.assumeTrue(TestReceiver.canListenOn("127.0.0.2"), "127.0.0.2 is not a local address here");
+    TestCertificates.Leaf leaf = TestCertificates.shared().leaf("moving.test");
+    TestReceiver before = TestReceiver.start(vertx, leaf, "127.0.0.1", 0);
+    TestReceiver after = TestReceiver.start(vertx, leaf, "127.0.0.2", before.port());
+    AtomicReference<String> pointsAt = new AtomicReference<>("127.0.0.1");
+    WebhookSender following = new WebhookSender(vertx, Deliveries.config(), fake("moving.test", pointsAt::get), Clock.systemUTC());
+    Delivery delivery = Deliveries.to("https://moving.test:" + before.port() + "/hook", 0);
+    try {
+      assertThat(following.send(delivery).await(5, TimeUnit.SECONDS)).isEqualTo(new DeliveryOutcome.Delivered(200));
+
+      pointsAt.set("127.0.0.2"); // the first connection is still pooled, kept alive
+      assertThat(following.send(delivery).await(5, TimeUnit.SECONDS)).isEqualTo(new DeliveryOutcome.Delivered(200));
+
+      assertThat(before.requests()).hasSize(1);
+      assertThat(after.requests()).singleElement()
+          .satisfies(r -> assertThat(r.header("Host")).isEqualTo("moving.test:" + before.port()));
+    } finally {
+      before.close();
+      after.close();
+      following.close().await(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void anIpv6LiteralEndpointGetsItsHostHeaderInBrackets() throws Exception {
     Assumptions.assumeTrue(TestReceiver.canListenOn("::1"), "no IPv6 loopback address (::1) to bind on this machine");
     // the certificate names the IP address ::1; the address is resolved, checked and verified without brackets
@@ -439,12 +465,17 @@ class WebhookSenderTest {
   }
 
   static HostResolver fake(String name, String ip) {
+    return fake(name, () -> ip);
+  }
+
+  /** Resolves {@code name} to the address {@code ip} gives now, carrying the name as a real lookup's address does. */
+  static HostResolver fake(String name, Supplier<String> ip) {
     return host -> {
       if (!host.equals(name)) {
         return Future.failedFuture(new UnknownHostException(host));
       }
       try {
-        return Future.succeededFuture(List.of(InetAddress.getByName(ip)));
+        return Future.succeededFuture(List.of(InetAddress.getByAddress(name, InetAddress.getByName(ip.get()).getAddress())));
       } catch (UnknownHostException e) {
         return Future.failedFuture(e);
       }
