@@ -131,8 +131,8 @@ public final class Courier {
   /**
    * Takes a retry from a retry topic and makes its next attempt as {@link #deliver} would, once it is due (the consumer
    * hands retries over when due; this only waits out a difference of clocks). {@code delivery} is the delivery as the
-   * app is installed now; when it is empty (the app was uninstalled, disabled or lost the webhook), the retry becomes a
-   * dead letter saying so.
+   * app is installed now; when it is empty (the app was uninstalled, disabled or lost the webhook), or its {@code
+   * max_retries} now allows no attempt beyond those made, the retry becomes a dead letter saying so.
    */
   public Future<Void> resume(Retry retry, Optional<Delivery> delivery) {
     if (closed) {
@@ -145,6 +145,13 @@ public final class Courier {
           + retry.webhookKey() + " webhook; " + attemptsText(retry.attempts()) + " made, the last try: "
           + retry.lastError();
       writeDeadLetter(retry.abandoned("uninstalled", error), 1, done);
+      return done.future();
+    }
+    int maxRetries = delivery.get().webhook().maxRetries();
+    if (retry.attempts() > maxRetries) { // the app now allows fewer retries than were made: none is left
+      String error = "max_retries is now " + maxRetries + " and " + attemptsText(retry.attempts())
+          + " were made; the last try: " + retry.lastError();
+      writeDeadLetter(retry.abandoned("exhausted", error), 1, done);
       return done.future();
     }
     Duration wait = Duration.ofMillis(retry.dueAtMillis() - clock.millis());

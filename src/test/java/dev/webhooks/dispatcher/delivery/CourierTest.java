@@ -142,6 +142,28 @@ class CourierTest {
   }
 
   @Test
+  void aRetryWhoseAppNowAllowsFewerRetriesThanWereMadeBecomesADeadLetterWithoutARequest() throws Exception {
+    receiver.enqueue(500, 500);
+    RecordingOutbox outbox = new RecordingOutbox();
+    Courier courier = courier(Deliveries.config(), new RetryPolicy(Duration.ofMillis(50), 2.0, Duration.ofSeconds(1), 0), outbox);
+    Delivery installedWithThree = Deliveries.to(receiver.url("/hook"), 3);
+    deliver(courier, installedWithThree).await(10, TimeUnit.SECONDS);
+    resume(courier, outbox.retries.get(0), installedWithThree).await(10, TimeUnit.SECONDS);
+
+    // while the second retry waits, the app is updated to max_retries 1, which the two attempts made already spent
+    resume(courier, outbox.retries.get(1), Deliveries.to(receiver.url("/hook"), 1)).await(10, TimeUnit.SECONDS);
+
+    assertThat(receiver.requests()).hasSize(2);
+    assertThat(outbox.written).singleElement().satisfies(letter -> {
+      assertThat(letter.reason()).isEqualTo("exhausted");
+      assertThat(letter.attempts()).isEqualTo(2);
+      assertThat(letter.lastStatus()).hasValue(500);
+      assertThat(letter.error()).contains("max_retries is now 1").contains("2 attempts").contains("HTTP 500");
+    });
+    assertThat(listener.events).endsWith("resumed 2", "deadLettered exhausted");
+  }
+
+  @Test
   void anAttemptThatFindsNoFreeConnectionIsDeferredWithoutSpendingAnAttemptAndDeliveredWhenResumed() throws Exception {
     receiver.enqueue(Response.delayed(Duration.ofSeconds(2), 200)); // holds the one connection for 2 s
     RecordingOutbox outbox = new RecordingOutbox();
