@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class Deadlines {
   private static final long NO_TIMER = -1;
+  /** While expiries run: an entry one of them adds is armed for after them, with the head of then. */
+  private static final long EXPIRING = -2;
 
   /** Something with a deadline. Its links belong to the list it is in, at most one at a time. */
   abstract static class Entry {
@@ -85,7 +87,9 @@ final class Deadlines {
   }
 
   private void expire() {
-    timer = NO_TIMER;
+    // An expiry may add an entry (a freed connection starts the next request): armed for it, the timer would pass
+    // over the entries listed before it, due sooner.
+    timer = EXPIRING;
     long now = System.nanoTime();
     try {
       while (head != null && head.dueNanos - now <= 0) {
@@ -94,7 +98,8 @@ final class Deadlines {
         due.expired();
       }
     } finally { // one entry's failure must not leave the others without a timer
-      if (head != null && timer == NO_TIMER) {
+      timer = NO_TIMER;
+      if (head != null) {
         arm(head.dueNanos);
       }
     }

@@ -97,6 +97,38 @@ class DeadlinesTest {
     assertThat(expired).containsExactly("failing", "next");
   }
 
+  @Test
+  void anEntryAddedByAnExpiryDoesNotDelayTheEntriesListedBeforeIt() {
+    Deadlines slow = new Deadlines(vertx, Duration.ofSeconds(1));
+    long[] added = new long[1];
+    long[] expiredAfter = new long[1];
+    Deadlines.Entry second = new Deadlines.Entry() {
+      @Override
+      void expired() {
+        expiredAfter[0] = System.nanoTime() - added[0];
+        expired.add("second");
+      }
+    };
+    onLoop(() -> {
+      slow.add(new Deadlines.Entry() {
+        @Override
+        void expired() { // as a freed connection starting the next request does
+          expired.add("first");
+          slow.add(new Named("added on expiry"));
+        }
+      });
+      vertx.setTimer(200, id -> {
+        added[0] = System.nanoTime();
+        slow.add(second);
+      });
+    });
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> expired.contains("second"));
+    assertThat(expired).containsExactly("first", "second");
+    // due 1 s after it was added; the entry added on the first's expiry is due 0.8 s after that
+    assertThat(Duration.ofNanos(expiredAfter[0])).isBetween(Duration.ofSeconds(1), Duration.ofMillis(1_500));
+  }
+
   private void onLoop(Runnable action) {
     loop.runOnContext(v -> action.run());
   }
