@@ -3,6 +3,7 @@ package dev.webhooks.dispatcher;
 import dev.webhooks.dispatcher.cli.Commands;
 import dev.webhooks.dispatcher.config.Config;
 import dev.webhooks.dispatcher.config.ConfigException;
+import dev.webhooks.dispatcher.config.Credentials;
 import dev.webhooks.dispatcher.install.InstallApi;
 import dev.webhooks.dispatcher.ops.LogLevels;
 import java.util.List;
@@ -58,17 +59,25 @@ public final class Main {
     return 0;
   }
 
+  /**
+   * The admin token as the banner shows it: the one kept in the data directory, for local use with the embedded broker;
+   * never one the operator gave in {@code ADMIN_TOKEN}, which would then sit in the service's output for good.
+   */
+  static String adminToken(Config config, Credentials credentials) {
+    if (config.adminToken().isPresent() || !config.embeddedKafka()) {
+      return "(from ADMIN_TOKEN)";
+    }
+    return credentials.adminToken() + (credentials.generatedAdminToken() ? "  (generated; " : "  (") + "kept in "
+        + config.dataDir().resolve("admin-token").normalize() + " unless ADMIN_TOKEN is set)";
+  }
+
   /** One screen: where everything is, and how to reach it. */
   static String banner(Service service) {
     Config config = service.config();
     String kafka = service.embeddedKafka()
         .map(broker -> service.bootstrapServers() + "  (embedded, data in " + broker.logDir().normalize() + ")")
         .orElse(service.bootstrapServers());
-    String token = config.embeddedKafka()
-        ? service.credentials().adminToken()
-            + (service.credentials().generatedAdminToken() ? "  (generated; " : "  (")
-            + "kept in " + config.dataDir().resolve("admin-token").normalize() + " unless ADMIN_TOKEN is set)"
-        : "(from ADMIN_TOKEN)";
+    String token = adminToken(config, service.credentials());
     String api = "http://localhost:" + service.httpPort() + InstallApi.BASE.replace(":accountId", "{accountId}");
     String management = "http://localhost:" + service.managementPort();
     List<String> retries = config.retryTopics(); // the topics themselves, not the RETRY_TOPIC prefix they share

@@ -143,8 +143,8 @@ public record Config(
             Path.of(r.string("DATA_DIR", "./data")),
             r.integer("EMBEDDED_KAFKA_PORT", 9092, 0, 65535),
             r.integer("TOPIC_PARTITIONS", 6, 1, 10_000),
-            r.millis("DELIVERY_CONNECT_TIMEOUT_MS", 5000),
-            r.millis("DELIVERY_RESPONSE_TIMEOUT_MS", 5000),
+            r.positiveMillis("DELIVERY_CONNECT_TIMEOUT_MS", 5000),
+            r.positiveMillis("DELIVERY_RESPONSE_TIMEOUT_MS", 5000),
             r.optional("DELIVERY_TRUSTED_CA_PEM").map(Path::of),
             r.bool("DELIVERY_ALLOW_PRIVATE_NETWORKS", false),
             r.integer("DELIVERY_MAX_CONNECTIONS_PER_ENDPOINT", 32, 1, 10_000),
@@ -160,6 +160,13 @@ public record Config(
       // Vert.x would share the port between both servers and hand each connection to either in turn
       r.error("HTTP_PORT and MANAGEMENT_PORT must differ, both were " + config.httpPort());
     }
+    List<String> ownTopics = new ArrayList<>(config.retryTopics());
+    ownTopics.add(config.deadLetterTopic());
+    ownTopics.add(config.installationsTopic());
+    config.eventsTopics().stream().filter(ownTopics::contains).forEach(topic ->
+        // read as events, its records would come back as deliveries: dead letters and retries without end
+        r.error("EVENTS_TOPICS must not name " + topic + ", a topic the service writes itself (its dead letters,"
+            + " retries or installations)"));
     if (config.embeddedKafka() && !config.kafkaClientSettings().isEmpty()) {
       r.error(KafkaConnection.VARIABLE_PREFIX + "* settings need KAFKA_BOOTSTRAP_SERVERS: the embedded broker takes"
           + " plain connections only");
@@ -232,7 +239,10 @@ public record Config(
       return Duration.ofMillis(integer(name, fallback, 0, 24 * 3600 * 1000));
     }
 
-    /** A timeout that cannot be turned off: 0 would leave connections to slow clients open for good. */
+    /**
+     * A timeout that cannot be turned off: 0 would leave connections to slow clients open for good, or to a receiver
+     * that stalls, and fail every delivery's response at once.
+     */
     Duration positiveMillis(String name, int fallback) {
       return Duration.ofMillis(integer(name, fallback, 1, 24 * 3600 * 1000));
     }

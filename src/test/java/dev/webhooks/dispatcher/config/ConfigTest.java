@@ -60,11 +60,28 @@ class ConfigTest {
   }
 
   @Test
-  void theServersTimeoutsCannotBeTurnedOff() {
-    assertThatThrownBy(() -> Config.fromEnv(Map.of("HTTP_IDLE_TIMEOUT_MS", "0", "HTTP_REQUEST_TIMEOUT_MS", "0")))
+  void theTimeoutsCannotBeTurnedOff() {
+    assertThatThrownBy(() -> Config.fromEnv(Map.of("HTTP_IDLE_TIMEOUT_MS", "0", "HTTP_REQUEST_TIMEOUT_MS", "0",
+            "DELIVERY_CONNECT_TIMEOUT_MS", "0", "DELIVERY_RESPONSE_TIMEOUT_MS", "0")))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("HTTP_IDLE_TIMEOUT_MS must be between 1 and")
-        .hasMessageContaining("HTTP_REQUEST_TIMEOUT_MS must be between 1 and");
+        .hasMessageContaining("HTTP_REQUEST_TIMEOUT_MS must be between 1 and")
+        .hasMessageContaining("DELIVERY_CONNECT_TIMEOUT_MS must be between 1 and")
+        .hasMessageContaining("DELIVERY_RESPONSE_TIMEOUT_MS must be between 1 and");
+  }
+
+  @Test
+  void theEventsTopicsCannotBeTopicsTheServiceWritesItself() {
+    assertThatThrownBy(() -> Config.fromEnv(Map.of("EVENTS_TOPICS", "messaging-events, webhook-dead-letters")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("EVENTS_TOPICS must not name webhook-dead-letters, a topic the service writes itself");
+    assertThatThrownBy(() -> Config.fromEnv(Map.of("EVENTS_TOPICS", "events,retries-3,installs",
+            "RETRY_TOPIC", "retries", "INSTALLATIONS_TOPIC", "installs")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("must not name retries-3")
+        .hasMessageContaining("must not name installs");
+    assertThat(Config.fromEnv(Map.of("EVENTS_TOPICS", "webhook-retries")).eventsTopics()) // the prefix is no topic
+        .containsExactly("webhook-retries");
   }
 
   @Test
