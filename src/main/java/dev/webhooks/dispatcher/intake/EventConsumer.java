@@ -60,6 +60,15 @@ public final class EventConsumer implements Committer {
    * 209-214 (8) now. A held partition is now fetched again at most about once per this long.
    */
   static final Duration RETRY_HANDOVER_AHEAD = Duration.ofSeconds(1);
+  /**
+   * How many records of a partition may lie between its commit watermark and the last one handed over, as a multiple of
+   * the in-flight cap. Records that end behind one that has not are no longer in flight but still wait to be committed
+   * (a ticket each, about 40 bytes): without a bound, one record that never ends (its account's installations
+   * unreadable, a dead letter Kafka keeps refusing) would let them pile up without end while its partition flows on.
+   * At 100 times the cap (100,000 by default, about 4 MB), a partition of records that end within seconds never
+   * reaches it.
+   */
+  static final int UNCOMMITTED_PER_IN_FLIGHT = 100;
   /** Kafka's default {@code max.poll.interval.ms}: kept unless the drain needs longer. */
   private static final Duration DEFAULT_MAX_POLL_INTERVAL = Duration.ofMinutes(5);
   /**
@@ -90,9 +99,19 @@ public final class EventConsumer implements Committer {
   private final int maxInFlightPerPartition;
   /** Per assigned partition, its records handed over and not yet released; the map is this thread's alone. */
   private final Map<TopicPartition, AtomicInteger> inFlight = new HashMap<>();
+  /** Per assigned partition, the offset after the last record handed over; this thread's alone. */
+  private final Map<TopicPartition, Long> handedUpTo = new HashMap<>();
+  /**
+   * Per assigned partition, its commit watermark as its lane last sent it to be committed, or the first offset handed
+   * over before it sent one; this thread's alone.
+   */
+  private final Map<TopicPartition, Long> watermarks = new HashMap<>();
   /** Partitions paused now, for the in-flight cap or a retry not yet due. */
   private final Set<TopicPartition> paused = new HashSet<>();
-  /** Partitions at the in-flight cap, until half of their records are released. */
+  /**
+   * Partitions at the in-flight cap or at {@link #UNCOMMITTED_PER_IN_FLIGHT} times it uncommitted, until both are down
+   * to half.
+   */
   private final Set<TopicPartition> capped = new HashSet<>();
   /** Retry partitions rewound to a retry that is not due yet, with its due time (epoch millis). */
   private final Map<TopicPartition, Long> heldUntil = new HashMap<>();
@@ -162,14 +181,18 @@ public final class EventConsumer implements Committer {
   /** Commits asynchronously; offsets of partitions this consumer no longer owns are dropped. */
   @Override
   public void commit(Map<TopicPartition, Long> offsets, java.util.function.Consumer<Set<TopicPartition>> failed) {
-    submit(c -> c.commitAsync(owned(c, offsets), (committed, e) -> {
-      if (e != null) {
-        logCommitFailure(committed, e);
-        failed.accept(committed.keySet());
-      } else {
-        commitBlocked = null;
-      }
-    }));
+    submit(c -> {
+      Map<TopicPartition, OffsetAndMetadata> owned = owned(c, offsets);
+      owned.forEach((partition, watermark) -> watermarks.put(partition, watermark.offset()));
+      c.commitAsync(owned, (committed, e) -> {
+        if (e != null) {
+          logCommitFailure(committed, e);
+          failed.accept(committed.keySet());
+        } else {
+          commitBlocked = null;
+        }
+      });
+    });
   }
 
   /**
@@ -281,6 +304,8 @@ public final class EventConsumer implements Committer {
         Source source = new Source(record.topic(), record.partition(), record.offset(), record.timestamp());
         byte[] value = record.value() == null ? new byte[0] : record.value();
         counter.incrementAndGet();
+        watermarks.putIfAbsent(partition, record.offset());
+        handedUpTo.put(partition, record.offset() + 1);
         batch.add(new Incoming(source, decoded, value, counter));
       }
     }
@@ -316,17 +341,23 @@ public final class EventConsumer implements Committer {
   }
 
   /**
-   * Pauses the partitions at the in-flight cap or holding a retry not yet due, and resumes the others: a capped one
-   * once half of its records are released, a held one once its retry is due.
+   * Pauses the partitions at the in-flight cap (or with {@link #UNCOMMITTED_PER_IN_FLIGHT} times that uncommitted) or
+   * holding a retry not yet due, and resumes the others: a capped one once both are down to half, a held one once its
+   * retry is due.
    */
   private void applyPauses() {
     long now = System.currentTimeMillis();
     heldUntil.values().removeIf(due -> due <= now);
+    long maxUncommitted = (long) maxInFlightPerPartition * UNCOMMITTED_PER_IN_FLIGHT;
     inFlight.forEach((partition, count) -> {
       int n = count.get();
-      if (n >= maxInFlightPerPartition) {
-        capped.add(partition);
-      } else if (n <= maxInFlightPerPartition / 2) {
+      long uncommitted = handedUpTo.getOrDefault(partition, 0L) - watermarks.getOrDefault(partition, 0L);
+      if (n >= maxInFlightPerPartition || uncommitted >= maxUncommitted) {
+        if (capped.add(partition) && uncommitted >= maxUncommitted) {
+          LOG.warn("Paused {}: {} of its records wait to be committed behind one at offset {} that has not ended",
+              partition, uncommitted, watermarks.get(partition));
+        }
+      } else if (n <= maxInFlightPerPartition / 2 && uncommitted <= maxUncommitted / 2) {
         capped.remove(partition);
       }
     });
@@ -348,6 +379,8 @@ public final class EventConsumer implements Committer {
   private void forget(Collection<TopicPartition> partitions) {
     partitions.forEach(partition -> {
       inFlight.remove(partition);
+      handedUpTo.remove(partition);
+      watermarks.remove(partition);
       paused.remove(partition);
       capped.remove(partition);
       heldUntil.remove(partition);

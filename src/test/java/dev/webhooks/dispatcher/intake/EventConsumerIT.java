@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.TopicPartition;
@@ -70,6 +71,49 @@ class EventConsumerIT {
     }
   }
 
+  /**
+   * Records that end behind one that does not are no longer in flight, but wait to be committed: the partition pauses
+   * once {@link EventConsumer#UNCOMMITTED_PER_IN_FLIGHT} times the cap of them lie past its watermark, and flows again
+   * once the watermark moves.
+   */
+  @Test
+  void aRecordThatDoesNotEndPausesItsPartitionOnceEnoughWaitBehindIt() throws Exception {
+    String topic = TestKafka.uniqueName("events");
+    TestKafka.createTopic(topic, 1);
+    int cap = 10;
+    int maxUncommitted = cap * EventConsumer.UNCOMMITTED_PER_IN_FLIGHT;
+    int onePoll = 500;
+    int events = 2 * maxUncommitted; // all of them are handed over once the watermark reaches the first pause
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers(),
+        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
+        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class))) {
+      for (int i = 0; i < events; i++) {
+        producer.send(new ProducerRecord<>(topic, ("{\"n\":" + i + "}").getBytes(StandardCharsets.UTF_8)));
+      }
+      producer.flush();
+    }
+
+    Queue<Long> handedOver = new ConcurrentLinkedQueue<>();
+    KafkaConsumer<byte[], byte[]> kafka = new KafkaConsumer<>(EventConsumer.consumerConfig(
+        TestKafka.bootstrapServers(), TestKafka.uniqueName("group"), onePoll, Duration.ofSeconds(20)));
+    EventConsumer consumer = new EventConsumer(kafka, List.of(topic), new EventDecoder(1 << 20, List.of(topic)),
+        new EndingAtOnce(handedOver), cap);
+    consumer.start();
+    try {
+      // every record ends at once, but the first never becomes final: the watermark stays at offset 0
+      await().atMost(Duration.ofSeconds(30)).until(() -> handedOver.size() >= maxUncommitted);
+      await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
+          .until(() -> handedOver.size() < maxUncommitted + onePoll);
+
+      consumer.commit(Map.of(new TopicPartition(topic, 0), (long) handedOver.size()), failed -> {});
+
+      await().atMost(Duration.ofSeconds(30)).until(() -> handedOver.size() == events);
+    } finally {
+      consumer.close(Map.of()).get(30, TimeUnit.SECONDS);
+    }
+  }
+
   private static Retry retry(int i, long dueAtMillis) {
     return new Retry("acct", "client", "messaging.ContentEvent", "wh-" + i, "https://example.com/hook", 1, 0,
         dueAtMillis, OptionalInt.of(503), "HTTP 503", new Source("events", 0, i, 0),
@@ -85,6 +129,25 @@ class EventConsumerIT {
       }
     }
     throw new AssertionError("the consumer has no records-consumed-total metric");
+  }
+
+  /** Notes each record's offset and ends its work at once, as a lane does with records that are not final yet. */
+  private record EndingAtOnce(Queue<Long> offsets) implements EventConsumer.Sink {
+    @Override
+    public void accept(List<Incoming> batch) {
+      for (Incoming incoming : batch) {
+        offsets.add(incoming.source().offset());
+        incoming.release();
+      }
+    }
+
+    @Override
+    public CompletableFuture<Map<TopicPartition, Long>> revoke(Collection<TopicPartition> partitions) {
+      return CompletableFuture.completedFuture(Map.of());
+    }
+
+    @Override
+    public void lose(Collection<TopicPartition> partitions) {}
   }
 
   /** Notes how long before its due time each retry was handed over (negative when late). */
