@@ -294,6 +294,7 @@ public final class EventConsumer implements Committer {
     long handOverBefore = System.currentTimeMillis() + RETRY_HANDOVER_AHEAD.toMillis();
     for (TopicPartition partition : records.partitions()) {
       AtomicInteger counter = inFlight.computeIfAbsent(partition, p -> new AtomicInteger());
+      long handedBefore = -1;
       for (ConsumerRecord<byte[], byte[]> record : records.records(partition)) {
         Decoded decoded = decoder.decode(record);
         if (decoded instanceof Decoded.Retrying retrying && retrying.retry().dueAtMillis() > handOverBefore) {
@@ -304,9 +305,14 @@ public final class EventConsumer implements Committer {
         Source source = new Source(record.topic(), record.partition(), record.offset(), record.timestamp());
         byte[] value = record.value() == null ? new byte[0] : record.value();
         counter.incrementAndGet();
-        watermarks.putIfAbsent(partition, record.offset());
-        handedUpTo.put(partition, record.offset() + 1);
+        if (handedBefore == -1) {
+          watermarks.putIfAbsent(partition, record.offset());
+        }
+        handedBefore = record.offset() + 1;
         batch.add(new Incoming(source, decoded, value, counter));
+      }
+      if (handedBefore != -1) {
+        handedUpTo.put(partition, handedBefore);
       }
     }
     if (!batch.isEmpty()) {
