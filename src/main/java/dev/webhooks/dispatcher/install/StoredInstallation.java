@@ -62,6 +62,13 @@ public record StoredInstallation(
     return new StoredInstallation(accountId, manifest, List.of(secret), nowSeconds, 1, nowSeconds);
   }
 
+  /**
+   * At most this many secrets sign at once, the current one first. Rotations are the app's own to make (with its
+   * token), so without a bound an app rotating in a loop would grow {@code webhook-signature} past receivers' header
+   * limits, cost one HMAC of the body per secret at every attempt, and its record past what Kafka takes.
+   */
+  static final int MAX_SIGNING_SECRETS = 3;
+
   /** The next revision with a new manifest (a PUT); credentials and issue time unchanged. */
   public StoredInstallation revise(ObjectNode newManifest, long nowSeconds) {
     return new StoredInstallation(accountId, newManifest, secrets, clientIdIssuedAt, revision + 1, nowSeconds);
@@ -69,12 +76,13 @@ public record StoredInstallation(
 
   /**
    * The next revision with a new current secret (sealed for this id): the previous current one keeps signing until
-   * {@code now + graceSeconds}, earlier ones until their own expiry; those already expired are dropped.
+   * {@code now + graceSeconds}, earlier ones until their own expiry; those already expired are dropped, and so are the
+   * oldest past {@link #MAX_SIGNING_SECRETS}.
    */
   public StoredInstallation rotate(Secret fresh, long nowSeconds, long graceSeconds) {
     List<Secret> next = new ArrayList<>();
     next.add(fresh);
-    for (int i = 0; i < secrets.size(); i++) {
+    for (int i = 0; i < secrets.size() && next.size() < MAX_SIGNING_SECRETS; i++) {
       Secret s = secrets.get(i);
       long expiresAt = i == 0 || s.expiresAt() == 0 ? nowSeconds + graceSeconds : s.expiresAt();
       if (expiresAt > nowSeconds) {

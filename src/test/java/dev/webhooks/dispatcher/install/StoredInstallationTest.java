@@ -70,6 +70,17 @@ class StoredInstallationTest {
   }
 
   @Test
+  void rotationsInARowKeepOnlyTheNewestSecretsSigning() {
+    StoredInstallation stored = StoredInstallation.create("app-1", "acc", Manifests.specExample(), "s0", cipher, NOW);
+    for (int i = 1; i <= 10; i++) {
+      stored = stored.rotate(seal("s" + i, NOW + i), NOW + i, 100);
+    }
+
+    assertThat(stored.secrets()).hasSize(StoredInstallation.MAX_SIGNING_SECRETS);
+    assertThat(stored.open("app-1", cipher, NOW + 10).signingSecrets()).containsExactly("s10", "s9", "s8");
+  }
+
+  @Test
   void refusesValuesItDoesNotUnderstand() {
     assertThatThrownBy(() -> StoredInstallation.fromJson("nope".getBytes(StandardCharsets.UTF_8)))
         .isInstanceOf(IllegalArgumentException.class);
