@@ -17,9 +17,16 @@ import org.slf4j.LoggerFactory;
 final class FailureRenderer implements Handler<RoutingContext> {
   private static final Logger LOG = LoggerFactory.getLogger(FailureRenderer.class);
 
+  /** What a request gets whose path cannot even be decoded (a bad percent-escape): Vert.x fails it before any route. */
+  static final ApiException UNREADABLE = new ApiException(400, "bad-request", "the request cannot be read");
+
   @Override
   public void handle(RoutingContext ctx) {
-    ApiException error = asApiException(ctx);
+    render(ctx, asApiException(ctx));
+  }
+
+  /** Answers {@code error} as the API's JSON. */
+  void render(RoutingContext ctx, ApiException error) {
     if (ctx.response().headWritten()) {
       LOG.warn("Failure after the response started: {} {}", ctx.request().method(), ctx.request().path(),
           ctx.failure());
@@ -52,7 +59,7 @@ final class FailureRenderer implements Handler<RoutingContext> {
           + " KiB");
       case 404 -> new ApiException(404, "not-found", "no such resource");
       case 405 -> new ApiException(405, "method-not-allowed", "this method is not allowed on this resource");
-      case 400 -> new ApiException(400, "bad-request", "the request cannot be read");
+      case 400 -> UNREADABLE;
       default -> {
         LOG.error("Install API call failed: {} {}", ctx.request().method(), ctx.request().path(), ctx.failure());
         yield new ApiException(500, "internal", "the request failed; it has been logged");

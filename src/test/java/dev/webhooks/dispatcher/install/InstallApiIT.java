@@ -174,6 +174,18 @@ class InstallApiIT {
   }
 
   @Test
+  void answersAPathThatCannotBeDecodedWithTheApisJson400() {
+    for (String path : List.of("/api/account/%zz/configuration/app-install/installations", "/%", "/oauth/token%G0")) {
+      HttpResponse<Buffer> undecodable = client.request(HttpMethod.GET, server.actualPort(), "localhost", path)
+          .send().await();
+      assertThat(undecodable.statusCode()).as(path).isEqualTo(400);
+      assertThat(undecodable.getHeader("content-type")).as(path).isEqualTo("application/json");
+      assertThat(undecodable.bodyAsString()).as(path)
+          .isEqualTo("{\"errors\":[{\"code\":\"bad-request\",\"message\":\"the request cannot be read\"}]}");
+    }
+  }
+
+  @Test
   void answersAnUnknownPathOrMethodWithTheApisJsonErrorAndNoTokenCheck() {
     for (String path : List.of("/", "/nope", "/api/anything", "/api/account/a/other")) {
       HttpResponse<Buffer> unknown = client.request(HttpMethod.GET, server.actualPort(), "localhost", path).send()
