@@ -76,14 +76,15 @@ public final class Topics {
   }
 
   /**
-   * Creates the missing topics: replication factor 1 on the embedded broker, the broker's default on an external
-   * cluster. An installations topic it did not create must compact.
+   * Creates the missing topics: replication factor 1 on the embedded broker; on an external cluster {@code
+   * TOPIC_REPLICATION_FACTOR}, or the broker's {@code default.replication.factor} (Kafka's own default is 1: one
+   * broker lost would lose the retries and the installations). An installations topic it did not create must compact.
    *
    * @return the names of the topics this call created
    * @throws ConfigException when the existing installations topic does not compact
    */
   public static Set<String> ensure(Admin admin, Config config, Duration timeout) {
-    Optional<Short> replication = config.embeddedKafka() ? Optional.of((short) 1) : Optional.empty();
+    Optional<Short> replication = config.embeddedKafka() ? Optional.of((short) 1) : config.topicReplicationFactor();
     Set<String> created = ensure(admin, required(config, replication), timeout);
     if (!created.contains(config.installationsTopic())) {
       requireCompacted(admin, config.installationsTopic(), timeout);

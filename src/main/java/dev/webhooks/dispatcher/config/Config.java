@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,6 +32,7 @@ public record Config(
     Path dataDir,
     int embeddedKafkaPort,
     int topicPartitions,
+    Optional<Short> topicReplicationFactor,
     Duration connectTimeout,
     Duration responseTimeout,
     Optional<Path> trustedCaPem,
@@ -78,8 +80,8 @@ public record Config(
   public Config withDeliveryTrust(Optional<Path> trustedCaPem, boolean allowPrivateNetworks) {
     return new Config(kafkaBootstrapServers, kafkaClientSettings, eventsTopics, consumerGroup, deadLetterTopic,
         retryTopic, installationsTopic, maxEventBytes, httpPort, managementPort, httpIdleTimeout, httpRequestTimeout,
-        adminToken, secretsKey, dataDir, embeddedKafkaPort, topicPartitions, connectTimeout, responseTimeout,
-        trustedCaPem, allowPrivateNetworks,
+        adminToken, secretsKey, dataDir, embeddedKafkaPort, topicPartitions, topicReplicationFactor, connectTimeout,
+        responseTimeout, trustedCaPem, allowPrivateNetworks,
         maxConnectionsPerEndpoint, nativeTls, retryBaseDelay, retryMultiplier, retryMaxDelay, maxInFlightPerPartition,
         shutdownGrace, secretRotationGrace, warmUp);
   }
@@ -143,6 +145,7 @@ public record Config(
             Path.of(r.string("DATA_DIR", "./data")),
             r.integer("EMBEDDED_KAFKA_PORT", 9092, 0, 65535),
             r.integer("TOPIC_PARTITIONS", 6, 1, 10_000),
+            replicationFactor(r),
             r.positiveMillis("DELIVERY_CONNECT_TIMEOUT_MS", 5000),
             r.positiveMillis("DELIVERY_RESPONSE_TIMEOUT_MS", 5000),
             r.optional("DELIVERY_TRUSTED_CA_PEM").map(Path::of),
@@ -163,16 +166,30 @@ public record Config(
     List<String> ownTopics = new ArrayList<>(config.retryTopics());
     ownTopics.add(config.deadLetterTopic());
     ownTopics.add(config.installationsTopic());
+    if (new HashSet<>(ownTopics).size() < ownTopics.size()) {
+      r.error("DEAD_LETTER_TOPIC (" + config.deadLetterTopic() + "), the retry topics (" + config.retryTopic()
+          + "-1 to -" + RETRY_TIERS + ") and INSTALLATIONS_TOPIC (" + config.installationsTopic()
+          + ") must be different topics");
+    }
     config.eventsTopics().stream().filter(ownTopics::contains).forEach(topic ->
         // read as events, its records would come back as deliveries: dead letters and retries without end
         r.error("EVENTS_TOPICS must not name " + topic + ", a topic the service writes itself (its dead letters,"
             + " retries or installations)"));
+    if (config.embeddedKafka() && config.topicReplicationFactor().isPresent()) {
+      r.error("TOPIC_REPLICATION_FACTOR needs KAFKA_BOOTSTRAP_SERVERS: the embedded broker is a single node");
+    }
     if (config.embeddedKafka() && !config.kafkaClientSettings().isEmpty()) {
       r.error(KafkaConnection.VARIABLE_PREFIX + "* settings need KAFKA_BOOTSTRAP_SERVERS: the embedded broker takes"
           + " plain connections only");
     }
     r.failIfAnyError();
     return config;
+  }
+
+  /** {@code TOPIC_REPLICATION_FACTOR}, or empty for the broker's {@code default.replication.factor}. */
+  private static Optional<Short> replicationFactor(Reader r) {
+    int factor = r.integer("TOPIC_REPLICATION_FACTOR", 0, 1, Short.MAX_VALUE);
+    return factor == 0 ? Optional.empty() : Optional.of((short) factor);
   }
 
   /** Collects every problem before failing, so an operator fixes them all in one go. */

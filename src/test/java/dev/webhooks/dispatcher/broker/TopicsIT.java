@@ -69,6 +69,27 @@ class TopicsIT {
   }
 
   @Test
+  void createsTopicsWithTheGivenReplicationFactor() throws Exception {
+    String events = TestKafka.uniqueName("events");
+    Map<String, String> env = Map.of(
+        "KAFKA_BOOTSTRAP_SERVERS", TestKafka.bootstrapServers(),
+        "EVENTS_TOPICS", events,
+        "DEAD_LETTER_TOPIC", TestKafka.uniqueName("dead"),
+        "RETRY_TOPIC", TestKafka.uniqueName("retries"),
+        "INSTALLATIONS_TOPIC", TestKafka.uniqueName("installations"));
+    Map<String, String> two = new HashMap<>(env);
+    two.put("TOPIC_REPLICATION_FACTOR", "2");
+
+    try (Admin admin = TestKafka.admin()) {
+      // the test broker is a single node: a factor of 2 reaches it and is refused there
+      assertThatThrownBy(() -> Topics.ensure(admin, Config.fromEnv(two), TIMEOUT))
+          .hasMessageContaining("cannot create the Kafka topics")
+          .hasMessageContaining("InvalidReplicationFactorException");
+      assertThat(Topics.ensure(admin, Config.fromEnv(env), TIMEOUT)).contains(events);
+    }
+  }
+
+  @Test
   void refusesAnExistingInstallationsTopicThatDoesNotCompact() throws Exception {
     String deleting = createInstallationsTopic("delete");
     String compacting = createInstallationsTopic("compact");
@@ -116,11 +137,11 @@ class TopicsIT {
 
   @Test
   void plansOneCompactedInstallationsTopicAndSkipsDuplicateNames() {
-    Config config = Config.fromEnv(Map.of("EVENTS_TOPICS", "a,b", "DEAD_LETTER_TOPIC", "a", "RETRY_TOPIC", "r"));
+    Config config = Config.fromEnv(Map.of("EVENTS_TOPICS", "a,b,a", "DEAD_LETTER_TOPIC", "d", "RETRY_TOPIC", "r"));
 
     assertThat(Topics.required(config, Optional.empty()))
         .extracting(t -> t.name())
-        .containsExactly("a", "b", "r-1", "r-2", "r-3", "r-4", "r-5", "app-installations");
+        .containsExactly("a", "b", "d", "r-1", "r-2", "r-3", "r-4", "r-5", "app-installations");
   }
 
   @Test

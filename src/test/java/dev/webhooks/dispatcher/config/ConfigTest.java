@@ -71,6 +71,19 @@ class ConfigTest {
   }
 
   @Test
+  void theReplicationFactorOfCreatedTopicsIsTheBrokersUnlessGivenForAnExternalCluster() {
+    assertThat(Config.fromEnv(Map.of()).topicReplicationFactor()).isEmpty();
+    assertThat(Config.fromEnv(Map.of("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092", "TOPIC_REPLICATION_FACTOR", "3"))
+        .topicReplicationFactor()).contains((short) 3);
+    assertThatThrownBy(() -> Config.fromEnv(Map.of("TOPIC_REPLICATION_FACTOR", "3")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TOPIC_REPLICATION_FACTOR needs KAFKA_BOOTSTRAP_SERVERS");
+    assertThatThrownBy(() -> Config.fromEnv(Map.of("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092", "TOPIC_REPLICATION_FACTOR", "0")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TOPIC_REPLICATION_FACTOR must be between 1 and 32767, was 0");
+  }
+
+  @Test
   void theEventsTopicsCannotBeTopicsTheServiceWritesItself() {
     assertThatThrownBy(() -> Config.fromEnv(Map.of("EVENTS_TOPICS", "messaging-events, webhook-dead-letters")))
         .isInstanceOf(ConfigException.class)
@@ -80,6 +93,10 @@ class ConfigTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("must not name retries-3")
         .hasMessageContaining("must not name installs");
+    assertThatThrownBy(() -> Config.fromEnv(Map.of("DEAD_LETTER_TOPIC", "webhook-retries-2")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("DEAD_LETTER_TOPIC (webhook-retries-2), the retry topics (webhook-retries-1 to -5) and"
+            + " INSTALLATIONS_TOPIC (app-installations) must be different topics");
     assertThat(Config.fromEnv(Map.of("EVENTS_TOPICS", "webhook-retries")).eventsTopics()) // the prefix is no topic
         .containsExactly("webhook-retries");
   }
