@@ -258,14 +258,17 @@ public final class InstallApi {
 
   /**
    * Issues a new client secret and answers it once, in the installation's {@code client_secret}. The previous one
-   * still signs {@code webhook-signature} for the grace period, then is forgotten.
+   * still signs {@code webhook-signature} for the grace period, then is forgotten. A rotation that names the revision
+   * it was made from is made only from that one: of two such rotations at once, the second is answered 412 rather than
+   * with a secret that is already not the current one.
    */
   private void rotate(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     writes.run(id, () -> untilWritten(() -> storedOfAccount(ctx)
-            .compose(current -> store.write(id, Optional.of(current), current.rotate(
-                StoredInstallation.Secret.seal(Credentials.newSecret(), id, cipher, now()), now(),
-                rotationGrace.toSeconds())))))
+            .compose(current -> Revisions.expected(ctx, current.revision())
+                .compose(ok -> store.write(id, Optional.of(current), current.rotate(
+                    StoredInstallation.Secret.seal(Credentials.newSecret(), id, cipher, now()), now(),
+                    rotationGrace.toSeconds()))))))
         .onSuccess(installation -> respond(ctx, 200, installation))
         .onFailure(ctx::fail);
   }

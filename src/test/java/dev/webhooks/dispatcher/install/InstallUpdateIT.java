@@ -210,6 +210,24 @@ class InstallUpdateIT {
     assertThat(request(HttpMethod.POST, base() + "/nope/secret").send().await().statusCode()).isEqualTo(404);
   }
 
+  @Test
+  void ofConcurrentRotationsFromOneRevisionExactlyOneGetsANewSecret() {
+    String id = json(send(HttpMethod.POST, base(), specExample(), null)).get("id").asText();
+
+    List<Future<HttpResponse<Buffer>>> racing = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      racing.add(request(HttpMethod.POST, base() + "/" + id + "/secret").putHeader("If-Match", "\"1\"").send());
+    }
+    Future.join(racing).await();
+
+    List<Integer> statuses = racing.stream().map(f -> f.result().statusCode()).toList();
+    assertThat(statuses).containsOnly(200, 412).containsOnlyOnce(200);
+    String issued = racing.stream().map(Future::result).filter(r -> r.statusCode() == 200)
+        .map(r -> json(r).get("client_secret").asText()).findFirst().orElseThrow();
+    await().atMost(Duration.ofSeconds(10)).until(() -> store.find(id).orElseThrow().revision().equals("2"));
+    assertThat(store.find(id).orElseThrow().currentSecret()).isEqualTo(issued);
+  }
+
   private String base() {
     return "/api/account/" + account + "/configuration/app-install/installations";
   }
