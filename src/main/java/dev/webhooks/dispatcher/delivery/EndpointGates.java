@@ -62,6 +62,13 @@ final class EndpointGates {
   /** An origin's least answer time is that of this period or the one before, so it follows the origin as it changes. */
   static final Duration LEAST_PERIOD = Duration.ofSeconds(1);
 
+  /**
+   * URLs kept parsed (as {@link WebhookSender#PARSED_ENDPOINTS_KEPT}): past this many, the URLs are forgotten, and so are
+   * the origins whose gates hold nothing (no attempt running or waiting, no failure counted), which start afresh when
+   * they come back. URLs carrying a per-installation token, and apps long uninstalled, would otherwise be kept for good.
+   */
+  static final int ENDPOINTS_KEPT = 10_000;
+
   private final Vertx vertx;
   private final int maxInFlight;
   private final int startingLimit;
@@ -98,11 +105,33 @@ final class EndpointGates {
     if (closed) {
       return Future.failedFuture(new IllegalStateException("courier closed before an attempt could start"));
     }
-    Gate gate = byUrl.computeIfAbsent(endpoint, this::gateOf);
+    Gate gate = byUrl.get(endpoint);
     if (gate == null) {
-      return run(attempt, "(invalid endpoint)"); // the sender reports the invalid endpoint itself
+      if (byUrl.size() >= ENDPOINTS_KEPT) {
+        forgetIdle();
+      }
+      gate = gateOf(endpoint);
+      if (gate == null) {
+        return run(attempt, "(invalid endpoint)"); // the sender reports the invalid endpoint itself
+      }
+      byUrl.put(endpoint, gate);
     }
     return gate.submit(attempt);
+  }
+
+  /** The URLs kept parsed and the origins kept, for tests. */
+  int endpointsKept() {
+    return byUrl.size();
+  }
+
+  int originsKept() {
+    return byOrigin.size();
+  }
+
+  /** Forgets every URL (each is parsed again when it comes) and the origins whose gates hold nothing. */
+  private void forgetIdle() {
+    byUrl.clear();
+    byOrigin.values().removeIf(Gate::holdsNothing);
   }
 
   /** Completes every waiting submission with a failed future (the courier is closing); later submissions fail too. */
@@ -166,6 +195,11 @@ final class EndpointGates {
 
     Gate(String host) {
       this.host = host;
+    }
+
+    /** No attempt running or waiting, no failure counted, no timer: forgetting it loses only its warmth. */
+    boolean holdsNothing() {
+      return inFlight == 0 && waiters.isEmpty() && failures == 0 && !probing && timer == NO_TIMER;
     }
 
     Future<DeliveryOutcome> submit(Supplier<Future<DeliveryOutcome>> attempt) {

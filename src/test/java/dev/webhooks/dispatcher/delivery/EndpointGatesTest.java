@@ -439,6 +439,25 @@ class EndpointGatesTest {
   }
 
   @Test
+  void keepsAtMostEndpointsKeptUrlsAndForgetsOnlyOriginsThatHoldNothing() {
+    gates = gates(2, LONG_WAIT, 2, clock::get);
+    openCircuit();
+    FakeAttempt stillRunning = new FakeAttempt("still-running");
+    submit(OTHER_PORT, stillRunning);
+
+    for (int i = 0; i < 2 * EndpointGates.ENDPOINTS_KEPT; i++) { // a token per installation in the query string
+      runAndEnd("https://idle-" + (i % 100) + ".example.com/hook?token=" + i, "idle-" + i, DELIVERED);
+    }
+
+    assertThat(onContext(() -> gates.endpointsKept())).isLessThanOrEqualTo(EndpointGates.ENDPOINTS_KEPT);
+    assertThat(onContext(() -> gates.originsKept())).isLessThanOrEqualTo(100 + 2);
+    // the origin with an open circuit and the one with an attempt running kept what they hold
+    assertThat(reason(submit(URL, new FakeAttempt("still-refused")))).isEqualTo("circuit-open");
+    stillRunning.end(DELIVERED);
+    runAndEnd(OTHER_PORT, "after", DELIVERED);
+  }
+
+  @Test
   void anUnparsableEndpointIsNotGated() {
     gates = gates(1, LONG_WAIT, 1, clock::get);
     submit("http://hooks.example.com/", new FakeAttempt("plain-http"));
