@@ -13,7 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Admits a lane's attempts per endpoint origin (host and port, as the connection pool is kept): at most {@code
+ * Admits a lane's attempts per endpoint origin (host and port: its attempts go to one address, and so one connection
+ * pool, while its name still resolves to that address; see {@code WebhookSender}): at most {@code
  * maxInFlight} run at once ({@link #STARTING_LIMIT} until the origin answers, then one more per answer; at most {@link
  * #FAST_ORIGIN_LIMIT} while it answers fast; and at most {@link #MAX_OPENING} of them beyond the connections the origin
  * has answered on), the rest wait in order for at most {@code maxWait} (then {@code no-free-connection}: never sent),
@@ -63,9 +64,10 @@ final class EndpointGates {
   static final Duration LEAST_PERIOD = Duration.ofSeconds(1);
 
   /**
-   * URLs kept parsed (as {@link WebhookSender#PARSED_ENDPOINTS_KEPT}): past this many, the URLs are forgotten, and so are
-   * the origins whose gates hold nothing (no attempt running or waiting, no failure counted), which start afresh when
-   * they come back. URLs carrying a per-installation token, and apps long uninstalled, would otherwise be kept for good.
+   * URLs kept parsed (as {@link WebhookSender#PARSED_ENDPOINTS_KEPT}): past this many, the URLs are forgotten, and so
+   * are the origins whose gates hold nothing (no attempt running or waiting, no circuit open now), which start afresh
+   * when they come back. URLs carrying a per-installation token, and apps long uninstalled, would otherwise be kept for
+   * good.
    */
   static final int ENDPOINTS_KEPT = 10_000;
 
@@ -131,7 +133,8 @@ final class EndpointGates {
   /** Forgets every URL (each is parsed again when it comes) and the origins whose gates hold nothing. */
   private void forgetIdle() {
     byUrl.clear();
-    byOrigin.values().removeIf(Gate::holdsNothing);
+    long now = nanoTime.getAsLong();
+    byOrigin.values().removeIf(gate -> gate.holdsNothing(now));
   }
 
   /** Completes every waiting submission with a failed future (the courier is closing); later submissions fail too. */
@@ -197,9 +200,13 @@ final class EndpointGates {
       this.host = host;
     }
 
-    /** No attempt running or waiting, no failure counted, no timer: forgetting it loses only its warmth. */
-    boolean holdsNothing() {
-      return inFlight == 0 && waiters.isEmpty() && failures == 0 && !probing && timer == NO_TIMER;
+    /**
+     * No attempt running or waiting, no timer, and no circuit open now (a dead origin's circuit, open long ago, would
+     * only let a probe through next): forgetting it loses only its warmth.
+     */
+    boolean holdsNothing(long now) {
+      boolean openNow = failures >= failuresToOpen && now - openUntil < 0;
+      return inFlight == 0 && waiters.isEmpty() && !probing && timer == NO_TIMER && !openNow;
     }
 
     Future<DeliveryOutcome> submit(Supplier<Future<DeliveryOutcome>> attempt) {

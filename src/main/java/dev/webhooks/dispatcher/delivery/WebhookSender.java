@@ -56,6 +56,8 @@ public final class WebhookSender {
   private final Duration responseTimeout;
   private final HttpClientAgent client;
   private final Map<String, Endpoint> parsed = new ConcurrentHashMap<>();
+  /** Per origin (host and port), the address its attempts connect to; see {@link #serverFor}. Cleared when this full. */
+  private final Map<Origin, Server> servers = new ConcurrentHashMap<>();
   /** Response deadlines, one list per event-loop thread: an exchange's callbacks all run on the thread it started on. */
   private final FastThreadLocal<Deadlines> deadlines = new FastThreadLocal<>() {
     @Override
@@ -147,7 +149,7 @@ public final class WebhookSender {
     RequestOptions request =
         new RequestOptions()
             .setMethod(HttpMethod.POST)
-            .setServer(SocketAddress.inetSocketAddress(new InetSocketAddress(nameless(addresses.get(0)), endpoint.port())))
+            .setServer(serverFor(endpoint, addresses))
             .setHost(endpoint.host())
             .setPort(endpoint.port())
             .setURI(endpoint.pathAndQuery())
@@ -168,20 +170,44 @@ public final class WebhookSender {
   }
 
   /**
-   * The address without the name it was looked up by. Vert.x keys its connection pools by the server's host string,
-   * which is that name when the address carries one (as every looked-up address does), and a pool keeps connecting to
-   * the address of its first request: a name that moved to another address would be followed only once the pool had
-   * no connection left. Keyed by the address, each address gets a pool of its own (Host and SNI stay the endpoint's).
+   * The address an origin's attempts connect to (all of its addresses were checked): the one it used last while its
+   * name still resolves to it, so a name that answers its addresses in turn (round-robin DNS) keeps its connections,
+   * else the first, so a name that moved is followed at the next attempt.
+   *
+   * <p>The address goes to Vert.x without the name it was looked up by. Vert.x keys its connection pools by the
+   * server's host string, which is that name when the address carries one (as every looked-up address does), and a
+   * pool keeps connecting to the address of its first request: a name that moved would be followed only once the pool
+   * had no connection left. Keyed by the address, each address gets a pool of its own (Host and SNI stay the name).
    */
+  private SocketAddress serverFor(Endpoint endpoint, List<InetAddress> addresses) {
+    Origin origin = new Origin(endpoint.host(), endpoint.port());
+    Server kept = servers.get(origin);
+    if (kept != null && addresses.contains(kept.address())) { // InetAddress.equals compares the addresses alone
+      return kept.socket();
+    }
+    if (servers.size() >= PARSED_ENDPOINTS_KEPT) {
+      servers.clear(); // origins of apps long uninstalled; the live ones choose again
+    }
+    InetAddress address = nameless(addresses.get(0));
+    SocketAddress socket = SocketAddress.inetSocketAddress(new InetSocketAddress(address, endpoint.port()));
+    Server server = new Server(address, socket);
+    servers.put(origin, server);
+    return socket;
+  }
+
   private static InetAddress nameless(InetAddress address) {
     try {
-      return address instanceof Inet6Address v6
+      return address instanceof Inet6Address v6 && v6.getScopeId() != 0
           ? Inet6Address.getByAddress(null, v6.getAddress(), v6.getScopeId())
           : InetAddress.getByAddress(address.getAddress());
     } catch (UnknownHostException impossible) { // thrown only for an address of a length other than 4 or 16 bytes
       throw new IllegalStateException(impossible);
     }
   }
+
+  private record Origin(String host, int port) {}
+
+  private record Server(InetAddress address, SocketAddress socket) {}
 
   /**
    * Signs once a connection is there, so a wait for one does not age {@code webhook-timestamp}; the headers go straight

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
@@ -337,7 +338,8 @@ class WebhookSenderTest {
     TestReceiver before = TestReceiver.start(vertx, leaf, "127.0.0.1", 0);
     TestReceiver after = TestReceiver.start(vertx, leaf, "127.0.0.2", before.port());
     AtomicReference<String> pointsAt = new AtomicReference<>("127.0.0.1");
-    WebhookSender following = new WebhookSender(vertx, Deliveries.config(), fake("moving.test", pointsAt::get), Clock.systemUTC());
+    WebhookSender following =
+        new WebhookSender(vertx, Deliveries.config(), fake("moving.test", pointsAt::get), Clock.systemUTC());
     Delivery delivery = Deliveries.to("https://moving.test:" + before.port() + "/hook", 0);
     try {
       assertThat(following.send(delivery).await(5, TimeUnit.SECONDS)).isEqualTo(new DeliveryOutcome.Delivered(200));
@@ -352,6 +354,32 @@ class WebhookSenderTest {
       before.close();
       after.close();
       following.close().await(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aNameAnsweringItsAddressesInTurnKeepsConnectingToTheOneItUses() throws Exception {
+    Assumptions.assumeTrue(TestReceiver.canListenOn("127.0.0.2"), "127.0.0.2 is not a local address here");
+    TestCertificates.Leaf leaf = TestCertificates.shared().leaf("turns.test");
+    TestReceiver first = TestReceiver.start(vertx, leaf, "127.0.0.1", 0);
+    TestReceiver second = TestReceiver.start(vertx, leaf, "127.0.0.2", first.port());
+    AtomicBoolean turned = new AtomicBoolean();
+    HostResolver roundRobin = host -> Future.succeededFuture(turned.get()
+        ? List.of(named("turns.test", "127.0.0.2"), named("turns.test", "127.0.0.1"))
+        : List.of(named("turns.test", "127.0.0.1"), named("turns.test", "127.0.0.2")));
+    WebhookSender sender = new WebhookSender(vertx, Deliveries.config(), roundRobin, Clock.systemUTC());
+    Delivery delivery = Deliveries.to("https://turns.test:" + first.port() + "/hook", 0);
+    try {
+      assertThat(sender.send(delivery).await(5, TimeUnit.SECONDS)).isEqualTo(new DeliveryOutcome.Delivered(200));
+      turned.set(true);
+      assertThat(sender.send(delivery).await(5, TimeUnit.SECONDS)).isEqualTo(new DeliveryOutcome.Delivered(200));
+
+      assertThat(first.requests()).hasSize(2);
+      assertThat(second.requests()).isEmpty();
+    } finally {
+      first.close();
+      second.close();
+      sender.close().await(5, TimeUnit.SECONDS);
     }
   }
 
@@ -468,17 +496,22 @@ class WebhookSenderTest {
     return fake(name, () -> ip);
   }
 
-  /** Resolves {@code name} to the address {@code ip} gives now, carrying the name as a real lookup's address does. */
+  /** {@code ip} as an address looked up by {@code name}, carrying the name as a real lookup's address does. */
+  private static InetAddress named(String name, String ip) {
+    try {
+      return InetAddress.getByAddress(name, InetAddress.getByName(ip).getAddress());
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Resolves {@code name} to the address {@code ip} gives now. */
   static HostResolver fake(String name, Supplier<String> ip) {
     return host -> {
       if (!host.equals(name)) {
         return Future.failedFuture(new UnknownHostException(host));
       }
-      try {
-        return Future.succeededFuture(List.of(InetAddress.getByAddress(name, InetAddress.getByName(ip.get()).getAddress())));
-      } catch (UnknownHostException e) {
-        return Future.failedFuture(e);
-      }
+      return Future.succeededFuture(List.of(named(name, ip.get())));
     };
   }
 
