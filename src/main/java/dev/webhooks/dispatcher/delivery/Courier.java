@@ -148,7 +148,7 @@ public final class Courier {
       return done.future();
     }
     int maxRetries = delivery.get().webhook().maxRetries();
-    if (retry.attempts() > maxRetries) { // the app now allows fewer retries than were made: none is left
+    if (retry.attempts() > maxRetries) { // max_retries was lowered to no more than the retries made: none is left
       String error = "max_retries is now " + maxRetries + " and " + attemptsText(retry.attempts())
           + " were made; the last try: " + retry.lastError();
       writeDeadLetter(retry.abandoned("exhausted", error), 1, done);

@@ -113,6 +113,8 @@ public final class EventConsumer implements Committer {
    * to half.
    */
   private final Set<TopicPartition> capped = new HashSet<>();
+  /** Capped partitions with {@link #UNCOMMITTED_PER_IN_FLIGHT} times the cap uncommitted, logged once each time. */
+  private final Set<TopicPartition> stalled = new HashSet<>();
   /** Retry partitions rewound to a retry that is not due yet, with its due time (epoch millis). */
   private final Map<TopicPartition, Long> heldUntil = new HashMap<>();
   private volatile boolean fetching = true;
@@ -358,13 +360,16 @@ public final class EventConsumer implements Committer {
     inFlight.forEach((partition, count) -> {
       int n = count.get();
       long uncommitted = handedUpTo.getOrDefault(partition, 0L) - watermarks.getOrDefault(partition, 0L);
-      if (n >= maxInFlightPerPartition || uncommitted >= maxUncommitted) {
-        if (capped.add(partition) && uncommitted >= maxUncommitted) {
+      boolean overdue = uncommitted >= maxUncommitted;
+      if (n >= maxInFlightPerPartition || overdue) {
+        capped.add(partition);
+        if (overdue && stalled.add(partition)) {
           LOG.warn("Paused {}: {} of its records wait to be committed behind one at offset {} that has not ended",
               partition, uncommitted, watermarks.get(partition));
         }
       } else if (n <= maxInFlightPerPartition / 2 && uncommitted <= maxUncommitted / 2) {
         capped.remove(partition);
+        stalled.remove(partition);
       }
     });
     Set<TopicPartition> wanted = new HashSet<>(capped);
@@ -389,6 +394,7 @@ public final class EventConsumer implements Committer {
       watermarks.remove(partition);
       paused.remove(partition);
       capped.remove(partition);
+      stalled.remove(partition);
       heldUntil.remove(partition);
     });
   }

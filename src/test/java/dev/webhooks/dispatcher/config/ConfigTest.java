@@ -78,7 +78,8 @@ class ConfigTest {
     assertThatThrownBy(() -> Config.fromEnv(Map.of("TOPIC_REPLICATION_FACTOR", "3")))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("TOPIC_REPLICATION_FACTOR needs KAFKA_BOOTSTRAP_SERVERS");
-    assertThatThrownBy(() -> Config.fromEnv(Map.of("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092", "TOPIC_REPLICATION_FACTOR", "0")))
+    assertThatThrownBy(() -> Config.fromEnv(
+            Map.of("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092", "TOPIC_REPLICATION_FACTOR", "0")))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("TOPIC_REPLICATION_FACTOR must be between 1 and 32767, was 0");
   }
