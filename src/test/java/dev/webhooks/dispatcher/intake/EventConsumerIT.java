@@ -131,8 +131,19 @@ class EventConsumerIT {
     throw new AssertionError("the consumer has no records-consumed-total metric");
   }
 
+  /** A sink of one test's single consumer: no rebalance takes its partitions away, and nothing is final to commit. */
+  private interface NeverRevoked extends EventConsumer.Sink {
+    @Override
+    default CompletableFuture<Map<TopicPartition, Long>> revoke(Collection<TopicPartition> partitions) {
+      return CompletableFuture.completedFuture(Map.of());
+    }
+
+    @Override
+    default void lose(Collection<TopicPartition> partitions) {}
+  }
+
   /** Notes each record's offset and ends its work at once, as a lane does with records that are not final yet. */
-  private record EndingAtOnce(Queue<Long> offsets) implements EventConsumer.Sink {
+  private record EndingAtOnce(Queue<Long> offsets) implements NeverRevoked {
     @Override
     public void accept(List<Incoming> batch) {
       for (Incoming incoming : batch) {
@@ -140,18 +151,10 @@ class EventConsumerIT {
         incoming.release();
       }
     }
-
-    @Override
-    public CompletableFuture<Map<TopicPartition, Long>> revoke(Collection<TopicPartition> partitions) {
-      return CompletableFuture.completedFuture(Map.of());
-    }
-
-    @Override
-    public void lose(Collection<TopicPartition> partitions) {}
   }
 
   /** Notes how long before its due time each retry was handed over (negative when late). */
-  private record Sink(Queue<Long> earlyByMillis) implements EventConsumer.Sink {
+  private record Sink(Queue<Long> earlyByMillis) implements NeverRevoked {
     @Override
     public void accept(List<Incoming> batch) {
       long now = System.currentTimeMillis();
@@ -161,13 +164,5 @@ class EventConsumerIT {
         incoming.release();
       }
     }
-
-    @Override
-    public CompletableFuture<Map<TopicPartition, Long>> revoke(Collection<TopicPartition> partitions) {
-      return CompletableFuture.completedFuture(Map.of());
-    }
-
-    @Override
-    public void lose(Collection<TopicPartition> partitions) {}
   }
 }
