@@ -47,9 +47,8 @@ public final class EmbeddedKafka implements AutoCloseable {
   private static final long READY_TIMEOUT_SECONDS = 60;
   /**
    * A clean stop of this single-node broker takes a second or two (controlled shutdown, flush, checkpoints). It comes
-   * last in the service's stop, after a drain of up to SHUTDOWN_GRACE_MS (20 s by default) and its clients' closing: 15 s
-   * is plenty for a slow disk. Longer means it is stuck, e.g. waiting for a
-   * controller that will never answer.
+   * last in the service's stop, after a drain of up to SHUTDOWN_GRACE_MS (20 s by default) and the clients' closing;
+   * 15 s is plenty for a slow disk. Longer means it is stuck, e.g. waiting for a controller that will never answer.
    */
   static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
 
