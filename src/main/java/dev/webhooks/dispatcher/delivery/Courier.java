@@ -148,7 +148,8 @@ public final class Courier {
       return done.future();
     }
     int maxRetries = delivery.get().webhook().maxRetries();
-    if (retry.attempts() > maxRetries) { // max_retries was lowered to no more than the retries made: none is left
+    // the next attempt would be retry number attempts(); max_retries may have been lowered since this one was written
+    if (!RetryPolicy.mayRetry(retry.attempts() - 1, maxRetries)) {
       String error = "max_retries is now " + maxRetries + " and " + attemptsText(retry.attempts())
           + " were made; the last try: " + retry.lastError();
       writeDeadLetter(retry.abandoned("exhausted", error), 1, done);

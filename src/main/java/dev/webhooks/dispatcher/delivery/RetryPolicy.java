@@ -42,7 +42,7 @@ public record RetryPolicy(Duration base, double multiplier, Duration max, double
    */
   public Optional<Duration> nextDelay(
       int retriesDone, int maxRetries, DeliveryOutcome outcome, DoubleSupplier jitter) {
-    if (!(outcome instanceof DeliveryOutcome.RetryableFailure failure) || retriesDone >= maxRetries) {
+    if (!(outcome instanceof DeliveryOutcome.RetryableFailure failure) || !mayRetry(retriesDone, maxRetries)) {
       return Optional.empty();
     }
     long delayMillis = backoff(retriesDone + 1).toMillis();
@@ -51,6 +51,11 @@ public record RetryPolicy(Duration base, double multiplier, Duration max, double
       delayMillis = Math.max(delayMillis, wanted);
     }
     return Optional.of(withJitter(delayMillis, jitter));
+  }
+
+  /** Whether a webhook allowing {@code maxRetries} retries has one left after {@code retriesDone}. */
+  static boolean mayRetry(int retriesDone, int maxRetries) {
+    return retriesDone < maxRetries;
   }
 
   /**
