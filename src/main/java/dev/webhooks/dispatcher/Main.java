@@ -40,7 +40,7 @@ public final class Main {
     Signal.handle(new Signal("INT"), signal -> stopRequested.complete(null));
     Service service;
     try {
-      LogLevels.apply(System.getenv(LogLevels.VARIABLE));
+      LogLevels.apply(System.getenv());
       service = Service.start(Config.fromEnv(), stopRequested);
     } catch (Service.StoppedWhileStarting e) {
       LOG.info("Stopped while starting: nothing was consumed yet");

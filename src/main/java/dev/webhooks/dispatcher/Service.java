@@ -40,6 +40,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.net.TrustOptions;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MetricsDomain;
@@ -133,6 +134,8 @@ public final class Service {
     Builder b = new Builder(config, stopRequested.toCompletableFuture());
     try {
       b.credentials = Credentials.resolve(config);
+      // Read before any wait on Kafka, so a mistyped file stops the start at once rather than once Kafka answers
+      Optional<TrustOptions> extraCas = Trust.withExtraCas(config.trustedCaPem());
       b.embedded = config.embeddedKafka() ? Optional.of(EmbeddedKafka.of(config)) : Optional.empty();
       b.bootstrapServers = b.embedded.map(EmbeddedKafka::start).orElseGet(() -> config.kafkaBootstrapServers().get());
       // The topics are made on a thread of their own while Vert.x and the management server start: all of it is
@@ -181,7 +184,7 @@ public final class Service {
       Dispatcher dispatcher = await(Dispatcher.deploy(b.vertx, DELIVERY_LANES,
           () -> new Lane(router, Courier.create(b.vertx, config, resolver, b.outbox, listener), metrics)));
       AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), resolver);
-      LogoFetcher logos = new LogoFetcher(b.vertx, resolver, guard, Trust.withExtraCas(config.trustedCaPem()));
+      LogoFetcher logos = new LogoFetcher(b.vertx, resolver, guard, extraCas);
       AccessTokens tokens = AccessTokens.fromSecretsKey(b.credentials.secretsKey(), Clock.systemUTC());
       InstallApi api = new InstallApi(b.vertx, b.store, guard, logos, cipher, b.credentials.adminToken(),
           Clock.systemUTC(), config.secretRotationGrace(), tokens);

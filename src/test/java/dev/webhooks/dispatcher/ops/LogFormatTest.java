@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.webhooks.dispatcher.config.ConfigException;
+import java.util.Map;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.core.LoggerContext;
@@ -15,7 +16,10 @@ import org.apache.logging.log4j.message.SimpleMessage;
 import org.apache.logging.log4j.util.SortedArrayStringMap;
 import org.junit.jupiter.api.Test;
 
-/** {@code LOG_FORMAT=json} renders one JSON object per line with the key-value fields; {@code LOG_LEVELS} parses. */
+/**
+ * {@code LOG_FORMAT=json} renders one JSON object per line with the key-value fields; {@code LOG_LEVELS} parses; mistyped
+ * logging settings are refused.
+ */
 class LogFormatTest {
 
   @Test
@@ -71,7 +75,20 @@ class LogFormatTest {
   @Test
   void appliedLevelsTakeEffect() {
     String logger = "dev.webhooks.dispatcher.ops.test-only-" + System.nanoTime();
-    LogLevels.apply(logger + "=TRACE");
+    LogLevels.apply(Map.of("LOG_LEVELS", logger + "=TRACE", "LOG_LEVEL", "debug", "LOG_FORMAT", "json"));
     assertThat(LogManager.getLogger(logger).isTraceEnabled()).isTrue();
+  }
+
+  /** log4j2.xml would take these quietly: the text format for JSON, a default level for a word it does not know. */
+  @Test
+  void aMistypedLogLevelOrFormatStopsStartUpNamingEachVariableAndAppliesNothing() {
+    String logger = "dev.webhooks.dispatcher.ops.test-only-" + System.nanoTime();
+    assertThatThrownBy(() -> LogLevels.apply(Map.of("LOG_LEVEL", "verbose", "LOG_FORMAT", "JSON",
+        "LOG_LEVELS", logger + "=TRACE,kafka")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("LOG_LEVEL must be one of OFF, FATAL, ERROR, WARN, INFO, DEBUG, TRACE, ALL, was 'verbose'")
+        .hasMessageContaining("LOG_FORMAT must be text or json (lower case), was 'JSON'")
+        .hasMessageContaining("LOG_LEVELS: 'kafka' is not logger=LEVEL");
+    assertThat(LogManager.getLogger(logger).isTraceEnabled()).isFalse();
   }
 }
