@@ -40,8 +40,6 @@ public final class InstallApi {
   private static final String ANY_PATH = "/api/account/[^/]+/configuration/app-install/installations(/.*)?";
   /** DESIGN 1.4: a manifest is a few KiB; anything bigger is a mistake or an attack. */
   static final int BODY_LIMIT = 64 * 1024;
-  /** A token request is a few short form fields. */
-  private static final int FORM_LIMIT = 8 * 1024;
   /** The calls an app's own access token may make: read its installation, rotate its secret. */
   private static final Pattern APP_CALL =
       Pattern.compile("/api/account/([^/]+)/configuration/app-install/installations/([^/]+)(/secret)?");
@@ -109,15 +107,23 @@ public final class InstallApi {
     router.delete(BASE + "/:id").handler(this::delete);
     router.post(BASE + "/:id/secret").handler(this::rotate);
     router.get(OPENAPI_PATH).handler(this::openApi);
-    router.post(TokenEndpoint.PATH).handler(BodyHandler.create(false).setBodyLimit(FORM_LIMIT))
-        .handler(new TokenEndpoint(store, tokens));
+    TokenEndpoint token = new TokenEndpoint(store, tokens);
+    router.post(TokenEndpoint.PATH).handler(BodyHandler.create(false).setBodyLimit(TokenEndpoint.FORM_LIMIT))
+        .handler(token).failureHandler(token::failed);
     FailureRenderer renderer = new FailureRenderer();
     router.route().failureHandler(renderer);
     // A path or method no route takes gets the API's JSON error too, not Vert.x's HTML page; still no token check.
     router.errorHandler(404, renderer);
     router.errorHandler(405, renderer);
-    // a path Vert.x cannot decode fails before any route: a JSON 400 too, not a text one and a logged stack trace
-    router.errorHandler(400, ctx -> renderer.render(ctx, FailureRenderer.UNREADABLE));
+    // A path Vert.x cannot decode fails before any route, and so does a form field over its limit: a JSON 400 too,
+    // not a text one and a logged stack trace
+    router.errorHandler(400, ctx -> {
+      if (ctx.request().path().equals(TokenEndpoint.PATH)) {
+        token.failed(ctx);
+      } else {
+        renderer.render(ctx, FailureRenderer.UNREADABLE);
+      }
+    });
     return router;
   }
 

@@ -23,6 +23,8 @@ import java.util.Set;
  */
 final class TokenEndpoint implements Handler<RoutingContext> {
   static final String PATH = "/oauth/token";
+  /** A token request is a few short form fields. */
+  static final int FORM_LIMIT = 8 * 1024;
 
   private final InstallationView installations;
   private final AccessTokens tokens;
@@ -87,6 +89,22 @@ final class TokenEndpoint implements Handler<RoutingContext> {
     }
     noStore(ctx);
     InstallApi.send(ctx, 200, body);
+  }
+
+  /**
+   * A request Vert.x failed before {@link #handle}: a form over {@link #FORM_LIMIT} (413), or one it cannot decode, such
+   * as a field over its own limit of 8 KiB (400, through the router's error handler). A client of this endpoint gets an
+   * RFC 6749 error body for these too. Anything else is left to the API's failure handler, which logs it.
+   */
+  void failed(RoutingContext ctx) {
+    if (ctx.response().headWritten()) {
+      return; // the 400 for a field too long went out first; the body limit then failed the request again
+    }
+    switch (ctx.statusCode()) {
+      case 413 -> error(ctx, 413, "invalid_request", "the form must be at most " + FORM_LIMIT / 1024 + " KiB", false);
+      case 400 -> error(ctx, 400, "invalid_request", "the form cannot be read", false);
+      default -> ctx.next();
+    }
   }
 
   /** RFC 6749 2.3.1: Basic with form-urlencoded id and secret, or both form fields; never both ways at once. */

@@ -192,6 +192,21 @@ class OAuthIT {
         .putHeader("content-type", "application/json").sendBuffer(Buffer.buffer("{}")).await();
     assertThat(json.statusCode()).isEqualTo(400);
     assertThat(json(json).get("error").asText()).isEqualTo("invalid_request");
+    MultiMap padded = form("grant_type", "client_credentials");
+    for (int i = 0; i < 100; i++) {
+      padded.add("pad" + i, "x".repeat(100)); // over 8 KiB in all, no field over Vert.x's own limit of 8 KiB
+    }
+    HttpResponse<Buffer> huge = token(padded, basic(id, secretOf(app)));
+    assertThat(huge.statusCode()).isEqualTo(413);
+    assertThat(json(huge).get("error").asText()).isEqualTo("invalid_request");
+    assertThat(json(huge).get("error_description").asText()).isEqualTo("the form must be at most 8 KiB");
+    assertThat(huge.getHeader("Cache-Control")).isEqualTo("no-store");
+    // one field over Vert.x's own limit fails before the route, through the router's error handler
+    HttpResponse<Buffer> hugeField = token(form("grant_type", "client_credentials", "scope", "x".repeat(9 * 1024)),
+        basic(id, secretOf(app)));
+    assertThat(hugeField.statusCode()).isEqualTo(400);
+    assertThat(json(hugeField).get("error").asText()).isEqualTo("invalid_request");
+    assertThat(json(hugeField).get("error_description").asText()).isEqualTo("the form cannot be read");
     JsonNode noGrant = install(specExample().set("grant_types", MAPPER.createArrayNode()));
     assertThat(error(token(grant, basic(noGrant.get("id").asText(), secretOf(noGrant)))))
         .isEqualTo("unauthorized_client");
