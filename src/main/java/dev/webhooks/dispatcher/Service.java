@@ -10,6 +10,7 @@ import dev.webhooks.dispatcher.delivery.Courier;
 import dev.webhooks.dispatcher.delivery.DeliveryListener;
 import dev.webhooks.dispatcher.delivery.HostResolver;
 import dev.webhooks.dispatcher.delivery.KafkaOutbox;
+import dev.webhooks.dispatcher.delivery.RetryPolicy;
 import dev.webhooks.dispatcher.delivery.Trust;
 import dev.webhooks.dispatcher.install.AccessTokens;
 import dev.webhooks.dispatcher.install.InstallApi;
@@ -205,7 +206,8 @@ public final class Service {
       List<String> topics = new ArrayList<>(config.eventsTopics());
       topics.addAll(config.retryTopics());
       EventDecoder decoder = new EventDecoder(config.maxEventBytes(), config.retryTopics());
-      dispatcher.start(new EventConsumer(consumer, topics, decoder, dispatcher, config.maxInFlightPerPartition()));
+      dispatcher.start(new EventConsumer(consumer, topics, decoder, dispatcher, config.maxInFlightPerPartition(),
+          RetryPolicy.from(config).longestWait()));
       b.dispatcher = dispatcher;
       b.started = true;
       return new Service(b);

@@ -42,7 +42,8 @@ class DispatcherTest {
   void isNotConsumingWhileKafkaRefusesTheTopicsAndIsAgainOnceTheyAreGranted() throws Exception {
     RefusingConsumer kafka = new RefusingConsumer(new TopicAuthorizationException(Set.of("events")));
     Dispatcher dispatcher = Dispatcher.deploy(vertx, 1, this::lane).await(10, TimeUnit.SECONDS);
-    dispatcher.start(new EventConsumer(kafka, List.of("events"), new EventDecoder(1 << 20, List.of()), dispatcher, 100));
+    dispatcher.start(new EventConsumer(kafka, List.of("events"), new EventDecoder(1 << 20, List.of()), dispatcher, 100,
+        Duration.ofMinutes(1)));
     try {
       await().atMost(Duration.ofSeconds(10)).until(() -> !kafka.attempts.isEmpty());
       await().atMost(Duration.ofSeconds(10)).until(() -> !dispatcher.isConsuming());

@@ -68,7 +68,8 @@ class DrainIT {
     HeldSink held = new HeldSink(dispatcher);
     KafkaConsumer<byte[], byte[]> kafka = new KafkaConsumer<>(EventConsumer.consumerConfig(
         TestKafka.bootstrapServers(), group, 500, Duration.ofSeconds(10)));
-    dispatcher.start(new EventConsumer(kafka, List.of(topic), new EventDecoder(1 << 20, List.of()), held, 1_000));
+    dispatcher.start(new EventConsumer(kafka, List.of(topic), new EventDecoder(1 << 20, List.of()), held, 1_000,
+        Duration.ofMinutes(1)));
     await().atMost(Duration.ofSeconds(30)).until(() -> held.handing.getCount() == 0);
 
     Future<Void> drained = dispatcher.drain(Duration.ofSeconds(10));

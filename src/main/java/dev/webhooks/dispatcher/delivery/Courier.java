@@ -155,7 +155,8 @@ public final class Courier {
       writeDeadLetter(retry.abandoned("exhausted", error), 1, done);
       return done.future();
     }
-    Duration wait = Duration.ofMillis(retry.dueAtMillis() - clock.millis());
+    // no longer than any retry waits: a due time further out came from a writer whose clock ran ahead
+    Duration wait = Duration.ofMillis(Math.min(retry.dueAtMillis() - clock.millis(), policy.longestWait().toMillis()));
     Runnable next = () -> attempt(delivery.get(), retry.attempts() + 1, retry.deferrals(), done);
     if (wait.isNegative() || wait.isZero()) {
       next.run();

@@ -53,6 +53,15 @@ public record RetryPolicy(Duration base, double multiplier, Duration max, double
     return Optional.of(withJitter(delayMillis, jitter));
   }
 
+  /**
+   * The longest any retry or deferral written under this policy waits: {@code max} with the most jitter. A retry due
+   * later than that from now was written by an instance whose clock ran ahead, or before {@code RETRY_MAX_DELAY_MS}
+   * was lowered, and waits no longer than this.
+   */
+  public Duration longestWait() {
+    return withJitter(max.toMillis(), () -> 1.0);
+  }
+
   /** Whether a webhook allowing {@code maxRetries} retries has one left after {@code retriesDone}. */
   static boolean mayRetry(int retriesDone, int maxRetries) {
     return retriesDone < maxRetries;

@@ -1,7 +1,9 @@
 package dev.webhooks.dispatcher.intake;
 
+import dev.webhooks.dispatcher.delivery.Retry;
 import dev.webhooks.dispatcher.delivery.Source;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -36,11 +38,12 @@ import org.slf4j.LoggerFactory;
  * partition, here where records enter: a partition whose handed-over records are not yet released reaches the cap
  * is paused before the next poll, and resumed once half of them are released. (Enforced by the event loop instead,
  * the cap would lag behind a busy loop while this thread kept polling.) A retry due later than
- * {@link #RETRY_HANDOVER_AHEAD} from now is not handed over: its partition is rewound to it and paused until it is due,
- * so a retry waits in Kafka, and in memory for no longer than that. A retry topic's records wait about as long as each
- * other, so they come due roughly in the order they were written. Commits
- * requested from other threads are queued and run on the polling thread between polls. Rebalances call the sink
- * synchronously, so a revoked partition's final offsets are committed before another instance takes it over.
+ * {@link #RETRY_HANDOVER_AHEAD} from now is not handed over: its partition is rewound to it and paused until it is due
+ * (or for the longest retry delay, if it is due later than that), so a retry waits in Kafka, and in memory for no
+ * longer than that. A retry topic's records wait about as long as each other, so they come due roughly in the order
+ * they were written. Commits requested from other threads are queued and run on the polling thread between polls.
+ * Rebalances call the sink synchronously, so a revoked partition's final offsets are committed before another
+ * instance takes it over.
  */
 public final class EventConsumer implements Committer {
   private static final Logger LOG = LoggerFactory.getLogger(EventConsumer.class);
@@ -115,8 +118,12 @@ public final class EventConsumer implements Committer {
   private final Set<TopicPartition> capped = new HashSet<>();
   /** Capped partitions with {@link #UNCOMMITTED_PER_IN_FLIGHT} times the cap uncommitted, logged once each time. */
   private final Set<TopicPartition> stalled = new HashSet<>();
-  /** Retry partitions rewound to a retry that is not due yet, with its due time (epoch millis). */
-  private final Map<TopicPartition, Long> heldUntil = new HashMap<>();
+  /**
+   * Retry partitions rewound to a retry that was not due yet: its offset and when the partition flows again, kept after
+   * that (until the partition holds at another retry or leaves) so a retry is held only once.
+   */
+  private final Map<TopicPartition, Hold> holds = new HashMap<>();
+  private final Duration longestRetryWait;
   private volatile boolean fetching = true;
   private volatile boolean running = true;
   /** The failure that keeps polls failing and the service not ready, until a poll succeeds; null when none. */
@@ -133,9 +140,14 @@ public final class EventConsumer implements Committer {
     void run(Consumer<byte[], byte[]> consumer);
   }
 
+  /**
+   * @param longestRetryWait the longest a retry this service writes waits ({@code RETRY_MAX_DELAY_MS} with jitter): one
+   *     due later than that from when it is read was written by an instance whose clock ran ahead, and waits no longer
+   */
   public EventConsumer(Consumer<byte[], byte[]> consumer, List<String> topics, EventDecoder decoder, Sink sink,
-      int maxInFlightPerPartition) {
+      int maxInFlightPerPartition, Duration longestRetryWait) {
     this.consumer = consumer;
+    this.longestRetryWait = longestRetryWait;
     this.group = consumer.groupMetadata().groupId();
     this.maxInFlightPerPartition = maxInFlightPerPartition;
     this.topics = List.copyOf(topics);
@@ -293,15 +305,16 @@ public final class EventConsumer implements Committer {
       return;
     }
     List<Incoming> batch = new ArrayList<>(records.count());
-    long handOverBefore = System.currentTimeMillis() + RETRY_HANDOVER_AHEAD.toMillis();
+    long now = System.currentTimeMillis();
+    long handOverBefore = now + RETRY_HANDOVER_AHEAD.toMillis();
     for (TopicPartition partition : records.partitions()) {
       AtomicInteger counter = inFlight.computeIfAbsent(partition, p -> new AtomicInteger());
       long handedBefore = -1;
       for (ConsumerRecord<byte[], byte[]> record : records.records(partition)) {
         Decoded decoded = decoder.decode(record);
-        if (decoded instanceof Decoded.Retrying retrying && retrying.retry().dueAtMillis() > handOverBefore) {
+        if (decoded instanceof Decoded.Retrying retrying && retrying.retry().dueAtMillis() > handOverBefore
+            && holds(partition, record.offset(), retrying.retry(), now)) {
           consumer.seek(partition, record.offset()); // read again once it is due
-          heldUntil.put(partition, retrying.retry().dueAtMillis());
           break;
         }
         Source source = new Source(record.topic(), record.partition(), record.offset(), record.timestamp());
@@ -321,6 +334,28 @@ public final class EventConsumer implements Committer {
       sink.accept(batch);
     }
   }
+
+  /**
+   * Whether {@code partition} is to wait at {@code retry} (at {@code offset}), which is not due yet: until it is due, but
+   * once only, and for no longer than {@link #longestRetryWait}. Held until a due time its writer's fast clock set, it
+   * would hold up every retry behind it; the courier then waits no longer than that either.
+   */
+  private boolean holds(TopicPartition partition, long offset, Retry retry, long now) {
+    Hold held = holds.get(partition);
+    if (held != null && held.offset() == offset) {
+      return held.untilMillis() > now;
+    }
+    long latest = now + longestRetryWait.toMillis();
+    if (retry.dueAtMillis() > latest) {
+      LOG.warn("Retry {} at {} offset {} is due at {}, more than the longest retry delay ({} s) from now: its writer's"
+          + " clock may be ahead, and it is taken up within that", retry.webhookId(), partition, offset,
+          Instant.ofEpochMilli(retry.dueAtMillis()), longestRetryWait.toSeconds());
+    }
+    holds.put(partition, new Hold(offset, Math.min(retry.dueAtMillis(), latest)));
+    return true;
+  }
+
+  private record Hold(long offset, long untilMillis) {}
 
   private void pollFailed(ConsumerFailure failure) {
     failuresInARow++;
@@ -355,7 +390,6 @@ public final class EventConsumer implements Committer {
    */
   private void applyPauses() {
     long now = System.currentTimeMillis();
-    heldUntil.values().removeIf(due -> due <= now);
     long maxUncommitted = (long) maxInFlightPerPartition * UNCOMMITTED_PER_IN_FLIGHT;
     inFlight.forEach((partition, count) -> {
       int n = count.get();
@@ -373,7 +407,11 @@ public final class EventConsumer implements Committer {
       }
     });
     Set<TopicPartition> wanted = new HashSet<>(capped);
-    wanted.addAll(heldUntil.keySet());
+    holds.forEach((partition, hold) -> {
+      if (hold.untilMillis() > now) {
+        wanted.add(partition);
+      }
+    });
     List<TopicPartition> pause = wanted.stream().filter(p -> !paused.contains(p)).toList();
     List<TopicPartition> resume = paused.stream().filter(p -> !wanted.contains(p)).toList();
     if (!pause.isEmpty()) {
@@ -395,7 +433,7 @@ public final class EventConsumer implements Committer {
       paused.remove(partition);
       capped.remove(partition);
       stalled.remove(partition);
-      heldUntil.remove(partition);
+      holds.remove(partition);
     });
   }
 

@@ -163,6 +163,26 @@ class CourierTest {
     assertThat(listener.events).endsWith("resumed 2", "deadLettered exhausted");
   }
 
+  /** A retry due a day ahead (its writer's clock ran ahead) waits no longer than the longest retry delay. */
+  @Test
+  void aRetryDueFarBeyondTheLongestDelayWaitsThatDelayOnly() throws Exception {
+    receiver.enqueue(500, 200);
+    RecordingOutbox outbox = new RecordingOutbox();
+    RetryPolicy upToOneSecond = new RetryPolicy(Duration.ofMillis(50), 2.0, Duration.ofSeconds(1), 0);
+    Courier courier = courier(Deliveries.config(), upToOneSecond, outbox);
+    Delivery delivery = Deliveries.to(receiver.url("/hook"), 1);
+    deliver(courier, delivery).await(10, TimeUnit.SECONDS);
+    Retry written = outbox.retries.get(0);
+    Retry dueInADay = new Retry(written.accountId(), written.clientId(), written.webhookKey(), written.webhookId(),
+        written.endpoint(), written.attempts(), written.deferrals(), System.currentTimeMillis() + 86_400_000L,
+        written.lastStatus(), written.lastError(), written.source(), written.body());
+
+    resume(courier, dueInADay, delivery).await(10, TimeUnit.SECONDS);
+
+    assertThat(receiver.requests()).hasSize(2);
+    assertThat(listener.events).endsWith("resumed 1", "attempted 2 2xx", "delivered 2");
+  }
+
   @Test
   void anAttemptThatFindsNoFreeConnectionIsDeferredWithoutSpendingAnAttemptAndDeliveredWhenResumed() throws Exception {
     receiver.enqueue(Response.delayed(Duration.ofSeconds(2), 200)); // holds the one connection for 2 s

@@ -47,6 +47,15 @@ class RetryPolicyTest {
   }
 
   @Test
+  void noRetryOrDeferralWaitsLongerThanTheLongestWait() {
+    assertThat(DEFAULTS.longestWait()).isEqualTo(Duration.ofSeconds(72));
+    Duration longestAsked = DEFAULTS.nextDelay(40, 100, retryAfter(503, Duration.ofHours(1)), MOST_JITTER).orElseThrow();
+    assertThat(longestAsked).isLessThanOrEqualTo(DEFAULTS.longestWait());
+    assertThat(DEFAULTS.nextDeferral(RetryPolicy.MAX_DEFERRALS - 1, MOST_JITTER).orElseThrow())
+        .isLessThanOrEqualTo(DEFAULTS.longestWait());
+  }
+
+  @Test
   void onlyAnAttemptThatWaitedInVainForAFreeConnectionDefers() {
     assertThat(RetryPolicy.defers(Outcomes.noFreeConnection("h", Duration.ofSeconds(5), 32, 1))).isTrue();
     assertThat(RetryPolicy.defers(failure("connect-timeout"))).as("a connection that did not open").isFalse();

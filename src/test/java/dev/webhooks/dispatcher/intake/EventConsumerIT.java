@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.webhooks.dispatcher.delivery.Bodies;
 import dev.webhooks.dispatcher.delivery.Retry;
 import dev.webhooks.dispatcher.delivery.Source;
+import dev.webhooks.dispatcher.testing.CapturedLogs;
 import dev.webhooks.dispatcher.testing.TestKafka;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -59,7 +60,7 @@ class EventConsumerIT {
     KafkaConsumer<byte[], byte[]> kafka = new KafkaConsumer<>(EventConsumer.consumerConfig(
         TestKafka.bootstrapServers(), TestKafka.uniqueName("group"), 500, Duration.ofSeconds(20)));
     EventConsumer consumer = new EventConsumer(kafka, List.of(topic), new EventDecoder(1 << 20, List.of(topic)),
-        new Sink(earlyByMillis), 10_000);
+        new Sink(earlyByMillis), 10_000, Duration.ofMinutes(1));
     consumer.start();
     try {
       await().atMost(Duration.ofSeconds(60)).until(() -> earlyByMillis.size() == RETRIES);
@@ -98,7 +99,7 @@ class EventConsumerIT {
     KafkaConsumer<byte[], byte[]> kafka = new KafkaConsumer<>(EventConsumer.consumerConfig(
         TestKafka.bootstrapServers(), TestKafka.uniqueName("group"), onePoll, Duration.ofSeconds(20)));
     EventConsumer consumer = new EventConsumer(kafka, List.of(topic), new EventDecoder(1 << 20, List.of(topic)),
-        new EndingAtOnce(handedOver), cap);
+        new EndingAtOnce(handedOver), cap, Duration.ofMinutes(1));
     consumer.start();
     try {
       // every record ends at once, but the first never becomes final: the watermark stays at offset 0
@@ -109,6 +110,44 @@ class EventConsumerIT {
       consumer.commit(Map.of(new TopicPartition(topic, 0), (long) handedOver.size()), failed -> {});
 
       await().atMost(Duration.ofSeconds(30)).until(() -> handedOver.size() == events);
+    } finally {
+      consumer.close(Map.of()).get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * A retry due a day from now (its writer's clock ran ahead) holds its partition, and the retries behind it, for the
+   * longest retry delay and no longer; it is then handed over, and the courier waits no longer than that either.
+   */
+  @Test
+  void aRetryDueFarBeyondTheLongestDelayHoldsItsPartitionForThatDelayOnly() throws Exception {
+    String topic = TestKafka.uniqueName("retries-1");
+    TestKafka.createTopic(topic, 1);
+    long now = System.currentTimeMillis();
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers(),
+        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
+        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class))) {
+      producer.send(retry(0, now + Duration.ofDays(1).toMillis()).toRecord(topic));
+      producer.send(retry(1, now).toRecord(topic));
+      producer.flush();
+    }
+
+    Duration longest = Duration.ofSeconds(3);
+    Queue<Long> earlyByMillis = new ConcurrentLinkedQueue<>();
+    KafkaConsumer<byte[], byte[]> kafka = new KafkaConsumer<>(EventConsumer.consumerConfig(
+        TestKafka.bootstrapServers(), TestKafka.uniqueName("group"), 500, Duration.ofSeconds(20)));
+    EventConsumer consumer = new EventConsumer(kafka, List.of(topic), new EventDecoder(1 << 20, List.of(topic)),
+        new Sink(earlyByMillis), 10_000, longest);
+    try (CapturedLogs logs = CapturedLogs.capture()) {
+      consumer.start();
+      await().atMost(Duration.ofSeconds(30)).until(() -> earlyByMillis.size() == 2);
+      long heldFor = System.currentTimeMillis() - now;
+
+      assertThat(heldFor).as("held for the longest delay, not a day")
+          .isGreaterThanOrEqualTo(longest.toMillis()).isLessThan(longest.toMillis() + 20_000);
+      assertThat(logs.text()).contains("Retry wh-0 at " + topic + "-0 offset 0 is due at")
+          .contains("more than the longest retry delay (3 s) from now: its writer's clock may be ahead");
     } finally {
       consumer.close(Map.of()).get(30, TimeUnit.SECONDS);
     }

@@ -28,7 +28,7 @@ class EventConsumerTest {
       throws Exception {
     RefusingConsumer kafka = new RefusingConsumer(GroupAuthorizationException.forGroupId(GROUP));
     EventConsumer consumer = new EventConsumer(kafka, List.of("events"), new EventDecoder(1 << 20, List.of()),
-        new IgnoringSink(), 100);
+        new IgnoringSink(), 100, Duration.ofMinutes(1));
     try (CapturedLogs logs = CapturedLogs.capture()) {
       consumer.start();
       await().atMost(Duration.ofSeconds(20)).until(() -> kafka.attempts.size() >= 3);
