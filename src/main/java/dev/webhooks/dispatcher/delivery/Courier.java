@@ -155,10 +155,11 @@ public final class Courier {
       writeDeadLetter(retry.abandoned("exhausted", error), 1, done);
       return done.future();
     }
-    // no longer than any retry waits: a due time further out came from a writer whose clock ran ahead
-    Duration wait = Duration.ofMillis(Math.min(retry.dueAtMillis() - clock.millis(), policy.longestWait().toMillis()));
+    Duration wait = Duration.ofMillis(retry.dueAtMillis() - clock.millis());
     Runnable next = () -> attempt(delivery.get(), retry.attempts() + 1, retry.deferrals(), done);
-    if (wait.isNegative() || wait.isZero()) {
+    // Due further out than any retry waits, it was written by a clock that ran ahead, and the consumer has held it for
+    // as long as that already
+    if (wait.isNegative() || wait.isZero() || wait.compareTo(policy.longestWait()) > 0) {
       next.run();
     } else {
       later(wait, done, next);

@@ -118,11 +118,13 @@ public final class EventConsumer implements Committer {
   private final Set<TopicPartition> capped = new HashSet<>();
   /** Capped partitions with {@link #UNCOMMITTED_PER_IN_FLIGHT} times the cap uncommitted, logged once each time. */
   private final Set<TopicPartition> stalled = new HashSet<>();
+  /** Retry partitions rewound to a retry that is not due yet, with its due time by this consumer's clock. */
+  private final Map<TopicPartition, Long> heldUntil = new HashMap<>();
   /**
-   * Retry partitions rewound to a retry that was not due yet: its offset and when the partition flows again, kept after
-   * that (until the partition holds at another retry or leaves) so a retry is held only once.
+   * Per retry partition, how far ahead of this consumer's clock the retries written by a fast clock are due, as learnt
+   * from the last one held for {@link #longestRetryWait} alone; see {@link #dueAt}.
    */
-  private final Map<TopicPartition, Hold> holds = new HashMap<>();
+  private final Map<TopicPartition, Long> leads = new HashMap<>();
   private final Duration longestRetryWait;
   private volatile boolean fetching = true;
   private volatile boolean running = true;
@@ -312,9 +314,10 @@ public final class EventConsumer implements Committer {
       long handedBefore = -1;
       for (ConsumerRecord<byte[], byte[]> record : records.records(partition)) {
         Decoded decoded = decoder.decode(record);
-        if (decoded instanceof Decoded.Retrying retrying && retrying.retry().dueAtMillis() > handOverBefore
-            && holds(partition, record.offset(), retrying.retry(), now)) {
+        long due = decoded instanceof Decoded.Retrying retrying ? dueAt(partition, retrying.retry(), now) : 0;
+        if (due > handOverBefore) {
           consumer.seek(partition, record.offset()); // read again once it is due
+          heldUntil.put(partition, due);
           break;
         }
         Source source = new Source(record.topic(), record.partition(), record.offset(), record.timestamp());
@@ -336,26 +339,27 @@ public final class EventConsumer implements Committer {
   }
 
   /**
-   * Whether {@code partition} is to wait at {@code retry} (at {@code offset}), which is not due yet: until it is due, but
-   * once only, and for no longer than {@link #longestRetryWait}. Held until a due time its writer's fast clock set, it
-   * would hold up every retry behind it; the courier then waits no longer than that either.
+   * When {@code retry}, read from {@code partition}, is due by this consumer's clock. Its {@code due-at} is its writer's
+   * wall-clock time, and no retry waits longer than {@link #longestRetryWait}: one due later than that from now was
+   * written by a clock that ran ahead. Held until then, it would hold up every retry behind it. It is held for that
+   * long at most instead, and its lead beyond that is learnt and taken off the retries due that far ahead after it, so
+   * that a run of them from that writer waits about as long as each meant to, not that long each.
    */
-  private boolean holds(TopicPartition partition, long offset, Retry retry, long now) {
-    Hold held = holds.get(partition);
-    if (held != null && held.offset() == offset) {
-      return held.untilMillis() > now;
-    }
+  private long dueAt(TopicPartition partition, Retry retry, long now) {
     long latest = now + longestRetryWait.toMillis();
-    if (retry.dueAtMillis() > latest) {
-      LOG.warn("Retry {} at {} offset {} is due at {}, more than the longest retry delay ({} s) from now: its writer's"
-          + " clock may be ahead, and it is taken up within that", retry.webhookId(), partition, offset,
-          Instant.ofEpochMilli(retry.dueAtMillis()), longestRetryWait.toSeconds());
+    if (retry.dueAtMillis() <= latest) {
+      return retry.dueAtMillis(); // as written: from a clock in step with this one, or only a little ahead
     }
-    holds.put(partition, new Hold(offset, Math.min(retry.dueAtMillis(), latest)));
-    return true;
+    long due = retry.dueAtMillis() - leads.getOrDefault(partition, 0L);
+    if (due <= latest) {
+      return due;
+    }
+    leads.put(partition, retry.dueAtMillis() - latest);
+    LOG.warn("Retry {} in {} is due at {}, more than the longest retry delay ({} ms) from now: its writer's clock may"
+        + " be ahead; it is tried within that delay", retry.webhookId(), partition,
+        Instant.ofEpochMilli(retry.dueAtMillis()), longestRetryWait.toMillis());
+    return latest;
   }
-
-  private record Hold(long offset, long untilMillis) {}
 
   private void pollFailed(ConsumerFailure failure) {
     failuresInARow++;
@@ -390,6 +394,7 @@ public final class EventConsumer implements Committer {
    */
   private void applyPauses() {
     long now = System.currentTimeMillis();
+    heldUntil.values().removeIf(due -> due <= now);
     long maxUncommitted = (long) maxInFlightPerPartition * UNCOMMITTED_PER_IN_FLIGHT;
     inFlight.forEach((partition, count) -> {
       int n = count.get();
@@ -407,11 +412,7 @@ public final class EventConsumer implements Committer {
       }
     });
     Set<TopicPartition> wanted = new HashSet<>(capped);
-    holds.forEach((partition, hold) -> {
-      if (hold.untilMillis() > now) {
-        wanted.add(partition);
-      }
-    });
+    wanted.addAll(heldUntil.keySet());
     List<TopicPartition> pause = wanted.stream().filter(p -> !paused.contains(p)).toList();
     List<TopicPartition> resume = paused.stream().filter(p -> !wanted.contains(p)).toList();
     if (!pause.isEmpty()) {
@@ -433,7 +434,8 @@ public final class EventConsumer implements Committer {
       paused.remove(partition);
       capped.remove(partition);
       stalled.remove(partition);
-      holds.remove(partition);
+      heldUntil.remove(partition);
+      leads.remove(partition);
     });
   }
 
