@@ -6,7 +6,9 @@ import dev.webhooks.dispatcher.config.ConfigException;
 import dev.webhooks.dispatcher.config.Credentials;
 import dev.webhooks.dispatcher.install.InstallApi;
 import dev.webhooks.dispatcher.ops.LogLevels;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -40,8 +42,7 @@ public final class Main {
     Signal.handle(new Signal("INT"), signal -> stopRequested.complete(null));
     Service service;
     try {
-      LogLevels.apply(System.getenv());
-      service = Service.start(Config.fromEnv(), stopRequested);
+      service = Service.start(configure(System.getenv()), stopRequested);
     } catch (Service.StoppedWhileStarting e) {
       LOG.info("Stopped while starting: nothing was consumed yet");
       return 0;
@@ -57,6 +58,28 @@ public final class Main {
     stopRequested.join();
     service.stop();
     return 0;
+  }
+
+  /**
+   * The configuration of {@code env}, with the logging settings (which log4j2.xml reads itself) checked with it and
+   * applied: every wrong setting is named at once.
+   */
+  static Config configure(Map<String, String> env) {
+    List<String> problems = new ArrayList<>();
+    try {
+      LogLevels.apply(env);
+    } catch (ConfigException e) {
+      problems.addAll(e.problems());
+    }
+    try {
+      Config config = Config.fromEnv(env);
+      if (problems.isEmpty()) {
+        return config;
+      }
+    } catch (ConfigException e) {
+      problems.addAll(e.problems());
+    }
+    throw new ConfigException(problems);
   }
 
   /**

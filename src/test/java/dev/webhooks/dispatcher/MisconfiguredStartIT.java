@@ -19,15 +19,17 @@ class MisconfiguredStartIT {
   @TempDir Path dir;
 
   @Test
-  void mistypedLoggingSettingsAreRefusedNotTakenQuietly() throws Exception {
+  void mistypedLoggingSettingsAreRefusedNotTakenQuietlyAndNamedWithTheOthers() throws Exception {
     Map<String, String> env = unreachableKafka();
     env.put("LOG_FORMAT", "JSON");
     env.put("LOG_LEVEL", "verbose");
+    env.put("RETRY_MULTIPLIER", "fast");
     try (ServiceProcess service = ServiceProcess.launch("misconfigured-logging", env)) {
       assertThat(service.awaitExit(Duration.ofSeconds(60))).as("exit code of a configuration error").isEqualTo(2);
       assertThat(String.join("\n", service.output()))
           .contains("LOG_FORMAT must be text or json (lower case), was 'JSON'")
-          .contains("LOG_LEVEL must be one of OFF, FATAL, ERROR, WARN, INFO, DEBUG, TRACE, ALL, was 'verbose'");
+          .contains("LOG_LEVEL must be one of OFF, FATAL, ERROR, WARN, INFO, DEBUG, TRACE, ALL, was 'verbose'")
+          .contains("RETRY_MULTIPLIER must be a number, was 'fast'");
     }
   }
 

@@ -47,7 +47,8 @@ public final class LogLevels {
       }
       int eq = trimmed.indexOf('=');
       String logger = eq < 0 ? "" : trimmed.substring(0, eq).trim();
-      Level level = eq < 0 ? null : Level.getLevel(trimmed.substring(eq + 1).trim().toUpperCase(Locale.ROOT));
+      String name = eq < 0 ? "" : trimmed.substring(eq + 1).trim().toUpperCase(Locale.ROOT);
+      Level level = name.isEmpty() ? null : Level.getLevel(name); // which throws for an empty name
       if (logger.isEmpty() || level == null) {
         problems.add(VARIABLE + ": '" + trimmed + "' is not logger=LEVEL (levels: " + LEVELS + ")");
       } else {

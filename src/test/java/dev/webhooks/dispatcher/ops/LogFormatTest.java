@@ -70,6 +70,8 @@ class LogFormatTest {
         .isInstanceOf(ConfigException.class).hasMessageContaining("LOG_LEVELS");
     assertThatThrownBy(() -> LogLevels.parse("DEBUG"))
         .isInstanceOf(ConfigException.class).hasMessageContaining("LOG_LEVELS");
+    assertThatThrownBy(() -> LogLevels.parse("org.apache.kafka="))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("LOG_LEVELS: 'org.apache.kafka=' is not logger=LEVEL");
   }
 
   @Test
