@@ -115,15 +115,8 @@ public final class InstallApi {
     // A path or method no route takes gets the API's JSON error too, not Vert.x's HTML page; still no token check.
     router.errorHandler(404, renderer);
     router.errorHandler(405, renderer);
-    // A path Vert.x cannot decode fails before any route, and so does a form field over its limit: a JSON 400 too,
-    // not a text one and a logged stack trace
-    router.errorHandler(400, ctx -> {
-      if (ctx.request().path().equals(TokenEndpoint.PATH)) {
-        token.failed(ctx);
-      } else {
-        renderer.render(ctx, FailureRenderer.UNREADABLE);
-      }
-    });
+    // a path Vert.x cannot decode fails before any route: a JSON 400 too, not a text one and a logged stack trace
+    router.errorHandler(400, ctx -> renderer.render(ctx, FailureRenderer.UNREADABLE));
     return router;
   }
 

@@ -92,9 +92,9 @@ final class TokenEndpoint implements Handler<RoutingContext> {
   }
 
   /**
-   * A request Vert.x failed before {@link #handle}: a form over {@link #FORM_LIMIT} (413), or one it cannot decode, such
-   * as a field over its own limit of 8 KiB (400, through the router's error handler). A client of this endpoint gets an
-   * RFC 6749 error body for these too. Anything else is left to the API's failure handler, which logs it.
+   * A request the body handler failed before {@link #handle}: a form over {@link #FORM_LIMIT} (413), or one it cannot
+   * decode, such as a field over Vert.x's own limit of 8 KiB (400). A client of this endpoint gets an RFC 6749 error
+   * body for these too. Anything else is left to the API's failure handler, which logs it.
    */
   void failed(RoutingContext ctx) {
     if (ctx.response().headWritten()) {
